@@ -1,0 +1,439 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using RapidMessageTools.Protocol;
+
+namespace RapidMessageTools.MockServer;
+
+/// <summary>
+/// The mock's semantics, apart from any transport: per-(user, agent) FIFO queues with one worker
+/// each, backpressure, idempotency, real agent and queue state, state_update fan-out, and faults.
+/// </summary>
+internal sealed class MockBackend
+{
+    private const string DefaultAgent = "default";
+    private const string SharedUser = "shared-state";
+
+    private readonly MockServerOptions _options;
+    private readonly MockFaultSettings _fault;
+    private readonly MockServerCounters _counters;
+    private readonly ConcurrentDictionary<string, UserState> _users = new(StringComparer.Ordinal);
+    private readonly Random _random;
+    private readonly CancellationToken _stopping;
+    private readonly bool _hasDelay;
+
+    public MockBackend(MockServerOptions options, MockServerCounters counters, CancellationToken stopping)
+    {
+        _options = options;
+        _fault = options.Fault;
+        _counters = counters;
+        _stopping = stopping;
+        _random = new Random(_fault.Seed);
+        _hasDelay = options.ResponseDelay > 0 || options.ResponseJitter > 0 || _fault.LatencyOutliers > 0;
+    }
+
+    public int UserCount => _users.Count;
+
+    public UserState GetUser(string userId) =>
+        _users.GetOrAdd(_fault.LeakState ? SharedUser : userId, id => new UserState(id));
+
+    /// <summary>Handles one text frame from <paramref name="sink"/>, a connection of <paramref name="user"/>. Returns true when it was a user_message.</summary>
+    public bool HandleText(IReplySink sink, UserState user, ReadOnlySpan<byte> utf8)
+    {
+        var status = FrameCodec.TryDecode(utf8, out var frame);
+        if (status == DecodeStatus.InvalidJson)
+        {
+            SendError(sink, ErrorCode.InvalidJson, "The frame is not valid JSON: send one JSON object per text frame.", null);
+            return false;
+        }
+
+        if (status == DecodeStatus.NotAnObject)
+        {
+            SendError(sink, ErrorCode.InvalidMessage, "The frame must be a JSON object with a \"type\" field.", null);
+            return false;
+        }
+
+        if (frame.InvalidField is not null)
+        {
+            SendError(sink, ErrorCode.InvalidMessage, $"Field \"{frame.InvalidField}\" has the wrong JSON type.", frame.MessageId, frame.RequestId);
+            return false;
+        }
+
+        switch (frame.Type)
+        {
+            case MessageType.UserMessage:
+                HandleUserMessage(sink, user, frame);
+                return true;
+            case MessageType.GetAgentState:
+                SendAgentState(sink, user, frame.AgentId ?? DefaultAgent, frame.RequestId);
+                return false;
+            case MessageType.GetQueueState:
+                SendQueueState(sink, user, frame.AgentId, frame.RequestId);
+                return false;
+            case MessageType.Ping:
+                var b = FrameBuffer.Start();
+                FrameWriter.WritePong(b.Writer, frame.RequestId);
+                Send(sink, b.ToArray());
+                return false;
+            case null:
+                SendError(sink, ErrorCode.InvalidMessage, "The frame has no \"type\" field; use user_message, get_agent_state, get_queue_state or ping.", frame.MessageId, frame.RequestId);
+                return false;
+            default:
+                SendError(sink, ErrorCode.UnknownType, $"Unknown message type \"{frame.Type}\"; use user_message, get_agent_state, get_queue_state or ping.", frame.MessageId, frame.RequestId);
+                return false;
+        }
+    }
+
+    /// <summary>An error frame for input that is not JSON text at all (a binary frame).</summary>
+    public void RejectBinary(IReplySink sink) =>
+        SendError(sink, ErrorCode.InvalidMessage, "Binary frames are not part of the protocol; send JSON as text frames.", null);
+
+    private void HandleUserMessage(IReplySink sink, UserState user, ProtocolFrame frame)
+    {
+        Interlocked.Increment(ref _counters.MessagesReceived);
+        if (string.IsNullOrEmpty(frame.MessageId) || frame.SequenceId is null || frame.Content is null)
+        {
+            var missing = string.IsNullOrEmpty(frame.MessageId) ? "message_id" : frame.SequenceId is null ? "sequence_id" : "content";
+            SendError(sink, ErrorCode.InvalidMessage, $"user_message needs \"{missing}\" (message_id: string, sequence_id: integer, content: string).", frame.MessageId);
+            return;
+        }
+
+        var messageId = frame.MessageId!;
+        var agentId = string.IsNullOrEmpty(frame.AgentId) ? DefaultAgent : frame.AgentId!;
+        AgentQueue agent;
+        bool start;
+        lock (user.Sync)
+        {
+            if (!_fault.ProcessDuplicates && user.Seen.TryGetValue(messageId, out var seen))
+            {
+                Interlocked.Increment(ref _counters.Duplicates);
+                if (!seen.Completed)
+                {
+                    (seen.Waiters ??= new List<IReplySink>()).Add(sink);
+                    return;
+                }
+
+                SendReplay(sink, seen);
+                return;
+            }
+
+            agent = user.GetAgent(agentId);
+            if (agent.Items.Count >= _options.QueueCapacity)
+            {
+                if (_fault.DropOnOverflow)
+                {
+                    Interlocked.Increment(ref _counters.Dropped);
+                    return;
+                }
+
+                user.RejectedTotal++;
+                Interlocked.Increment(ref _counters.Rejected);
+                var b = FrameBuffer.Start();
+                FrameWriter.WriteQueueFull(b.Writer, messageId, agent.Items.Count, _options.QueueCapacity, RetryAfterMs(agent.Items.Count));
+                Send(sink, b.ToArray());
+                return;
+            }
+
+            IdempotencyEntry? entry = null;
+            if (!_fault.ProcessDuplicates)
+            {
+                entry = new IdempotencyEntry(messageId, frame.SequenceId.Value, agentId, frame.Content);
+                user.Remember(entry, _options.IdempotencyWindow);
+            }
+
+            agent.Items.Enqueue(new WorkItem(sink, messageId, frame.SequenceId.Value, frame.Content, entry));
+            Interlocked.Increment(ref _counters.Queued);
+            start = !agent.Running;
+            agent.Running = true;
+        }
+
+        if (start)
+        {
+            if (_hasDelay)
+            {
+                _ = RunAgentAsync(agent);
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static a => ((AgentWorkerStart)a!).Run(), new AgentWorkerStart(this, agent));
+            }
+        }
+    }
+
+    private long RetryAfterMs(int queued)
+    {
+        var perMessage = _options.ResponseDelay + (_options.ResponseJitter / 2);
+        var ms = (long)Math.Ceiling(perMessage * 1000 * Math.Max(1, queued / 10));
+        return Math.Max(10, ms);
+    }
+
+    private sealed class AgentWorkerStart(MockBackend backend, AgentQueue agent)
+    {
+        public void Run() => backend.DrainWithoutDelay(agent);
+    }
+
+    /// <summary>Zero-delay worker: processes the queue to empty on one pool thread, no Task per message.</summary>
+    private void DrainWithoutDelay(AgentQueue agent)
+    {
+        try
+        {
+            while (ProcessHead(agent))
+            {
+            }
+        }
+        catch (Exception)
+        {
+            StopWorker(agent);
+        }
+    }
+
+    /// <summary>Worker with a response delay: one await per message, other agents unaffected.</summary>
+    private async Task RunAgentAsync(AgentQueue agent)
+    {
+        try
+        {
+            do
+            {
+                var delay = NextDelaySeconds();
+                if (delay > 0)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(delay), _stopping).ConfigureAwait(false);
+                }
+            }
+            while (ProcessHead(agent));
+        }
+        catch (Exception)
+        {
+            StopWorker(agent);
+        }
+    }
+
+    private static void StopWorker(AgentQueue agent)
+    {
+        lock (agent.User.Sync)
+        {
+            agent.Running = false;
+        }
+    }
+
+    private double NextDelaySeconds()
+    {
+        var delay = _options.ResponseDelay;
+        if (_options.ResponseJitter > 0)
+        {
+            delay += _options.ResponseJitter * NextDouble();
+        }
+
+        if (_fault.LatencyOutliers > 0 && NextDouble() < _fault.LatencyOutliers)
+        {
+            delay += _fault.OutlierDelay;
+        }
+
+        return delay;
+    }
+
+    private double NextDouble()
+    {
+        lock (_random)
+        {
+            return _random.NextDouble();
+        }
+    }
+
+    private bool Chance(double rate) => rate > 0 && NextDouble() < rate;
+
+    /// <summary>Processes the message at the head of the queue. Returns false when the queue is empty and the worker stops.</summary>
+    private bool ProcessHead(AgentQueue agent)
+    {
+        var user = agent.User;
+        WorkItem item;
+        byte[] reply;
+        List<IReplySink>? waiters;
+        IReplySink[] others;
+        long count;
+        bool more;
+        lock (user.Sync)
+        {
+            if (agent.Items.Count == 0)
+            {
+                agent.Running = false;
+                return false;
+            }
+
+            item = agent.Items.Dequeue();
+            Interlocked.Decrement(ref _counters.Queued);
+            agent.PreviousMessageId = agent.LastMessageId;
+            agent.PreviousSequenceId = agent.LastSequenceId;
+            agent.MessageCount++;
+            agent.LastSequenceId = item.SequenceId;
+            agent.LastMessageId = item.MessageId;
+            agent.LastContent = item.Content;
+            user.ProcessedTotal++;
+            count = agent.MessageCount;
+            var timestamp = FrameCodec.UnixNow();
+            var b = FrameBuffer.Start();
+            FrameWriter.WriteAiResponse(b.Writer, item.MessageId, item.SequenceId, agent.AgentId, item.Content.AsSpan(), timestamp, duplicate: false);
+            reply = b.ToArray();
+            waiters = null;
+            if (item.Entry is { } entry)
+            {
+                entry.Completed = true;
+                entry.Timestamp = timestamp;
+                waiters = entry.Waiters;
+                entry.Waiters = null;
+            }
+
+            others = user.Connections;
+            more = agent.Items.Count > 0;
+        }
+
+        Interlocked.Increment(ref _counters.Processed);
+        DeliverReply(agent, item.Sink, reply, more);
+        if (waiters is not null)
+        {
+            foreach (var w in waiters)
+            {
+                SendReplay(w, item.Entry!);
+            }
+        }
+
+        if (!_fault.NoStateUpdate && others.Length > 1)
+        {
+            var b = FrameBuffer.Start();
+            FrameWriter.WriteStateUpdate(b.Writer, user.UserId, agent.AgentId, count, item.MessageId);
+            var update = b.ToArray();
+            foreach (var other in others)
+            {
+                if (!ReferenceEquals(other, item.Sink))
+                {
+                    Send(other, update);
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private void DeliverReply(AgentQueue agent, IReplySink sink, byte[] reply, bool more)
+    {
+        if (Chance(_fault.DropReplies))
+        {
+            Interlocked.Increment(ref _counters.Dropped);
+            FlushHeld(agent);
+            return;
+        }
+
+        if (agent.HeldReply is { } held)
+        {
+            // Reorder fault: the held reply goes out after this one.
+            agent.HeldReply = null;
+            Send(sink, reply);
+            Send(held.Sink, held.Frame);
+            return;
+        }
+
+        if (more && Chance(_fault.ReorderReplies))
+        {
+            agent.HeldReply = (sink, reply);
+            return;
+        }
+
+        Send(sink, reply);
+        if (Chance(_fault.DuplicateReplies))
+        {
+            Send(sink, reply);
+        }
+    }
+
+    private void FlushHeld(AgentQueue agent)
+    {
+        if (agent.HeldReply is { } held)
+        {
+            agent.HeldReply = null;
+            Send(held.Sink, held.Frame);
+        }
+    }
+
+    private void SendReplay(IReplySink sink, IdempotencyEntry entry)
+    {
+        var b = FrameBuffer.Start();
+        FrameWriter.WriteAiResponse(b.Writer, entry.MessageId, entry.SequenceId, entry.AgentId, entry.Content.AsSpan(), entry.Timestamp, duplicate: true);
+        Send(sink, b.ToArray());
+    }
+
+    private void SendAgentState(IReplySink sink, UserState user, string agentId, string? requestId)
+    {
+        AgentStateSnapshot snapshot;
+        lock (user.Sync)
+        {
+            user.Agents.TryGetValue(agentId, out var agent);
+            var count = agent?.MessageCount ?? 0;
+            var lastSeq = agent?.LastSequenceId ?? 0;
+            var lastId = agent?.LastMessageId;
+            var corrupted = false;
+            if (agent is not null && count > 0 && Chance(_fault.StaleState))
+            {
+                count--;
+                lastSeq = agent.PreviousSequenceId;
+                lastId = agent.PreviousMessageId;
+            }
+
+            if (Chance(_fault.CorruptState))
+            {
+                corrupted = true;
+                count += 1 + _random.Next(5);
+            }
+
+            snapshot = new AgentStateSnapshot(user.UserId, agentId, count, lastSeq, lastId, "rapid_message_test", agent?.LastContent, System.Environment.WorkingSet, corrupted, FrameCodec.UnixNow());
+        }
+
+        var b = FrameBuffer.Start();
+        FrameWriter.WriteAgentState(b.Writer, snapshot, requestId);
+        Send(sink, b.ToArray());
+    }
+
+    private void SendQueueState(IReplySink sink, UserState user, string? agentId, string? requestId)
+    {
+        long size = 0;
+        long processed;
+        long rejected;
+        lock (user.Sync)
+        {
+            if (agentId is not null)
+            {
+                size = user.Agents.TryGetValue(agentId, out var agent) ? agent.Items.Count : 0;
+            }
+            else
+            {
+                // Without agent_id: the user's fullest queue, so the figure is comparable with max_capacity.
+                foreach (var agent in user.Agents.Values)
+                {
+                    size = Math.Max(size, agent.Items.Count);
+                }
+            }
+
+            processed = user.ProcessedTotal;
+            rejected = user.RejectedTotal;
+        }
+
+        var b = FrameBuffer.Start();
+        FrameWriter.WriteQueueState(b.Writer, requestId, agentId, size, _options.QueueCapacity, processed, rejected, FrameCodec.UnixNow());
+        Send(sink, b.ToArray());
+    }
+
+    private void SendError(IReplySink sink, string code, string message, string? messageId, string? requestId = null)
+    {
+        Interlocked.Increment(ref _counters.Errors);
+        var b = FrameBuffer.Start();
+        FrameWriter.WriteError(b.Writer, code, message, messageId, requestId);
+        Send(sink, b.ToArray());
+    }
+
+    private void Send(IReplySink sink, byte[] frame)
+    {
+        Interlocked.Increment(ref _counters.FramesSent);
+        sink.Send(frame);
+    }
+}

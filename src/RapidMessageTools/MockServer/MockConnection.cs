@@ -1,0 +1,234 @@
+using System;
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.WebSockets;
+using System.Threading;
+using System.Threading.Tasks;
+using RapidMessageTools.Protocol;
+
+namespace RapidMessageTools.MockServer;
+
+/// <summary>
+/// One accepted WebSocket: a receive loop that hands frames to the backend, and a send queue drained
+/// by at most one sender at a time, so the receive loop never waits on a slow reader.
+/// </summary>
+internal sealed class MockConnection : IReplySink
+{
+    private const int ReceiveBufferSize = 16 * 1024;
+    private static long _nextId;
+
+    private readonly HttpListenerContext _context;
+    private readonly WebSocket _socket;
+    private readonly MockBackend _backend;
+    private readonly MockServerOptions _options;
+    private readonly MockServerCounters _counters;
+    private readonly ConcurrentQueue<byte[]> _outbound = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly CancellationTokenSource _cts;
+    private long _pendingBytes;
+    private int _draining;
+    private int _aborted;
+    private int _userMessages;
+
+    public MockConnection(HttpListenerContext context, WebSocket socket, MockBackend backend, UserState user, MockServerOptions options, MockServerCounters counters, CancellationToken stopping)
+    {
+        _context = context;
+        _socket = socket;
+        _backend = backend;
+        User = user;
+        _options = options;
+        _counters = counters;
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        Id = Interlocked.Increment(ref _nextId);
+    }
+
+    public long Id { get; }
+
+    public UserState User { get; }
+
+    public void Send(byte[] frame)
+    {
+        if (Volatile.Read(ref _aborted) != 0)
+        {
+            return;
+        }
+
+        if (Interlocked.Add(ref _pendingBytes, frame.Length) > _options.MaxPendingSendBytes)
+        {
+            // The client stopped reading: close it rather than grow without bound or block a worker.
+            Abort();
+            return;
+        }
+
+        _outbound.Enqueue(frame);
+        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+        {
+            _ = DrainAsync();
+        }
+    }
+
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        _socket.Abort();
+        try
+        {
+            _context.Response.Abort();
+        }
+        catch (Exception)
+        {
+        }
+    }
+
+    /// <summary>Runs the connection until the peer closes, the server stops, or a fault ends it.</summary>
+    public async Task RunAsync()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        using var assembled = new PooledBufferWriter(ReceiveBufferSize);
+        var token = _cts.Token;
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                var result = await _socket.ReceiveAsync(new ArraySegment<byte>(buffer), token).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    await CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, token).ConfigureAwait(false);
+                    break;
+                }
+
+                if (assembled.WrittenCount + result.Count > _options.MaxMessageBytes)
+                {
+                    Interlocked.Increment(ref _counters.OversizeClosed);
+                    await CloseTooBigAsync(buffer, token).ConfigureAwait(false);
+                    break;
+                }
+
+                if (result.EndOfMessage && assembled.WrittenCount == 0)
+                {
+                    Dispatch(result.MessageType, buffer.AsSpan(0, result.Count));
+                }
+                else
+                {
+                    assembled.Write(buffer.AsSpan(0, result.Count));
+                    if (result.EndOfMessage)
+                    {
+                        Dispatch(result.MessageType, assembled.WrittenSpan);
+                        assembled.Clear();
+                    }
+                }
+
+                if (Volatile.Read(ref _aborted) != 0)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // The peer vanished, sent garbage at the framing level, or the server is stopping.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            Abort();
+            _cts.Dispose();
+        }
+    }
+
+    private void Dispatch(WebSocketMessageType type, ReadOnlySpan<byte> payload)
+    {
+        if (type == WebSocketMessageType.Binary)
+        {
+            _backend.RejectBinary(this);
+            return;
+        }
+
+        var wasUserMessage = _backend.HandleText(this, User, payload);
+        var limit = _options.Fault.DisconnectAfter;
+        if (limit > 0 && wasUserMessage && Interlocked.Increment(ref _userMessages) >= limit)
+        {
+            Abort();
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                await _sendLock.WaitAsync(_cts.Token).ConfigureAwait(false);
+                try
+                {
+                    while (_outbound.TryDequeue(out var frame))
+                    {
+                        await _socket.SendAsync(new ArraySegment<byte>(frame), WebSocketMessageType.Text, true, _cts.Token).ConfigureAwait(false);
+                        Interlocked.Add(ref _pendingBytes, -frame.Length);
+                    }
+                }
+                finally
+                {
+                    _sendLock.Release();
+                }
+
+                Volatile.Write(ref _draining, 0);
+                if (_outbound.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception)
+        {
+            Abort();
+        }
+    }
+
+    private async Task CloseOutputAsync(WebSocketCloseStatus status, string? reason, CancellationToken token)
+    {
+        await _sendLock.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                timeout.CancelAfter(TimeSpan.FromSeconds(2));
+                await _socket.CloseOutputAsync(status, reason, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Sends close 1009, then reads and discards what the peer still sends until its close frame (2 s at most).</summary>
+    private async Task CloseTooBigAsync(byte[] buffer, CancellationToken token)
+    {
+        await CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, "Frame exceeds the server's size limit.", token).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        while (_socket.State == WebSocketState.CloseSent)
+        {
+            var r = await _socket.ReceiveAsync(new ArraySegment<byte>(buffer), timeout.Token).ConfigureAwait(false);
+            if (r.MessageType == WebSocketMessageType.Close)
+            {
+                break;
+            }
+        }
+    }
+}
