@@ -1,0 +1,33 @@
+@{
+    RootModule           = 'RapidMessageTools.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5a0f3c47-2e8b-4d51-9b6e-7c1f0e9a2d34'
+    Author               = 'RapidMessageTools contributors'
+    CompanyName          = 'RapidMessageTools'
+    Copyright            = '(c) RapidMessageTools contributors. MIT License.'
+    Description          = 'Tests WebSocket chat and AI-agent backends under rapid message succession: ordering, idempotency, backpressure, state consistency and latency, with a stateful mock backend.'
+    PowerShellVersion    = '5.1'
+    CompatiblePSEditions = @('Desktop', 'Core')
+    DotNetFrameworkVersion = '4.7.2'
+    FormatsToProcess     = @('RapidMessageTools.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Start-RapidMockServer'
+        'Stop-RapidMockServer'
+        'Get-RapidMockServer'
+        'Test-RapidEnvironment'
+        'Get-RapidTestToken'
+        'Get-RapidScenario'
+        'Invoke-RapidScenario'
+        'Merge-RapidResult'
+        'Export-RapidReport'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('WebSocket', 'Testing', 'LoadTesting', 'Pester', 'AI', 'Chat', 'Mock')
+            ProjectUri = 'https://example.invalid/RapidMessageTools'
+        }
+    }
+}
