@@ -1,0 +1,64 @@
+using System;
+
+namespace RapidMessageTools.Metrics;
+
+/// <summary>
+/// One way a run failed: a stable <see cref="Code"/> to assert on, and a sentence for people.
+/// For thresholds, the measure, its limit and the value seen.
+/// </summary>
+public sealed class RapidViolation
+{
+    public RapidViolation()
+    {
+    }
+
+    public RapidViolation(string code, string message, string? measure = null, double? limit = null, double? value = null)
+    {
+        Code = code;
+        Message = message;
+        Measure = measure;
+        Limit = limit;
+        Value = value;
+    }
+
+    public string Code { get; set; } = string.Empty;
+
+    public string Message { get; set; } = string.Empty;
+
+    public string? Measure { get; set; }
+
+    public double? Limit { get; set; }
+
+    public double? Value { get; set; }
+
+    public override string ToString() => Code + ": " + Message;
+}
+
+/// <summary>The codes of <see cref="RapidViolation"/>, one per kind of defect a scenario can find.</summary>
+public static class ViolationCode
+{
+    public const string MissingReply = nameof(MissingReply);
+    public const string DuplicateReply = nameof(DuplicateReply);
+    public const string OutOfOrder = nameof(OutOfOrder);
+    public const string UnexpectedReply = nameof(UnexpectedReply);
+    public const string DuplicateProcessed = nameof(DuplicateProcessed);
+    public const string ReplayNotMarked = nameof(ReplayNotMarked);
+    public const string SilentDrop = nameof(SilentDrop);
+    public const string QueueOverCapacity = nameof(QueueOverCapacity);
+    public const string NoRecovery = nameof(NoRecovery);
+    public const string StateMismatch = nameof(StateMismatch);
+    public const string StateCorrupted = nameof(StateCorrupted);
+    public const string UnexpectedClose = nameof(UnexpectedClose);
+    public const string ReconnectFailed = nameof(ReconnectFailed);
+    public const string PingUnanswered = nameof(PingUnanswered);
+    public const string StaleView = nameof(StaleView);
+    public const string MissingStateUpdate = nameof(MissingStateUpdate);
+    public const string StateLeak = nameof(StateLeak);
+    public const string Starvation = nameof(Starvation);
+    public const string Latency = nameof(Latency);
+    public const string Throughput = nameof(Throughput);
+    public const string DeliveryRatio = nameof(DeliveryRatio);
+    public const string MemoryGrowth = nameof(MemoryGrowth);
+    public const string ServerError = nameof(ServerError);
+    public const string Timeout = nameof(Timeout);
+}

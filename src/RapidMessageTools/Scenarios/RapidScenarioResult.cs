@@ -1,0 +1,121 @@
+using System;
+using RapidMessageTools.Metrics;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>
+/// What one scenario run found. Plain property types, so it round-trips through Export-Clixml and
+/// ConvertTo-Json; <see cref="Passed"/> and <see cref="Violations"/> read well in Pester:
+/// <c>$r.Passed | Should -BeTrue -Because ($r.Violations -join '; ')</c>.
+/// </summary>
+public sealed class RapidScenarioResult
+{
+    public string Scenario { get; set; } = string.Empty;
+
+    public bool Passed { get; set; }
+
+    public RapidViolation[] Violations { get; set; } = [];
+
+    /// <summary>User messages sent (repeats of a message_id included).</summary>
+    public long Sent { get; set; }
+
+    /// <summary>Distinct messages answered with an ai_response.</summary>
+    public long Delivered { get; set; }
+
+    /// <summary>Messages refused with queue_full (or another error frame).</summary>
+    public long Rejected { get; set; }
+
+    /// <summary>Messages neither answered nor rejected by the end of the run.</summary>
+    public long Lost { get; set; }
+
+    /// <summary>Replies beyond the first for one message that were not marked duplicate.</summary>
+    public long Duplicates { get; set; }
+
+    public long OutOfOrder { get; set; }
+
+    /// <summary>Delivered / (Sent distinct − Rejected).</summary>
+    public double DeliveryRatio { get; set; }
+
+    public double ThroughputPerSec { get; set; }
+
+    /// <summary>From send (or intended send, at a fixed rate) to the correlated reply, milliseconds.</summary>
+    public RapidLatencySummary Latency { get; set; } = new();
+
+    /// <summary>At a fixed rate: from the actual send to the reply (service time), milliseconds. Else equal to <see cref="Latency"/>.</summary>
+    public RapidLatencySummary ServiceLatency { get; set; } = new();
+
+    /// <summary>Client managed-heap growth over the run, bytes.</summary>
+    public long MemoryGrowthBytes { get; set; }
+
+    /// <summary>Server RSS growth from agent_state memory_usage, when the server reports it.</summary>
+    public long? ServerMemoryGrowthBytes { get; set; }
+
+    public long ConnectionDrops { get; set; }
+
+    /// <summary>Seconds the run took.</summary>
+    public double Duration { get; set; }
+
+    /// <summary>The latency histogram (microseconds), mergeable exactly.</summary>
+    public RapidHistogram Histogram { get; set; } = new();
+
+    public RapidHistogram ServiceHistogram { get; set; } = new();
+
+    /// <summary>QueueOverflow only: whether the run saw queue_full at all. Null for other scenarios.</summary>
+    public bool? OverflowProvoked { get; set; }
+
+    /// <summary>Fixed-rate runs: sends that left later than their intended time (a saturated generator).</summary>
+    public long LateSends { get; set; }
+
+    /// <summary>Frames that matched no request, and frames that did not decode.</summary>
+    public long UnmatchedFrames { get; set; }
+
+    public long MalformedFrames { get; set; }
+
+    /// <summary>Close codes and reasons of unexpected closes.</summary>
+    public string[] CloseReasons { get; set; } = [];
+
+    /// <summary>Facts worth knowing that are not failures.</summary>
+    public string[] Notes { get; set; } = [];
+
+    public string Url { get; set; } = string.Empty;
+
+    public string RunId { get; set; } = string.Empty;
+
+    /// <summary>"1/1" or, for a sharded run, "i/n".</summary>
+    public string Shard { get; set; } = "1/1";
+
+    public DateTimeOffset StartTime { get; set; }
+
+    /// <summary>Size parameters the scenario ran with (MessageCount, Connections, Users, BurstSize, Rate, Duration...).</summary>
+    public RapidScenarioParameters Parameters { get; set; } = new();
+
+    public RapidThresholds Thresholds { get; set; } = new();
+
+    /// <summary>The settings the run resolved (URLs, mode and where each came from).</summary>
+    public object? Settings { get; set; }
+
+    /// <summary>Machine and runtime the run happened on.</summary>
+    public string Machine { get; set; } = string.Empty;
+
+    public override string ToString() =>
+        FormattableString.Invariant($"{Scenario}: {(Passed ? "Passed" : "Failed")} {Delivered}/{Sent} delivered, {ThroughputPerSec:0} msg/s, p99 {Latency.P99} ms");
+}
+
+/// <summary>The size parameters of a scenario run. Zero means "the scenario's default".</summary>
+public sealed class RapidScenarioParameters
+{
+    public int MessageCount { get; set; }
+    public int Connections { get; set; }
+    public int Users { get; set; }
+    public int BurstSize { get; set; }
+    public int Bursts { get; set; }
+    public int Agents { get; set; }
+    /// <summary>Messages per second for a fixed arrival rate; 0 = as fast as possible.</summary>
+    public double Rate { get; set; }
+    /// <summary>Seconds to run at the fixed rate.</summary>
+    public double Duration { get; set; }
+    /// <summary>Seconds to wait for a reply before counting it lost.</summary>
+    public double TimeoutSec { get; set; }
+
+    public RapidScenarioParameters Clone() => (RapidScenarioParameters)MemberwiseClone();
+}
