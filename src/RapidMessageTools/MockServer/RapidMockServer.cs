@@ -375,6 +375,7 @@ public sealed class RapidMockServer : IDisposable
             return;
         }
 
+        SocketTuning.DisableNagle(context);
         var wsContext = await context.AcceptWebSocketAsync(null, 16 * 1024, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         var user = _backend.GetUser(userId);
         var connection = new MockConnection(context, wsContext.WebSocket, _backend, user, Options, _counters, _stopping.Token);

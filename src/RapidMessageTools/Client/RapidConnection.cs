@@ -1,0 +1,518 @@
+using System;
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Authentication;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Tasks;
+using RapidMessageTools.Protocol;
+
+namespace RapidMessageTools.Client;
+
+/// <summary>A frame as received, with the send it answers when it could be correlated.</summary>
+public readonly struct ReceivedFrame
+{
+    public ReceivedFrame(ProtocolFrame frame, long receivedTimestamp)
+    {
+        Frame = frame;
+        ReceivedTimestamp = receivedTimestamp;
+    }
+
+    public ProtocolFrame Frame { get; }
+
+    /// <summary><see cref="Stopwatch.GetTimestamp"/> when the frame was read.</summary>
+    public long ReceivedTimestamp { get; }
+}
+
+/// <summary>
+/// One WebSocket connection speaking the protocol: connect with retry and backoff, a receive loop
+/// that decodes every frame and hands it to <see cref="FrameReceived"/>, serialized sends, and
+/// state queries correlated by request_id (or, when a server does not echo it, by arrival order).
+/// </summary>
+public sealed class RapidConnection : IDisposable
+{
+    private static long _nextId;
+    private static readonly Regex StatusInMessage = new("'(\\d{3})'", RegexOptions.Compiled);
+
+    private readonly ClientWebSocket _socket;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly PooledBufferWriter _sendBuffer = new(1024);
+    private readonly Utf8JsonWriter _writer;
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<ProtocolFrame>> _queries = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<(string Type, string RequestId)> _queryOrder = new();
+    private readonly FrameTraceWriter? _trace;
+    private Task _receiveLoop = Task.CompletedTask;
+    private long _requestCounter;
+    private long _malformed;
+    private long _received;
+    private int _closing;
+    private bool _serverEchoesRequestId;
+
+    private RapidConnection(ClientWebSocket socket, string url, FrameTraceWriter? trace)
+    {
+        _socket = socket;
+        Url = url;
+        _trace = trace;
+        Id = Interlocked.Increment(ref _nextId);
+        _writer = new Utf8JsonWriter(_sendBuffer, new JsonWriterOptions { SkipValidation = true });
+    }
+
+    public long Id { get; }
+
+    /// <summary>The URL connected to, token redacted.</summary>
+    public string Url { get; }
+
+    /// <summary>Called on the receive loop's thread for every decoded frame, in arrival order. Set before sending.</summary>
+    public Action<ReceivedFrame>? FrameReceived { get; set; }
+
+    /// <summary>Called once when the connection ends without this side asking.</summary>
+    public Action<RapidConnection>? ClosedUnexpectedly { get; set; }
+
+    public bool IsOpen => _socket.State == WebSocketState.Open;
+
+    /// <summary>Frames that did not decode as a JSON object.</summary>
+    public long MalformedFrames => Interlocked.Read(ref _malformed);
+
+    public long FramesReceived => Interlocked.Read(ref _received);
+
+    /// <summary>True when the server closed or the connection broke while we had not asked to close.</summary>
+    public bool EndedUnexpectedly { get; private set; }
+
+    /// <summary>"1011 reason", "aborted: …" — how an unexpected end looked.</summary>
+    public string? CloseReason { get; private set; }
+
+    /// <summary>Completes when the receive loop ends.</summary>
+    public Task Completion => _receiveLoop;
+
+    /// <summary>Connects, retrying with exponential backoff and jitter; throws <see cref="RapidConnectionException"/> after the last attempt.</summary>
+    public static async Task<RapidConnection> ConnectAsync(ConnectionOptions options, IRunLog? log, CancellationToken cancellationToken)
+    {
+        if (options is null)
+        {
+            throw new ArgumentNullException(nameof(options));
+        }
+
+        log ??= NullRunLog.Instance;
+        var uri = options.BuildUri();
+        var shownUrl = ConnectionOptions.Redact(uri.ToString());
+        var attempts = Math.Max(1, options.ConnectAttempts);
+        var random = new Random();
+        Exception? last = null;
+        var failure = ConnectFailure.Other;
+        int? status = null;
+        for (var attempt = 1; attempt <= attempts; attempt++)
+        {
+            var socket = CreateSocket(options);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(options.ConnectTimeoutSec));
+            try
+            {
+                await socket.ConnectAsync(uri, timeout.Token).ConfigureAwait(false);
+                var connection = new RapidConnection(socket, shownUrl, options.Trace);
+                options.Trace?.Event(connection.Id, "connected to " + shownUrl);
+                connection._receiveLoop = Task.Run(connection.ReceiveLoopAsync);
+                return connection;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                socket.Dispose();
+                last = ex;
+                (failure, status) = Classify(ex, socket, timeout.IsCancellationRequested);
+                log.Verbose($"Connect attempt {attempt} of {attempts} to {shownUrl} failed: {Describe(failure, status, ex)}");
+                if (failure is ConnectFailure.AuthRefused or ConnectFailure.NotWebSocket or ConnectFailure.HostNotFound or ConnectFailure.Tls)
+                {
+                    // Retrying will not change the answer.
+                    attempts = attempt;
+                    break;
+                }
+
+                if (attempt < attempts)
+                {
+                    var backoff = options.BackoffSeconds * Math.Pow(2, attempt - 1) * (1 + (random.NextDouble() * 0.5));
+                    await Task.Delay(TimeSpan.FromSeconds(backoff), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        throw new RapidConnectionException(shownUrl, attempts, failure, status, FailureMessage(shownUrl, attempts, failure, status, last), last);
+    }
+
+    /// <summary>Sends a user_message. Thread-safe; sends are serialized.</summary>
+    public Task SendUserMessageAsync(string messageId, long sequenceId, string content, string? agentId, CancellationToken cancellationToken) =>
+        SendAsync(static (w, s) => FrameWriter.WriteUserMessage(w, s.messageId, s.sequenceId, s.content, s.agentId), (messageId, sequenceId, content, agentId), cancellationToken);
+
+    /// <summary>Sends any text as one frame (for tests of bad input).</summary>
+    public async Task SendTextAsync(string text, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+            _trace?.Sent(Id, bytes);
+            await _socket.SendAsync(new ArraySegment<byte>(bytes), WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Asks for agent_state and waits for it (<paramref name="timeout"/>).</summary>
+    public Task<ProtocolFrame> QueryAgentStateAsync(string? agentId, TimeSpan timeout, CancellationToken cancellationToken) =>
+        QueryAsync(MessageType.AgentState, (w, id) => FrameWriter.WriteGetAgentState(w, id, agentId), timeout, cancellationToken);
+
+    /// <summary>Asks for queue_state and waits for it.</summary>
+    public Task<ProtocolFrame> QueryQueueStateAsync(string? agentId, TimeSpan timeout, CancellationToken cancellationToken) =>
+        QueryAsync(MessageType.QueueState, (w, id) => FrameWriter.WriteGetQueueState(w, id, agentId), timeout, cancellationToken);
+
+    /// <summary>Sends ping and waits for pong.</summary>
+    public Task<ProtocolFrame> PingAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        QueryAsync(MessageType.Pong, (w, id) => FrameWriter.WritePing(w, id), timeout, cancellationToken);
+
+    /// <summary>Closes cleanly (waiting at most <paramref name="timeout"/> for the server's close), then releases the socket.</summary>
+    public async Task CloseAsync(TimeSpan timeout)
+    {
+        if (Interlocked.Exchange(ref _closing, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var cts = new CancellationTokenSource(timeout);
+                await _sendLock.WaitAsync(cts.Token).ConfigureAwait(false);
+                try
+                {
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", cts.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _sendLock.Release();
+                }
+
+                await Task.WhenAny(_receiveLoop, Task.Delay(timeout)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception)
+        {
+            // The peer is gone already; aborting below is all that is left.
+        }
+        finally
+        {
+            Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _closing, 1);
+        try
+        {
+            _lifetime.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        _socket.Abort();
+        _socket.Dispose();
+        FailQueries(new ObjectDisposedException(nameof(RapidConnection)));
+    }
+
+    private static ClientWebSocket CreateSocket(ConnectionOptions options)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(30);
+        if (options.Token is not null && options.TokenTransport == TokenTransport.Header)
+        {
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + options.Token);
+        }
+
+        // .NET 7+: keep the HTTP status of a refused upgrade (not in the netstandard2.0 surface).
+        socket.Options.GetType().GetProperty("CollectHttpResponseDetails")?.SetValue(socket.Options, true);
+        return socket;
+    }
+
+    private static (ConnectFailure, int?) Classify(Exception ex, ClientWebSocket socket, bool timedOut)
+    {
+        if (timedOut && ex is OperationCanceledException)
+        {
+            return (ConnectFailure.Timeout, null);
+        }
+
+        int? status = null;
+        if (socket.GetType().GetProperty("HttpStatusCode")?.GetValue(socket) is System.Net.HttpStatusCode code && (int)code != 0)
+        {
+            status = (int)code;
+        }
+
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (status is null && e is WebSocketException)
+            {
+                var m = StatusInMessage.Match(e.Message);
+                if (m.Success)
+                {
+                    status = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+                }
+            }
+
+            switch (e)
+            {
+                case SocketException { SocketErrorCode: SocketError.ConnectionRefused }:
+                    return (ConnectFailure.Refused, status);
+                case SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain }:
+                    return (ConnectFailure.HostNotFound, status);
+                case SocketException { SocketErrorCode: SocketError.TimedOut }:
+                    return (ConnectFailure.Timeout, status);
+                case AuthenticationException:
+                    return (ConnectFailure.Tls, status);
+            }
+        }
+
+        if (status is 401 or 403)
+        {
+            return (ConnectFailure.AuthRefused, status);
+        }
+
+        if (status is not null)
+        {
+            return (ConnectFailure.NotWebSocket, status);
+        }
+
+        return (ConnectFailure.Other, null);
+    }
+
+    private static string Describe(ConnectFailure failure, int? status, Exception ex) => failure switch
+    {
+        ConnectFailure.Refused => "connection refused",
+        ConnectFailure.Timeout => "timed out",
+        ConnectFailure.HostNotFound => "host not found",
+        ConnectFailure.AuthRefused => $"HTTP {status}: the server refused the credentials",
+        ConnectFailure.NotWebSocket => $"HTTP {status} instead of a WebSocket upgrade",
+        ConnectFailure.Tls => "TLS handshake failed",
+        _ => (ex.InnerException ?? ex).Message,
+    };
+
+    private static string FailureMessage(string url, int attempts, ConnectFailure failure, int? status, Exception? last)
+    {
+        var what = Describe(failure, status, last ?? new InvalidOperationException("unknown"));
+        var todo = failure switch
+        {
+            ConnectFailure.Refused => "Nothing listens there: start the backend (Start-RapidMockServer -SetEnvironment for the mock) or fix the URL (-Url or E2E_WEBSOCKET_URL).",
+            ConnectFailure.Timeout => "The server did not answer in time: check that the host and port are right and reachable, or raise -TimeoutSec.",
+            ConnectFailure.HostNotFound => "Check the host name in -Url or E2E_WEBSOCKET_URL.",
+            ConnectFailure.AuthRefused => "Pass a valid token (-Token, from Get-RapidTestToken) or start the mock without -RequireAuth.",
+            ConnectFailure.NotWebSocket => "The URL answers HTTP but is not a WebSocket endpoint: check the path (the mock's is /ws).",
+            ConnectFailure.Tls => "Check the certificate of the wss:// endpoint, or use ws:// for a local server.",
+            _ => "Check the URL (-Url or E2E_WEBSOCKET_URL) and that the backend is running, or set SKIP_REAL_SERVICES=true to use the mock.",
+        };
+        return $"Could not connect to {url} after {attempts} attempt(s): {what}. {todo}";
+    }
+
+    private async Task SendAsync<TState>(Action<Utf8JsonWriter, TState> write, TState state, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _sendBuffer.Clear();
+            _writer.Reset(_sendBuffer);
+            write(_writer, state);
+            _trace?.Sent(Id, _sendBuffer.WrittenSpan);
+            await _socket.SendAsync(_sendBuffer.WrittenSegment, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private async Task<ProtocolFrame> QueryAsync(string replyType, Action<Utf8JsonWriter, string> write, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var requestId = "q" + Id.ToString(CultureInfo.InvariantCulture) + "-" + Interlocked.Increment(ref _requestCounter).ToString(CultureInfo.InvariantCulture);
+        var tcs = new TaskCompletionSource<ProtocolFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _queries[requestId] = tcs;
+        if (!Volatile.Read(ref _serverEchoesRequestId))
+        {
+            _queryOrder.Enqueue((replyType, requestId));
+        }
+        try
+        {
+            await SendAsync(write, requestId, cancellationToken).ConfigureAwait(false);
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(timeout);
+            using (cts.Token.Register(() => tcs.TrySetCanceled()))
+            {
+                try
+                {
+                    return await tcs.Task.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"No {replyType} within {timeout.TotalSeconds:0.###} s.");
+                }
+            }
+        }
+        finally
+        {
+            _queries.TryRemove(requestId, out _);
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        using var assembled = new PooledBufferWriter(64 * 1024);
+        try
+        {
+            while (true)
+            {
+                var result = await _socket.ReceiveAsync(new ArraySegment<byte>(buffer), _lifetime.Token).ConfigureAwait(false);
+                var now = Stopwatch.GetTimestamp();
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    if (Volatile.Read(ref _closing) == 0)
+                    {
+                        EndUnexpectedly(FormattableString.Invariant($"{(int?)result.CloseStatus} {result.CloseStatusDescription}").Trim());
+                        try
+                        {
+                            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                            await _sendLock.WaitAsync(cts.Token).ConfigureAwait(false);
+                            try
+                            {
+                                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cts.Token).ConfigureAwait(false);
+                            }
+                            finally
+                            {
+                                _sendLock.Release();
+                            }
+                        }
+                        catch (Exception)
+                        {
+                        }
+                    }
+
+                    return;
+                }
+
+                ReadOnlySpan<byte> payload;
+                if (result.EndOfMessage && assembled.WrittenCount == 0)
+                {
+                    payload = buffer.AsSpan(0, result.Count);
+                }
+                else
+                {
+                    assembled.Write(buffer.AsSpan(0, result.Count));
+                    if (!result.EndOfMessage)
+                    {
+                        continue;
+                    }
+
+                    payload = assembled.WrittenSpan;
+                }
+
+                Interlocked.Increment(ref _received);
+                _trace?.Received(Id, payload, result.MessageType == WebSocketMessageType.Binary);
+                if (result.MessageType == WebSocketMessageType.Binary || FrameCodec.TryDecode(payload, out var frame) != DecodeStatus.Ok)
+                {
+                    Interlocked.Increment(ref _malformed);
+                }
+                else
+                {
+                    Dispatch(frame, now);
+                }
+
+                assembled.Clear();
+            }
+        }
+        catch (Exception ex)
+        {
+            if (Volatile.Read(ref _closing) == 0)
+            {
+                EndUnexpectedly("aborted: " + (ex.InnerException ?? ex).Message);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            FailQueries(new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The connection ended: " + (CloseReason ?? "closed") + "."));
+        }
+    }
+
+    private void Dispatch(ProtocolFrame frame, long receivedTimestamp)
+    {
+        if (frame.Type is MessageType.AgentState or MessageType.QueueState or MessageType.Pong)
+        {
+            CompleteQuery(frame);
+        }
+        else if (frame.Type == MessageType.Error && frame.RequestId is not null && _queries.TryGetValue(frame.RequestId, out var failed))
+        {
+            failed.TrySetException(new InvalidOperationException($"The server answered {frame.Code}: {frame.Message}"));
+        }
+
+        FrameReceived?.Invoke(new ReceivedFrame(frame, receivedTimestamp));
+    }
+
+    private void CompleteQuery(ProtocolFrame frame)
+    {
+        if (frame.RequestId is not null && _queries.TryGetValue(frame.RequestId, out var tcs))
+        {
+            if (!_serverEchoesRequestId)
+            {
+                // The server echoes request_id: the arrival-order fallback is not needed.
+                Volatile.Write(ref _serverEchoesRequestId, true);
+                while (_queryOrder.TryDequeue(out _))
+                {
+                }
+            }
+
+            tcs.TrySetResult(frame);
+            return;
+        }
+
+        // A server that does not echo request_id: answer the oldest open query of this type.
+        var count = _queryOrder.Count;
+        for (var i = 0; i < count && _queryOrder.TryDequeue(out var q); i++)
+        {
+            if (q.Type == frame.Type && _queries.TryGetValue(q.RequestId, out var open) && !open.Task.IsCompleted)
+            {
+                open.TrySetResult(frame);
+                return;
+            }
+
+            if (_queries.ContainsKey(q.RequestId))
+            {
+                _queryOrder.Enqueue(q);
+            }
+        }
+    }
+
+    private void EndUnexpectedly(string reason)
+    {
+        if (EndedUnexpectedly)
+        {
+            return;
+        }
+
+        EndedUnexpectedly = true;
+        CloseReason = reason;
+        _trace?.Event(Id, "ended unexpectedly: " + reason);
+        ClosedUnexpectedly?.Invoke(this);
+    }
+
+    private void FailQueries(Exception error)
+    {
+        foreach (var q in _queries.Values)
+        {
+            q.TrySetException(error);
+        }
+    }
+}

@@ -1,0 +1,452 @@
+using System;
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Threading;
+using System.Threading.Tasks;
+using RapidMessageTools.Client;
+using RapidMessageTools.Metrics;
+using RapidMessageTools.Scenarios;
+
+namespace RapidMessageTools.Commands;
+
+/// <summary>Invoke-RapidScenario: runs scenarios against a WebSocket backend and returns one result each.</summary>
+[Cmdlet(VerbsLifecycle.Invoke, "RapidScenario")]
+[OutputType(typeof(RapidScenarioResult))]
+public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly CommandLog _log = new();
+    private FrameTraceWriter? _trace;
+    private RapidThresholds? _thresholds;
+    private string _url = string.Empty;
+    private int _shardIndex = 1;
+    private int _shardCount = 1;
+    private string _runId = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ScenarioNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = [];
+
+    /// <summary>The WebSocket URL; defaults to $env:E2E_WEBSOCKET_URL, else the mock running in this session.</summary>
+    [Parameter(Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string? Url { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Token { get; set; }
+
+    [Parameter]
+    public TokenTransport TokenTransport { get; set; } = TokenTransport.Header;
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int MessageCount { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 10_000)]
+    public int Connections { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 10_000)]
+    public int Users { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int BurstSize { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int Bursts { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 1000)]
+    public int Agents { get; set; }
+
+    /// <summary>Fixed arrival rate, messages per second (latency then counts from the intended send time).</summary>
+    [Parameter]
+    [ValidateRange(0.0, 10_000_000.0)]
+    public double Rate { get; set; }
+
+    /// <summary>Seconds to send at -Rate (sets the message count to Rate × Duration).</summary>
+    [Parameter]
+    [ValidateRange(0.0, 86_400.0)]
+    public double Duration { get; set; }
+
+    /// <summary>Seconds to wait for replies before counting the rest lost.</summary>
+    [Parameter]
+    [ValidateRange(0.1, 3600.0)]
+    public double TimeoutSec { get; set; }
+
+    /// <summary>Seconds the latency at -LatencyPercentile may reach.</summary>
+    [Parameter]
+    [ValidateRange(0.000001, 3600.0)]
+    public double MaxLatency { get; set; }
+
+    [Parameter]
+    [ValidateSet("50", "90", "99", "99.9", "100")]
+    public string? LatencyPercentile { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.0, double.MaxValue)]
+    public double MinThroughput { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double MinDeliveryRatio { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.0, double.MaxValue)]
+    public double MaxMemoryGrowth { get; set; }
+
+    /// <summary>Thresholds as a hashtable: @{ MaxLatency = 0.5; MinThroughput = 1000 }.</summary>
+    [Parameter]
+    public Hashtable? Threshold { get; set; }
+
+    /// <summary>"i/n": run part i of n of the load (ids and users never collide across shards).</summary>
+    [Parameter]
+    [ValidatePattern(@"^\d+/\d+$")]
+    public string? Shard { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 100)]
+    public int ConnectAttempts { get; set; } = 3;
+
+    /// <summary>Writes every frame sent and received to this file, tokens redacted.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? TraceFile { get; set; }
+
+    /// <summary>A failed scenario is also a terminating error (category InvalidResult), after its result is written.</summary>
+    [Parameter]
+    public SwitchParameter ErrorOnFailure { get; set; }
+
+    /// <summary>No ##vso logging commands in Azure Pipelines.</summary>
+    [Parameter]
+    public SwitchParameter NoPipelineLogging { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        _url = ResolveUrl();
+        _thresholds = ResolveThresholds();
+        ParseShard();
+        _runId = "r" + Guid.NewGuid().ToString("N").Substring(0, 8);
+        if (TraceFile is not null)
+        {
+            var path = GetUnresolvedProviderPathFromPSPath(TraceFile);
+            try
+            {
+                _trace = new FrameTraceWriter(path);
+            }
+            catch (Exception ex) when (ex is System.IO.IOException or UnauthorizedAccessException)
+            {
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"Cannot write the trace file '{path}': {ex.Message}. Choose a writable -TraceFile path.", ex), ErrorIds.TraceFileUnwritable, ErrorCategory.WriteError, path));
+            }
+
+            WriteVerbose($"Tracing every frame to {path}.");
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var name in Name)
+        {
+            if (!ScenarioRegistry.TryGet(name, out var scenario))
+            {
+                WriteError(new ErrorRecord(
+                    new ItemNotFoundException($"There is no scenario named '{name}'. Get-RapidScenario lists them: {string.Join(", ", ScenarioRegistry.Names)}."),
+                    ErrorIds.ScenarioNotFound,
+                    ErrorCategory.ObjectNotFound,
+                    name));
+                continue;
+            }
+
+            Run(scenario);
+        }
+    }
+
+    protected override void EndProcessing() => DrainLog();
+
+    protected override void StopProcessing() => _cancel.Cancel();
+
+    public void Dispose()
+    {
+        _trace?.Dispose();
+        _trace = null;
+        _cancel.Dispose();
+    }
+
+    private void Run(IRapidScenario scenario)
+    {
+        var given = new RapidScenarioParameters
+        {
+            MessageCount = MessageCount,
+            Connections = Connections,
+            Users = Users,
+            BurstSize = BurstSize,
+            Bursts = Bursts,
+            Agents = Agents,
+            Rate = Rate,
+            Duration = Duration,
+            TimeoutSec = TimeoutSec,
+        };
+        var parameters = ScenarioRunner.ResolveParameters(scenario, given);
+        var context = new ScenarioContext(_url, _runId, parameters, _thresholds!)
+        {
+            Token = Token,
+            TokenTransport = TokenTransport,
+            ConnectAttempts = ConnectAttempts,
+            ShardIndex = _shardIndex,
+            ShardCount = _shardCount,
+            Log = _log,
+            Trace = _trace,
+        };
+        WriteVerbose($"{scenario.Name}: {scenario.Description} Against {ConnectionOptions.Redact(_url)}, run id {_runId}.");
+        var throughputExplicit = MyInvocation.BoundParameters.ContainsKey(nameof(MinThroughput)) || (Threshold?.ContainsKey("MinThroughput") ?? false) ||
+            !string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable(ThresholdResolver.MinThroughputVariable));
+        var latencyExplicit = MyInvocation.BoundParameters.ContainsKey(nameof(MaxLatency)) || (Threshold?.ContainsKey("MaxLatency") ?? false) ||
+            !string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable(ThresholdResolver.MaxLatencyVariable));
+        var task = Task.Run(() => ScenarioRunner.RunAsync(scenario, context, throughputExplicit, latencyExplicit, _cancel.Token));
+        var result = Wait(task, scenario, context);
+        if (result is null)
+        {
+            return;
+        }
+
+        if (result.OverflowProvoked == false)
+        {
+            WriteWarning($"{scenario.Name} never saw queue_full: backpressure was not exercised (OverflowProvoked = False). Raise -MessageCount or test against a slower agent.");
+        }
+
+        WriteObject(result);
+        if (!result.Passed)
+        {
+            LogToAzurePipelines(result);
+            if (ErrorOnFailure)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new InvalidOperationException($"Scenario {result.Scenario} failed: {string.Join("; ", result.Violations.Select(v => v.ToString()))}"),
+                    ErrorIds.ScenarioFailed,
+                    ErrorCategory.InvalidResult,
+                    result));
+            }
+        }
+    }
+
+    /// <summary>Waits on the core's task in short steps, writing progress and narration between them (STYLE.md 5).</summary>
+    private RapidScenarioResult? Wait(Task<RapidScenarioResult> task, IRapidScenario scenario, ScenarioContext context)
+    {
+        var progress = new ProgressRecord(2, "Invoke-RapidScenario: " + scenario.Name, "starting");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var shown = false;
+        while (!task.IsCompleted)
+        {
+            try
+            {
+                task.Wait(250, _cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C: let the scenario close its sockets (bounded), then stop the pipeline.
+                task.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                try
+                {
+                    task.Wait(TimeSpan.FromSeconds(1));
+                }
+                catch (AggregateException)
+                {
+                }
+
+                throw new PipelineStoppedException();
+            }
+            catch (AggregateException)
+            {
+                break;
+            }
+
+            DrainLog();
+            if (clock.Elapsed.TotalSeconds >= 1)
+            {
+                var p = context.Progress;
+                progress.StatusDescription = FormattableString.Invariant($"{p.Phase}: {p.Sent} sent, {p.Answered} answered, {clock.Elapsed.TotalSeconds:0.0} s");
+                WriteProgress(progress);
+                shown = true;
+            }
+        }
+
+        DrainLog();
+        if (shown)
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+        }
+
+        if (task.IsCanceled || _cancel.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+
+        if (task.Exception is { } aggregate)
+        {
+            var error = aggregate.GetBaseException();
+            if (error is RapidConnectionException connect)
+            {
+                var auth = connect.Failure == ConnectFailure.AuthRefused;
+                ThrowTerminatingError(new ErrorRecord(
+                    connect,
+                    auth ? ErrorIds.ScenarioAuthRefused : ErrorIds.ScenarioConnectFailed,
+                    auth ? ErrorCategory.PermissionDenied : ErrorCategory.ConnectionError,
+                    connect.Url));
+            }
+
+            if (error is ArgumentException bad)
+            {
+                ThrowTerminatingError(new ErrorRecord(bad, ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, scenario.Name));
+            }
+
+            ThrowTerminatingError(new ErrorRecord(error, ErrorIds.ScenarioFailed, ErrorCategory.NotSpecified, scenario.Name));
+            return null;
+        }
+
+        var result = task.Result;
+        result.Settings = ResolvedSettings();
+        return result;
+    }
+
+    private void LogToAzurePipelines(RapidScenarioResult result)
+    {
+        if (NoPipelineLogging || string.IsNullOrEmpty(System.Environment.GetEnvironmentVariable("TF_BUILD")))
+        {
+            return;
+        }
+
+        foreach (var v in result.Violations)
+        {
+            Host.UI.WriteLine("##vso[task.logissue type=error]" + AzureEscape(FrameTraceWriter.Redact(result.Scenario + ": " + v)));
+        }
+    }
+
+    private static string AzureEscape(string text) =>
+        text.Replace("%", "%AZP25").Replace("\r", "%0D").Replace("\n", "%0A").Replace("]", "%5D").Replace(";", "%3B");
+
+    private string ResolveUrl()
+    {
+        if (Url is not null)
+        {
+            return Url;
+        }
+
+        var fromEnvironment = System.Environment.GetEnvironmentVariable("E2E_WEBSOCKET_URL");
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            return fromEnvironment!;
+        }
+
+        var mock = MockServerRegistry.List(Runspace.DefaultRunspace.InstanceId).FirstOrDefault(s => s.IsRunning);
+        if (mock is not null)
+        {
+            WriteVerbose($"No -Url and no E2E_WEBSOCKET_URL: using the mock running in this session at {mock.Url}.");
+            return mock.Url;
+        }
+
+        ThrowTerminatingError(new ErrorRecord(
+            new ArgumentException("No backend URL: pass -Url, set E2E_WEBSOCKET_URL, or start the mock with Start-RapidMockServer (-SetEnvironment)."),
+            ErrorIds.NoBackendUrl,
+            ErrorCategory.InvalidArgument,
+            null));
+        return string.Empty;
+    }
+
+    private RapidThresholds ResolveThresholds()
+    {
+        var input = new ThresholdInput
+        {
+            MaxLatency = MyInvocation.BoundParameters.ContainsKey(nameof(MaxLatency)) ? MaxLatency : null,
+            LatencyPercentile = LatencyPercentile is null ? null : double.Parse(LatencyPercentile, CultureInfo.InvariantCulture),
+            MinThroughput = MyInvocation.BoundParameters.ContainsKey(nameof(MinThroughput)) ? MinThroughput : null,
+            MinDeliveryRatio = MyInvocation.BoundParameters.ContainsKey(nameof(MinDeliveryRatio)) ? MinDeliveryRatio : null,
+            MaxMemoryGrowth = MyInvocation.BoundParameters.ContainsKey(nameof(MaxMemoryGrowth)) ? MaxMemoryGrowth : null,
+        };
+        var warnings = new List<string>();
+        try
+        {
+            ThresholdResolver.MergeTable(input, Threshold);
+            var thresholds = ThresholdResolver.Resolve(input, System.Environment.GetEnvironmentVariable, warnings);
+            foreach (var w in warnings)
+            {
+                WriteWarning(w);
+            }
+
+            return thresholds;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException(ex.Message, ex), ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, Threshold));
+            return new RapidThresholds();
+        }
+    }
+
+    private void ParseShard()
+    {
+        if (Shard is null)
+        {
+            return;
+        }
+
+        var parts = Shard.Split('/');
+        var i = int.Parse(parts[0], CultureInfo.InvariantCulture);
+        var n = int.Parse(parts[1], CultureInfo.InvariantCulture);
+        if (n < 1 || i < 1 || i > n)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException($"-Shard '{Shard}' must be i/n with 1 <= i <= n, such as 2/8."),
+                ErrorIds.InvalidScenarioParameter,
+                ErrorCategory.InvalidArgument,
+                Shard));
+        }
+
+        _shardIndex = i;
+        _shardCount = n;
+    }
+
+    private object ResolvedSettings() => new Hashtable
+    {
+        ["WebSocketUrl"] = ConnectionOptions.Redact(_url),
+        ["UrlSource"] = Url is not null ? "Parameter" : string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable("E2E_WEBSOCKET_URL")) ? "MockServer" : "Environment",
+        ["Mode"] = System.Environment.GetEnvironmentVariable("RAPID_MESSAGE_TEST_MODE") ?? "mock",
+        ["TokenTransport"] = Token is null ? "none" : TokenTransport.ToString(),
+    };
+
+    private void DrainLog()
+    {
+        while (_log.TryTake(out var entry))
+        {
+            if (entry.IsWarning)
+            {
+                WriteWarning(entry.Text);
+            }
+            else
+            {
+                WriteVerbose(entry.Text);
+            }
+        }
+    }
+
+    /// <summary>The core's narration, queued from any thread and written on the pipeline thread.</summary>
+    private sealed class CommandLog : IRunLog
+    {
+        private readonly ConcurrentQueue<(bool IsWarning, string Text)> _queue = new();
+
+        public void Verbose(string message) => _queue.Enqueue((false, message));
+
+        public void Warning(string message) => _queue.Enqueue((true, message));
+
+        public bool TryTake(out (bool IsWarning, string Text) entry) => _queue.TryDequeue(out entry);
+    }
+}

@@ -1,0 +1,322 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace RapidMessageTools.Metrics;
+
+/// <summary>
+/// Accounts for every message of a run: sent, answered (first reply), answered again (duplicates),
+/// replayed (marked duplicate), rejected, or still outstanding; checks reply order per stream
+/// (a connection and agent), and records latency into histograms: from the intended send time
+/// (<see cref="Latency"/>) and from the actual send (<see cref="Service"/>).
+/// </summary>
+public sealed class DeliveryLedger
+{
+    private readonly object _sync = new();
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
+    private TaskCompletionSource<bool> _settled = NewSignal();
+    private long _outstanding;
+
+    public LatencyHistogram Latency { get; } = new();
+
+    public LatencyHistogram Service { get; } = new();
+
+    /// <summary>user_message frames sent, repeats included.</summary>
+    public long Sent { get; private set; }
+
+    public long Distinct { get; private set; }
+
+    public long Delivered { get; private set; }
+
+    public long Rejected { get; private set; }
+
+    /// <summary>Extra replies for an already-answered message that were not marked duplicate.</summary>
+    public long DuplicateReplies { get; private set; }
+
+    /// <summary>Replies marked duplicate (idempotent replays).</summary>
+    public long Replays { get; private set; }
+
+    public long OutOfOrder { get; private set; }
+
+    /// <summary>Replies whose message_id this run never sent.</summary>
+    public long Unexpected { get; private set; }
+
+    /// <summary>Time of the last reply or rejection, Stopwatch ticks; 0 before any.</summary>
+    public long LastAnswerTimestamp { get; private set; }
+
+    public long FirstSendTimestamp { get; private set; }
+
+    /// <summary>Examples of what went wrong, for violation messages (a few of each).</summary>
+    public List<string> OrderExamples { get; } = new();
+
+    public List<string> DuplicateExamples { get; } = new();
+
+    public long Outstanding => Interlocked.Read(ref _outstanding);
+
+    /// <summary>Records a send. <paramref name="intendedTimestamp"/> is the scheduled time at a fixed rate, else the actual send time.</summary>
+    public void RecordSend(string messageId, long sequenceId, string stream, long sentTimestamp, long intendedTimestamp)
+    {
+        lock (_sync)
+        {
+            Sent++;
+            if (FirstSendTimestamp == 0)
+            {
+                FirstSendTimestamp = intendedTimestamp;
+            }
+
+            if (_entries.TryGetValue(messageId, out var entry))
+            {
+                entry.Sends++;
+                return;
+            }
+
+            _entries[messageId] = new Entry(sequenceId, stream, sentTimestamp, intendedTimestamp);
+            Distinct++;
+            if (Interlocked.Increment(ref _outstanding) == 1 && _settled.Task.IsCompleted)
+            {
+                _settled = NewSignal();
+            }
+        }
+    }
+
+    /// <summary>Records an ai_response. Returns false when its message_id was never sent by this run.</summary>
+    public bool RecordReply(string messageId, long sequenceId, bool markedDuplicate, long receivedTimestamp) =>
+        RecordReply(messageId, sequenceId, markedDuplicate, receivedTimestamp, out _);
+
+    /// <summary>As above; <paramref name="settled"/> tells whether this reply settled its message (the first answer).</summary>
+    public bool RecordReply(string messageId, long sequenceId, bool markedDuplicate, long receivedTimestamp, out bool settled)
+    {
+        settled = false;
+        lock (_sync)
+        {
+            if (!_entries.TryGetValue(messageId, out var entry))
+            {
+                Unexpected++;
+                return false;
+            }
+
+            if (markedDuplicate)
+            {
+                Replays++;
+                entry.Replays++;
+                if (!entry.Answered && !entry.Rejected)
+                {
+                    // A replay before the original reply still answers the message.
+                    Answer(entry, receivedTimestamp);
+                    settled = true;
+                }
+
+                return true;
+            }
+
+            entry.Replies++;
+            if (entry.Answered && entry.Replies > 1)
+            {
+                DuplicateReplies++;
+                if (DuplicateExamples.Count < 3)
+                {
+                    DuplicateExamples.Add(messageId);
+                }
+
+                return true;
+            }
+
+            if (entry.Rejected)
+            {
+                return true;
+            }
+
+            if (_lastSequence.TryGetValue(entry.Stream, out var last) && sequenceId < last)
+            {
+                OutOfOrder++;
+                if (OrderExamples.Count < 3)
+                {
+                    OrderExamples.Add(FormattableString.Invariant($"sequence {sequenceId} after {last}"));
+                }
+            }
+            else
+            {
+                _lastSequence[entry.Stream] = sequenceId;
+            }
+
+            Answer(entry, receivedTimestamp);
+            settled = true;
+            return true;
+        }
+    }
+
+    /// <summary>Records a rejection (queue_full or another error naming the message).</summary>
+    public bool RecordRejection(string messageId, long receivedTimestamp) => RecordRejection(messageId, receivedTimestamp, out _);
+
+    /// <summary>As above; <paramref name="settled"/> tells whether this rejection settled its message.</summary>
+    public bool RecordRejection(string messageId, long receivedTimestamp, out bool settled)
+    {
+        settled = false;
+        lock (_sync)
+        {
+            if (!_entries.TryGetValue(messageId, out var entry))
+            {
+                Unexpected++;
+                return false;
+            }
+
+            if (entry.Answered || entry.Rejected)
+            {
+                return true;
+            }
+
+            entry.Rejected = true;
+            settled = true;
+            Rejected++;
+            LastAnswerTimestamp = receivedTimestamp;
+            Settle();
+            return true;
+        }
+    }
+
+    /// <summary>Waits until every message is answered or rejected, or <paramref name="timeout"/> passes. True when all settled.</summary>
+    public async Task<bool> WaitSettledAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Task settled;
+        lock (_sync)
+        {
+            if (_outstanding == 0)
+            {
+                return true;
+            }
+
+            settled = _settled.Task;
+        }
+
+        var delay = Task.Delay(timeout, cancellationToken);
+        var done = await Task.WhenAny(settled, delay).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return done == settled || Outstanding == 0;
+    }
+
+    /// <summary>The message ids still outstanding (at most <paramref name="max"/>).</summary>
+    public IReadOnlyList<string> OutstandingIds(int max)
+    {
+        var list = new List<string>();
+        lock (_sync)
+        {
+            foreach (var kv in _entries)
+            {
+                if (!kv.Value.Answered && !kv.Value.Rejected)
+                {
+                    list.Add(kv.Key);
+                    if (list.Count >= max)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>Counts every outstanding message as lost and records it at <paramref name="timeout"/> in both histograms, so timeouts stay in the percentiles.</summary>
+    public long CloseOutstanding(TimeSpan timeout)
+    {
+        long lost = 0;
+        var micros = (long)(timeout.TotalMilliseconds * 1000);
+        lock (_sync)
+        {
+            foreach (var entry in _entries.Values)
+            {
+                if (!entry.Answered && !entry.Rejected && !entry.Lost)
+                {
+                    entry.Lost = true;
+                    lost++;
+                    Latency.RecordMicroseconds(micros);
+                    Service.RecordMicroseconds(micros);
+                }
+            }
+        }
+
+        return lost;
+    }
+
+    /// <summary>Whether a message was answered (by reply or replay).</summary>
+    public bool IsAnswered(string messageId)
+    {
+        lock (_sync)
+        {
+            return _entries.TryGetValue(messageId, out var e) && e.Answered;
+        }
+    }
+
+    /// <summary>Count of messages answered by a non-duplicate reply more than once.</summary>
+    public long MessagesAnsweredTwice()
+    {
+        long n = 0;
+        lock (_sync)
+        {
+            foreach (var e in _entries.Values)
+            {
+                if (e.Replies > 1)
+                {
+                    n++;
+                }
+            }
+        }
+
+        return n;
+    }
+
+    /// <summary>Messages sent more than once whose every reply was non-duplicate (the repeat was processed again).</summary>
+    public long RepeatsNotMarked()
+    {
+        long n = 0;
+        lock (_sync)
+        {
+            foreach (var e in _entries.Values)
+            {
+                if (e.Sends > 1 && e.Replays == 0 && e.Replies >= e.Sends)
+                {
+                    n++;
+                }
+            }
+        }
+
+        return n;
+    }
+
+    private void Answer(Entry entry, long receivedTimestamp)
+    {
+        entry.Answered = true;
+        Delivered++;
+        LastAnswerTimestamp = receivedTimestamp;
+        Latency.RecordTicks(entry.IntendedTimestamp, receivedTimestamp);
+        Service.RecordTicks(entry.SentTimestamp, receivedTimestamp);
+        Settle();
+    }
+
+    private void Settle()
+    {
+        if (Interlocked.Decrement(ref _outstanding) == 0)
+        {
+            _settled.TrySetResult(true);
+        }
+    }
+
+    private static TaskCompletionSource<bool> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class Entry(long sequenceId, string stream, long sentTimestamp, long intendedTimestamp)
+    {
+        public long SequenceId { get; } = sequenceId;
+        public string Stream { get; } = stream;
+        public long SentTimestamp { get; } = sentTimestamp;
+        public long IntendedTimestamp { get; } = intendedTimestamp;
+        public int Sends { get; set; } = 1;
+        public int Replies { get; set; }
+        public int Replays { get; set; }
+        public bool Answered { get; set; }
+        public bool Rejected { get; set; }
+        public bool Lost { get; set; }
+    }
+}

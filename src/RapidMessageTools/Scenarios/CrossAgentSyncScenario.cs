@@ -1,0 +1,162 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+using RapidMessageTools.Client;
+using RapidMessageTools.Metrics;
+using RapidMessageTools.Protocol;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>
+/// One user on several connections: one connection sends to several agents; every other connection
+/// must get a state_update for each processed message, and its own agent_state query must not be
+/// stale beyond a bound.
+/// </summary>
+internal sealed class CrossAgentSyncScenario : IRapidScenario
+{
+    /// <summary>How long another connection's view may lag behind an acknowledged message.</summary>
+    private static readonly TimeSpan StaleBound = TimeSpan.FromSeconds(1);
+
+    public string Name => "CrossAgentSync";
+
+    public string Description => "Several connections of one user: one sends to several agents, the others must see each change.";
+
+    public string FailsWhen => "another connection's view is stale past a bound (1 s), or state_update is missing";
+
+    public RapidScenarioParameters Defaults { get; } = new() { Connections = 3, Agents = 3, MessageCount = 60, TimeoutSec = 10 };
+
+    public bool ChecksThroughput => false;
+
+    public bool ChecksLatency => true;
+
+    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    {
+        var p = context.Parameters;
+        var observers = Math.Max(1, p.Connections - 1);
+        var agents = new string[Math.Max(1, p.Agents)];
+        for (var a = 0; a < agents.Length; a++)
+        {
+            agents[a] = context.AgentId("sync" + a.ToString(CultureInfo.InvariantCulture));
+        }
+
+        // Highest message_count each observer has seen by state_update, per agent.
+        var seen = new ConcurrentDictionary<string, long>[observers];
+        var observerConnections = new List<RapidConnection>();
+        for (var o = 0; o < observers; o++)
+        {
+            var view = seen[o] = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+            void OnFrame(ReceivedFrame r)
+            {
+                var f = r.Frame;
+                if (f.Type == MessageType.StateUpdate && f.AgentId is not null && f.MessageCount is long c)
+                {
+                    view.AddOrUpdate(f.AgentId, c, (_, old) => Math.Max(old, c));
+                }
+            }
+
+            observerConnections.Add(await recorder.ConnectAsync("sync", OnFrame, cancellationToken).ConfigureAwait(false));
+        }
+
+        var sender = await recorder.ConnectAsync("sync", null, cancellationToken).ConfigureAwait(false);
+        var expected = new long[agents.Length];
+        long missingUpdates = 0;
+        long staleUpdates = 0;
+        long staleQueries = 0;
+        long checks = 0;
+        string? firstProblem = null;
+        var seq = 0;
+        while (seq < p.MessageCount && sender.IsOpen)
+        {
+            context.Progress.Phase = $"message {seq + 1} of {p.MessageCount}";
+            var batchStart = recorder.Ledger.Delivered;
+            for (var a = 0; a < agents.Length && seq < p.MessageCount; a++)
+            {
+                seq++;
+                await recorder.SendAsync(sender, context.RunId + "-sync-" + seq.ToString(CultureInfo.InvariantCulture), seq, agents[a], 0, cancellationToken).ConfigureAwait(false);
+                expected[a]++;
+            }
+
+            if (!await recorder.WaitForRepliesAsync(sender, cancellationToken).ConfigureAwait(false))
+            {
+                break;
+            }
+
+            // Every observer must catch up with every agent within the bound.
+            var deadline = Stopwatch.StartNew();
+            bool caughtUp;
+            do
+            {
+                caughtUp = true;
+                for (var o = 0; o < observers && caughtUp; o++)
+                {
+                    for (var a = 0; a < agents.Length; a++)
+                    {
+                        if (seen[o].TryGetValue(agents[a], out var c) ? c < expected[a] : expected[a] > 0)
+                        {
+                            caughtUp = false;
+                            break;
+                        }
+                    }
+                }
+
+                if (!caughtUp)
+                {
+                    await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            while (!caughtUp && deadline.Elapsed < StaleBound);
+
+            checks++;
+            if (!caughtUp)
+            {
+                for (var o = 0; o < observers; o++)
+                {
+                    for (var a = 0; a < agents.Length; a++)
+                    {
+                        if (!seen[o].TryGetValue(agents[a], out var c))
+                        {
+                            missingUpdates++;
+                            firstProblem ??= $"observer {o + 1} had no state_update for agent {agents[a]} {StaleBound.TotalSeconds:0.#} s after {expected[a]} acknowledged messages";
+                        }
+                        else if (c < expected[a])
+                        {
+                            staleUpdates++;
+                            firstProblem ??= $"observer {o + 1} saw message_count {c} for agent {agents[a]} {StaleBound.TotalSeconds:0.#} s after {expected[a]} were acknowledged";
+                        }
+                    }
+                }
+            }
+
+            // And an observer's own query must show the acknowledged count.
+            var probeAgent = (seq - 1) % agents.Length;
+            var observer = observerConnections[(seq / agents.Length) % observers];
+            var state = await observer.QueryAgentStateAsync(agents[probeAgent], context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+            if (state.MessageCount != expected[probeAgent])
+            {
+                staleQueries++;
+                firstProblem ??= FormattableString.Invariant($"an observer's agent_state said message_count {state.MessageCount} for agent {agents[probeAgent]} after {expected[probeAgent]} were acknowledged");
+            }
+
+            _ = batchStart;
+        }
+
+        if (missingUpdates > 0)
+        {
+            recorder.AddViolation(ViolationCode.MissingStateUpdate, FormattableString.Invariant(
+                $"{missingUpdates} (observer, agent) pairs got no state_update within {StaleBound.TotalSeconds} s; first: {firstProblem}."));
+        }
+
+        if (staleUpdates + staleQueries > 0)
+        {
+            recorder.AddViolation(ViolationCode.StaleView, FormattableString.Invariant(
+                $"another connection's view lagged past {StaleBound.TotalSeconds} s: {staleUpdates} stale state_update views, {staleQueries} stale agent_state answers out of {checks} checks; first: {firstProblem}."));
+        }
+
+        recorder.CheckDelivery();
+        recorder.CheckUnexpectedCloses();
+    }
+}

@@ -1,0 +1,48 @@
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>A scenario: one kind of defect it is built to catch, and the defaults that make it run in seconds.</summary>
+public interface IRapidScenario
+{
+    string Name { get; }
+
+    string Description { get; }
+
+    /// <summary>What makes it fail.</summary>
+    string FailsWhen { get; }
+
+    /// <summary>Default size parameters; a zero in the caller's parameters takes the default.</summary>
+    RapidScenarioParameters Defaults { get; }
+
+    /// <summary>Whether MinThroughput applies unless the caller set it explicitly.</summary>
+    bool ChecksThroughput { get; }
+
+    /// <summary>Whether MaxLatency applies unless the caller set it explicitly (queue floods measure queueing, not service).</summary>
+    bool ChecksLatency { get; }
+
+    Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken);
+}
+
+/// <summary>What Get-RapidScenario shows.</summary>
+public sealed class RapidScenarioInfo
+{
+    public RapidScenarioInfo(string name, string description, string failsWhen, RapidScenarioParameters defaults)
+    {
+        Name = name;
+        Description = description;
+        FailsWhen = failsWhen;
+        Defaults = defaults;
+    }
+
+    public string Name { get; }
+
+    public string Description { get; }
+
+    public string FailsWhen { get; }
+
+    public RapidScenarioParameters Defaults { get; }
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,146 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using RapidMessageTools.Client;
+using RapidMessageTools.Metrics;
+using RapidMessageTools.Protocol;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>
+/// Many users at once, one connection each: every user's state must count only its own messages,
+/// no user may see another's updates, and no user may starve while others are served.
+/// </summary>
+internal sealed class MultiUserScenario : IRapidScenario
+{
+    public string Name => "MultiUser";
+
+    public string Description => "Many users at once, one connection each, all sending to the same agent name.";
+
+    public string FailsWhen => "state leaks across users, or one user starves others";
+
+    public RapidScenarioParameters Defaults { get; } = new() { Users = 10, MessageCount = 100, Connections = 10, TimeoutSec = 10 };
+
+    public bool ChecksThroughput => true;
+
+    public bool ChecksLatency => true;
+
+    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    {
+        var p = context.Parameters;
+        var agent = context.AgentId("multi");
+        var users = Math.Max(1, p.Users);
+        var perUser = new UserView[users];
+        var connections = new RapidConnection[users];
+        for (var u = 0; u < users; u++)
+        {
+            var view = perUser[u] = new UserView(context.UserId("u" + u.ToString(CultureInfo.InvariantCulture)));
+            connections[u] = await recorder.ConnectAsync("u" + u.ToString(CultureInfo.InvariantCulture), view.OnFrame, cancellationToken).ConfigureAwait(false);
+        }
+
+        context.Progress.Phase = $"{users} users sending";
+        var rate = p.Rate > 0 ? p.Rate / users : 0;
+        await Task.WhenAll(connections.Select((c, u) =>
+            MessageSender.SendStreamAsync(recorder, c, agent, context.RunId + "-mu" + u.ToString(CultureInfo.InvariantCulture), p.MessageCount, rate, cancellationToken))).ConfigureAwait(false);
+        await recorder.WaitForRepliesAsync(cancellationToken).ConfigureAwait(false);
+
+        context.Progress.Phase = "checking each user's state";
+        long leaks = 0;
+        string? firstLeak = null;
+        var reportedUsers = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var u = 0; u < users; u++)
+        {
+            if (!connections[u].IsOpen)
+            {
+                continue;
+            }
+
+            var state = await connections[u].QueryAgentStateAsync(agent, context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+            var own = perUser[u].Replies;
+            if (state.MessageCount != own)
+            {
+                leaks++;
+                firstLeak ??= FormattableString.Invariant($"user {u + 1} got {own} replies but its agent_state says message_count {state.MessageCount}");
+            }
+
+            if (state.UserId is not null)
+            {
+                if (context.Token is null && context.TokenForUser is null && state.UserId != perUser[u].UserId)
+                {
+                    leaks++;
+                    firstLeak ??= $"user {u + 1} ({perUser[u].UserId}) was shown the state of {state.UserId}";
+                }
+
+                if (reportedUsers.TryGetValue(state.UserId, out var other))
+                {
+                    leaks++;
+                    firstLeak ??= $"users {other + 1} and {u + 1} were both shown the state of {state.UserId}";
+                }
+                else
+                {
+                    reportedUsers[state.UserId] = u;
+                }
+            }
+
+            if (perUser[u].ForeignUpdates > 0)
+            {
+                leaks += perUser[u].ForeignUpdates;
+                firstLeak ??= $"user {u + 1} received {perUser[u].ForeignUpdates} state_update frames though it had no other connection";
+            }
+        }
+
+        if (leaks > 0)
+        {
+            recorder.AddViolation(ViolationCode.StateLeak, FormattableString.Invariant($"{leaks} signs of state shared across users; first: {firstLeak}."));
+        }
+
+        CheckStarvation(recorder, perUser, p.MessageCount);
+        recorder.CheckDelivery();
+        recorder.CheckUnexpectedCloses();
+    }
+
+    /// <summary>A user starves when it got under half its replies while every other user got all of theirs.</summary>
+    private static void CheckStarvation(ScenarioRecorder recorder, UserView[] users, int perUser)
+    {
+        if (users.Length < 2)
+        {
+            return;
+        }
+
+        var full = users.Count(u => u.Replies >= perUser);
+        var starving = users.Where(u => u.Replies < perUser / 2).ToArray();
+        if (starving.Length > 0 && full >= users.Length - starving.Length && full > 0)
+        {
+            recorder.AddViolation(ViolationCode.Starvation, FormattableString.Invariant(
+                $"{starving.Length} user(s) got under half their replies (fewest {starving.Min(u => u.Replies)} of {perUser}) while {full} others got all of theirs."));
+        }
+    }
+
+    private sealed class UserView(string userId)
+    {
+        private long _replies;
+        private long _foreign;
+
+        public string UserId { get; } = userId;
+
+        public long Replies => Interlocked.Read(ref _replies);
+
+        public long ForeignUpdates => Interlocked.Read(ref _foreign);
+
+        public void OnFrame(ReceivedFrame r)
+        {
+            switch (r.Frame.Type)
+            {
+                case MessageType.AiResponse when !r.Frame.Duplicate:
+                    Interlocked.Increment(ref _replies);
+                    break;
+                case MessageType.StateUpdate:
+                    Interlocked.Increment(ref _foreign);
+                    break;
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using RapidMessageTools.Client;
+using RapidMessageTools.Metrics;
+using RapidMessageTools.Protocol;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>
+/// Floods one agent past its queue capacity: every message must be answered or rejected with
+/// queue_full, queue_size must never exceed max_capacity, and the agent must serve again afterwards.
+/// </summary>
+internal sealed class QueueOverflowScenario : IRapidScenario
+{
+    public string Name => "QueueOverflow";
+
+    public string Description => "Floods one agent past its queue capacity (read from get_queue_state), then checks it recovers.";
+
+    public string FailsWhen => "a message is neither answered nor rejected; queue_size exceeds capacity; no recovery";
+
+    public RapidScenarioParameters Defaults { get; } = new() { Connections = 1, BurstSize = 5, TimeoutSec = 30 };
+
+    public bool ChecksThroughput => false;
+
+    public bool ChecksLatency => false;
+
+    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    {
+        var agent = context.AgentId("flood");
+        long maxSeen = 0;
+        long overCapacity = 0;
+        long capacity = 0;
+        var provoked = 0;
+        void Observe(ReceivedFrame r)
+        {
+            var f = r.Frame;
+            if (f.Type == MessageType.Error && f.Code == ErrorCode.QueueFull)
+            {
+                Interlocked.Exchange(ref provoked, 1);
+                if (f.QueueSize is long q && f.MaxCapacity is long m && q > m)
+                {
+                    Interlocked.Increment(ref overCapacity);
+                }
+            }
+        }
+
+        var connection = await recorder.ConnectAsync("flood", Observe, cancellationToken).ConfigureAwait(false);
+        var initial = await connection.QueryQueueStateAsync(agent, context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+        capacity = initial.MaxCapacity ?? 0;
+        if (capacity <= 0)
+        {
+            capacity = 500;
+            recorder.Note("The server's queue_state has no max_capacity; assumed 500.");
+        }
+
+        var bound = context.Parameters.MessageCount > 0 ? context.Parameters.MessageCount : (int)Math.Min(int.MaxValue, 4 * capacity);
+        context.Log.Verbose($"QueueOverflow: capacity {capacity}; flooding up to {bound} messages.");
+        context.Progress.Phase = "flooding";
+
+        using var monitorStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var monitor = Task.Run(
+            async () =>
+            {
+                while (!monitorStop.IsCancellationRequested && connection.IsOpen)
+                {
+                    try
+                    {
+                        var qs = await connection.QueryQueueStateAsync(agent, context.QueryTimeout, monitorStop.Token).ConfigureAwait(false);
+                        var size = qs.QueueSize ?? 0;
+                        InterlockedMax(ref maxSeen, size);
+                        if (qs.MaxCapacity is long m && size > m)
+                        {
+                            Interlocked.Increment(ref overCapacity);
+                        }
+
+                        await Task.Delay(20, monitorStop.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception)
+                    {
+                        return;
+                    }
+                }
+            },
+            CancellationToken.None);
+
+        // Flood: stop soon after the first queue_full (a little past it proves rejections keep coming), or at the bound.
+        var afterFull = (int)Math.Max(10, capacity / 10);
+        var seq = 0;
+        var sentAfterFull = 0;
+        while (seq < bound && (Volatile.Read(ref provoked) == 0 || sentAfterFull++ < afterFull))
+        {
+            seq++;
+            await recorder.SendAsync(connection, Id(context, seq), seq, agent, 0, cancellationToken).ConfigureAwait(false);
+        }
+
+        await WaitDrainedAsync(context, recorder, connection, agent, cancellationToken).ConfigureAwait(false);
+        monitorStop.Cancel();
+        await monitor.ConfigureAwait(false);
+
+        recorder.OverflowProvoked = Volatile.Read(ref provoked) == 1;
+        var ledger = recorder.Ledger;
+        if (ledger.Outstanding > 0)
+        {
+            recorder.AddViolation(ViolationCode.SilentDrop, FormattableString.Invariant(
+                $"{ledger.Outstanding} of {ledger.Distinct} messages were neither answered nor rejected with queue_full (e.g. {string.Join(", ", ledger.OutstandingIds(3))})."));
+        }
+
+        if (Interlocked.Read(ref overCapacity) > 0)
+        {
+            recorder.AddViolation(ViolationCode.QueueOverCapacity, FormattableString.Invariant(
+                $"queue_size exceeded max_capacity {capacity} (largest seen {Interlocked.Read(ref maxSeen)})."));
+        }
+
+        if (recorder.OverflowProvoked == false)
+        {
+            recorder.Note(FormattableString.Invariant(
+                $"No queue_full was seen after {seq} messages (capacity {capacity}): the server drained faster than the flood, so backpressure was not exercised. Raise -MessageCount or use a slower agent (OverflowProvoked = False)."));
+        }
+
+        await CheckRecoveryAsync(context, recorder, connection, agent, seq, cancellationToken).ConfigureAwait(false);
+        recorder.CheckDelivery(order: true, duplicates: true);
+        RemoveLostAsMissing(recorder);
+        recorder.CheckUnexpectedCloses();
+    }
+
+    private static async Task CheckRecoveryAsync(ScenarioContext context, ScenarioRecorder recorder, RapidConnection connection, string agent, int lastSeq, CancellationToken cancellationToken)
+    {
+        context.Progress.Phase = "checking recovery";
+        var deadline = Stopwatch.StartNew();
+        while (connection.IsOpen && deadline.Elapsed < context.ReplyTimeout)
+        {
+            var qs = await connection.QueryQueueStateAsync(agent, context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+            if ((qs.QueueSize ?? 0) == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
+
+        var probe = Math.Max(1, context.Parameters.BurstSize);
+        var rejectedBefore = recorder.Ledger.Rejected;
+        var deliveredBefore = recorder.Ledger.Delivered;
+        for (var i = 1; i <= probe && connection.IsOpen; i++)
+        {
+            await recorder.SendAsync(connection, Id(context, lastSeq + i), lastSeq + i, agent, 0, cancellationToken).ConfigureAwait(false);
+        }
+
+        await recorder.WaitForRepliesAsync(connection, cancellationToken).ConfigureAwait(false);
+        var answered = recorder.Ledger.Delivered - deliveredBefore;
+        if (answered < probe)
+        {
+            recorder.AddViolation(ViolationCode.NoRecovery, FormattableString.Invariant(
+                $"after the queue drained, only {answered} of {probe} new messages were answered ({recorder.Ledger.Rejected - rejectedBefore} rejected)."));
+        }
+    }
+
+    /// <summary>
+    /// Waits until every message is settled, or the agent's queue is empty and nothing has been
+    /// answered for half a second (what is still outstanding then was dropped), or the timeout.
+    /// </summary>
+    private static async Task WaitDrainedAsync(ScenarioContext context, ScenarioRecorder recorder, RapidConnection connection, string agent, CancellationToken cancellationToken)
+    {
+        context.Progress.Phase = "waiting for the queue to drain";
+        var ledger = recorder.Ledger;
+        var quiet = Stopwatch.Frequency / 2;
+        var deadline = Stopwatch.StartNew();
+        while (ledger.Outstanding > 0 && connection.IsOpen && deadline.Elapsed < context.ReplyTimeout)
+        {
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            if (Stopwatch.GetTimestamp() - ledger.LastAnswerTimestamp < quiet)
+            {
+                continue;
+            }
+
+            var qs = await connection.QueryQueueStateAsync(agent, context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+            if ((qs.QueueSize ?? 0) == 0 && Stopwatch.GetTimestamp() - ledger.LastAnswerTimestamp >= quiet)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>QueueOverflow names silent loss SilentDrop; the generic MissingReply would say the same twice.</summary>
+    private static void RemoveLostAsMissing(ScenarioRecorder recorder)
+    {
+        if (recorder.HasViolation(ViolationCode.SilentDrop))
+        {
+            recorder.RemoveViolations(ViolationCode.MissingReply);
+        }
+    }
+
+    private static string Id(ScenarioContext context, long seq) =>
+        context.RunId + "-flood-" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long current;
+        while (value > (current = Interlocked.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+}

@@ -1,0 +1,355 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using RapidMessageTools.Client;
+using RapidMessageTools.Metrics;
+using RapidMessageTools.Protocol;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>
+/// Collects what a scenario observes: every frame of every connection it opens goes through here into
+/// the <see cref="DeliveryLedger"/>; violations, notes and drops are added by the scenario. Closes every
+/// connection at the end, whatever happened.
+/// </summary>
+public sealed class ScenarioRecorder : IAsyncDisposableLike
+{
+    private readonly ScenarioContext _context;
+    private readonly List<RapidConnection> _connections = new();
+    private readonly List<RapidViolation> _violations = new();
+    private readonly List<string> _notes = new();
+    private readonly List<string> _closeReasons = new();
+    private readonly Dictionary<long, SemaphoreSlim> _gates = new();
+    private long _connectionDrops;
+    private long _unmatched;
+    private long _serverErrors;
+
+    public ScenarioRecorder(ScenarioContext context) => _context = context;
+
+    public DeliveryLedger Ledger { get; } = new();
+
+    public long ConnectionDrops => Interlocked.Read(ref _connectionDrops);
+
+    public long? ServerRssStart { get; set; }
+
+    public long? ServerRssEnd { get; set; }
+
+    public bool? OverflowProvoked { get; set; }
+
+    public long LateSends { get; set; }
+
+    /// <summary>Whether a scenario sent at a fixed rate (latency then counts from the intended time).</summary>
+    public bool FixedRate { get; set; }
+
+    public IReadOnlyList<RapidViolation> Violations => _violations;
+
+    /// <summary>Opens a connection for <paramref name="userKey"/> and routes its frames into the ledger; <paramref name="onFrame"/> sees every frame too.</summary>
+    /// <remarks>With <paramref name="maxInFlight"/> above zero, sends on this connection wait while that many messages are unanswered (a closed-loop client).</remarks>
+    public async Task<RapidConnection> ConnectAsync(string userKey, Action<ReceivedFrame>? onFrame, CancellationToken cancellationToken, int maxInFlight = 0)
+    {
+        var connection = await _context.ConnectAsync(userKey, cancellationToken).ConfigureAwait(false);
+        Attach(connection, onFrame, maxInFlight);
+        return connection;
+    }
+
+    public void Attach(RapidConnection connection, Action<ReceivedFrame>? onFrame, int maxInFlight = 0)
+    {
+        if (maxInFlight > 0)
+        {
+            SetWindow(connection, maxInFlight);
+        }
+
+        lock (_connections)
+        {
+            _connections.Add(connection);
+        }
+
+        connection.ClosedUnexpectedly = c =>
+        {
+            Interlocked.Increment(ref _connectionDrops);
+            lock (_closeReasons)
+            {
+                if (_closeReasons.Count < 10)
+                {
+                    _closeReasons.Add("conn#" + c.Id.ToString(CultureInfo.InvariantCulture) + ": " + c.CloseReason);
+                }
+            }
+        };
+        connection.FrameReceived = received =>
+        {
+            if (Route(received))
+            {
+                Gate(connection)?.Release();
+            }
+
+            onFrame?.Invoke(received);
+        };
+    }
+
+    /// <summary>Limits a connection to <paramref name="maxInFlight"/> unanswered messages (set before its first send).</summary>
+    public void SetWindow(RapidConnection connection, int maxInFlight)
+    {
+        lock (_gates)
+        {
+            _gates[connection.Id] = new SemaphoreSlim(maxInFlight, maxInFlight);
+        }
+    }
+
+    private SemaphoreSlim? Gate(RapidConnection connection)
+    {
+        lock (_gates)
+        {
+            return _gates.TryGetValue(connection.Id, out var gate) ? gate : null;
+        }
+    }
+
+    /// <summary>Sends one user_message, recording it first so a fast reply always finds it.</summary>
+    public async Task SendAsync(RapidConnection connection, string messageId, long sequenceId, string? agentId, long intendedTimestamp, CancellationToken cancellationToken)
+    {
+        var gate = Gate(connection);
+        if (gate is not null)
+        {
+            // Bounded wait: a connection that stops answering must not hang the run.
+            await gate.WaitAsync(_context.ReplyTimeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        Ledger.RecordSend(messageId, sequenceId, StreamKey(connection, agentId), now, intendedTimestamp == 0 ? now : intendedTimestamp);
+        _context.Progress.AddSent();
+        await connection.SendUserMessageAsync(messageId, sequenceId, "Rapid message " + sequenceId.ToString(CultureInfo.InvariantCulture), agentId, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static string StreamKey(RapidConnection connection, string? agentId) =>
+        connection.Id.ToString(CultureInfo.InvariantCulture) + "/" + (agentId ?? string.Empty);
+
+    public void AddViolation(string code, string message) => _violations.Add(new RapidViolation(code, message));
+
+    public bool HasViolation(string code) => _violations.Any(v => v.Code == code);
+
+    public void RemoveViolations(string code) => _violations.RemoveAll(v => v.Code == code);
+
+    public void Note(string text)
+    {
+        lock (_notes)
+        {
+            _notes.Add(text);
+        }
+    }
+
+    /// <summary>Waits for every message to be answered or rejected; what is left after the timeout is lost.</summary>
+    public Task<bool> WaitForRepliesAsync(CancellationToken cancellationToken) => WaitForRepliesAsync(null, cancellationToken);
+
+    /// <summary>As <see cref="WaitForRepliesAsync(CancellationToken)"/>, but gives up early when <paramref name="connection"/> ends.</summary>
+    public async Task<bool> WaitForRepliesAsync(RapidConnection? connection, CancellationToken cancellationToken)
+    {
+        _context.Progress.Phase = "waiting for replies";
+        if (connection is null)
+        {
+            return await Ledger.WaitSettledAsync(_context.ReplyTimeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        var settled = Ledger.WaitSettledAsync(_context.ReplyTimeout, cancellationToken);
+        var done = await Task.WhenAny(settled, connection.Completion).ConfigureAwait(false);
+        if (done != settled)
+        {
+            // Give frames already read a moment to be routed.
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            return Ledger.Outstanding == 0;
+        }
+
+        return await settled.ConfigureAwait(false);
+    }
+
+    /// <summary>The delivery checks every scenario shares: missing, duplicated, out-of-order and unexpected replies.</summary>
+    public void CheckDelivery(bool order = true, bool duplicates = true)
+    {
+        var lost = Ledger.Outstanding;
+        if (lost > 0)
+        {
+            var ids = string.Join(", ", Ledger.OutstandingIds(3));
+            AddViolation(ViolationCode.MissingReply, FormattableString.Invariant(
+                $"{lost} of {Ledger.Distinct} messages got neither a reply nor a rejection within {_context.Parameters.TimeoutSec} s (e.g. {ids})."));
+        }
+
+        if (duplicates && Ledger.DuplicateReplies > 0)
+        {
+            AddViolation(ViolationCode.DuplicateReply, FormattableString.Invariant(
+                $"{Ledger.DuplicateReplies} extra replies not marked duplicate (e.g. {string.Join(", ", Ledger.DuplicateExamples)})."));
+        }
+
+        if (order && Ledger.OutOfOrder > 0)
+        {
+            AddViolation(ViolationCode.OutOfOrder, FormattableString.Invariant(
+                $"{Ledger.OutOfOrder} replies arrived out of order ({string.Join("; ", Ledger.OrderExamples)})."));
+        }
+
+        if (Ledger.Unexpected > 0)
+        {
+            AddViolation(ViolationCode.UnexpectedReply, FormattableString.Invariant(
+                $"{Ledger.Unexpected} replies named a message_id this connection never sent."));
+        }
+    }
+
+    /// <summary>Records a violation for every connection that ended without being asked to.</summary>
+    public void CheckUnexpectedCloses()
+    {
+        if (ConnectionDrops > 0)
+        {
+            AddViolation(ViolationCode.UnexpectedClose, FormattableString.Invariant(
+                $"{ConnectionDrops} connection(s) ended unexpectedly ({string.Join("; ", CloseReasons())})."));
+        }
+    }
+
+    public IReadOnlyList<string> CloseReasons()
+    {
+        lock (_closeReasons)
+        {
+            return _closeReasons.ToArray();
+        }
+    }
+
+    /// <summary>Asks the server for its RSS through agent_state memory_usage, if it reports it.</summary>
+    public async Task<long?> SampleServerRssAsync(RapidConnection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var state = await connection.QueryAgentStateAsync(null, _context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+            return state.MemoryRss;
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or System.Net.WebSockets.WebSocketException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Closes every connection this recorder opened (each within a second).</summary>
+    public async Task DisposeAsync()
+    {
+        RapidConnection[] all;
+        lock (_connections)
+        {
+            all = _connections.ToArray();
+        }
+
+        await Task.WhenAll(all.Select(c => c.CloseAsync(TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
+    }
+
+    /// <summary>Builds the result: ledger figures, thresholds, violations, Passed.</summary>
+    internal RapidScenarioResult Build(IRapidScenario scenario, DateTimeOffset start, double seconds, long memoryGrowth, RapidThresholds thresholds, bool throughputExplicit, bool latencyExplicit)
+    {
+        var lost = Ledger.CloseOutstanding(_context.ReplyTimeout);
+        var latency = Ledger.Latency.Summarize();
+        var denominator = Ledger.Distinct - Ledger.Rejected;
+        var ratio = denominator <= 0 ? 1.0 : Math.Round((double)Ledger.Delivered / denominator, 6);
+        double window = 0;
+        if (Ledger.FirstSendTimestamp != 0 && Ledger.LastAnswerTimestamp > Ledger.FirstSendTimestamp)
+        {
+            window = (Ledger.LastAnswerTimestamp - Ledger.FirstSendTimestamp) / (double)Stopwatch.Frequency;
+        }
+
+        var throughput = window > 0 ? Math.Round(Ledger.Delivered / window, 1) : 0;
+        var limits = thresholds.Clone();
+        if (!latencyExplicit && !scenario.ChecksLatency)
+        {
+            limits.MaxLatency = double.MaxValue;
+        }
+
+        var violations = new List<RapidViolation>(_violations);
+        violations.AddRange(limits.Evaluate(latency, throughput, ratio, memoryGrowth, throughputExplicit || scenario.ChecksThroughput));
+        string[] notes;
+        lock (_notes)
+        {
+            notes = _notes.ToArray();
+        }
+
+        return new RapidScenarioResult
+        {
+            Scenario = scenario.Name,
+            Passed = violations.Count == 0,
+            Violations = violations.ToArray(),
+            Sent = Ledger.Sent,
+            Delivered = Ledger.Delivered,
+            Rejected = Ledger.Rejected,
+            Lost = lost,
+            Duplicates = Ledger.DuplicateReplies,
+            OutOfOrder = Ledger.OutOfOrder,
+            DeliveryRatio = ratio,
+            ThroughputPerSec = throughput,
+            Latency = latency,
+            ServiceLatency = Ledger.Service.Summarize(),
+            Histogram = Ledger.Latency.Export(),
+            ServiceHistogram = Ledger.Service.Export(),
+            MemoryGrowthBytes = memoryGrowth,
+            ServerMemoryGrowthBytes = ServerRssStart is long a && ServerRssEnd is long b ? b - a : null,
+            ConnectionDrops = ConnectionDrops,
+            Duration = Math.Round(seconds, 3),
+            OverflowProvoked = OverflowProvoked,
+            LateSends = LateSends,
+            UnmatchedFrames = Interlocked.Read(ref _unmatched) + Ledger.Unexpected,
+            MalformedFrames = SumMalformed(),
+            CloseReasons = CloseReasons().ToArray(),
+            Notes = notes,
+            Url = _context.Url,
+            RunId = _context.RunId,
+            Shard = _context.ShardIndex.ToString(CultureInfo.InvariantCulture) + "/" + _context.ShardCount.ToString(CultureInfo.InvariantCulture),
+            StartTime = start,
+            Parameters = _context.Parameters.Clone(),
+            Thresholds = thresholds,
+            Machine = Environment.MachineName + " (" + System.Runtime.InteropServices.RuntimeInformation.OSDescription.Trim() + ", " +
+                System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription + ", " + Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture) + " cores)",
+        };
+    }
+
+    private long SumMalformed()
+    {
+        lock (_connections)
+        {
+            return _connections.Sum(c => c.MalformedFrames);
+        }
+    }
+
+    /// <summary>Routes a frame into the ledger; true when it settled one of this run's messages.</summary>
+    private bool Route(ReceivedFrame received)
+    {
+        var frame = received.Frame;
+        bool settled;
+        switch (frame.Type)
+        {
+            case MessageType.AiResponse when frame.MessageId is not null:
+                Ledger.RecordReply(frame.MessageId, frame.SequenceId ?? -1, frame.Duplicate, received.ReceivedTimestamp, out settled);
+                if (settled)
+                {
+                    _context.Progress.AddAnswered();
+                }
+
+                return settled;
+            case MessageType.Error when frame.MessageId is not null:
+                Ledger.RecordRejection(frame.MessageId, received.ReceivedTimestamp, out settled);
+                if (frame.Code != ErrorCode.QueueFull)
+                {
+                    Interlocked.Increment(ref _serverErrors);
+                }
+
+                return settled;
+            case MessageType.Error:
+            case MessageType.AiResponse:
+                Interlocked.Increment(ref _unmatched);
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Error frames other than queue_full that named a message.</summary>
+    public long ServerErrors => Interlocked.Read(ref _serverErrors);
+}
+
+/// <summary>netstandard2.0 has no IAsyncDisposable without another package; this is the same shape.</summary>
+public interface IAsyncDisposableLike
+{
+    Task DisposeAsync();
+}

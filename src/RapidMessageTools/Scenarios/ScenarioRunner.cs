@@ -1,0 +1,72 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using RapidMessageTools.Client;
+using RapidMessageTools.Metrics;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>Runs one scenario: memory before and after, a recorder whose connections are always closed, the result.</summary>
+public static class ScenarioRunner
+{
+    /// <summary>Fills zeros in <paramref name="given"/> with the scenario's defaults; a fixed rate with a duration sets the count.</summary>
+    public static RapidScenarioParameters ResolveParameters(IRapidScenario scenario, RapidScenarioParameters given)
+    {
+        var d = scenario.Defaults;
+        var p = given.Clone();
+        p.MessageCount = p.MessageCount > 0 ? p.MessageCount : d.MessageCount;
+        if (p.Rate > 0 && p.Duration > 0 && given.MessageCount == 0)
+        {
+            p.MessageCount = (int)Math.Min(int.MaxValue, Math.Ceiling(p.Rate * p.Duration));
+        }
+
+        p.Connections = p.Connections > 0 ? p.Connections : Math.Max(1, d.Connections);
+        p.Users = p.Users > 0 ? p.Users : d.Users;
+        p.BurstSize = p.BurstSize > 0 ? p.BurstSize : d.BurstSize;
+        p.Bursts = p.Bursts > 0 ? p.Bursts : d.Bursts;
+        p.Agents = p.Agents > 0 ? p.Agents : d.Agents;
+        p.TimeoutSec = p.TimeoutSec > 0 ? p.TimeoutSec : d.TimeoutSec;
+        return p;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="scenario"/>. Throws <see cref="RapidConnectionException"/> when it cannot start
+    /// (the first connection fails); a connection failure later is a violation in the result.
+    /// </summary>
+    public static async Task<RapidScenarioResult> RunAsync(IRapidScenario scenario, ScenarioContext context, bool throughputExplicit, bool latencyExplicit, CancellationToken cancellationToken)
+    {
+        var start = DateTimeOffset.Now;
+        var before = GC.GetTotalMemory(true);
+        var clock = Stopwatch.StartNew();
+        var recorder = new ScenarioRecorder(context);
+        try
+        {
+            await scenario.RunAsync(context, recorder, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RapidConnectionException) when (recorder.Ledger.Sent == 0 && recorder.ConnectionDrops == 0 && recorder.Violations.Count == 0)
+        {
+            throw;
+        }
+        catch (RapidConnectionException ex)
+        {
+            recorder.AddViolation(ViolationCode.ReconnectFailed, ex.Message);
+        }
+        catch (Exception ex) when (ex is TimeoutException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            // The server stopped answering or the connection broke mid-run: a finding, not a crash.
+            recorder.AddViolation(ex is TimeoutException ? ViolationCode.Timeout : ViolationCode.UnexpectedClose, "the run could not finish: " + ex.Message);
+            recorder.CheckUnexpectedCloses();
+            recorder.CheckDelivery();
+        }
+        finally
+        {
+            await recorder.DisposeAsync().ConfigureAwait(false);
+        }
+
+        clock.Stop();
+        var growth = Math.Max(0, GC.GetTotalMemory(true) - before);
+        context.Progress.Phase = "done";
+        return recorder.Build(scenario, start, clock.Elapsed.TotalSeconds, growth, context.Thresholds, throughputExplicit, latencyExplicit);
+    }
+}

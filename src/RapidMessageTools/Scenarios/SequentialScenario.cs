@@ -1,0 +1,34 @@
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>N messages back-to-back on one connection: every reply arrives, once, in order.</summary>
+internal sealed class SequentialScenario : IRapidScenario
+{
+    public string Name => "Sequential";
+
+    public string Description => "N messages back-to-back on one connection to one agent.";
+
+    public string FailsWhen => "a reply is missing, duplicated or out of order";
+
+    public RapidScenarioParameters Defaults { get; } = new() { MessageCount = 500, Connections = 1, TimeoutSec = 10 };
+
+    public bool ChecksThroughput => true;
+
+    public bool ChecksLatency => true;
+
+    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    {
+        var p = context.Parameters;
+        var connection = await recorder.ConnectAsync("seq", null, cancellationToken).ConfigureAwait(false);
+        recorder.ServerRssStart = await recorder.SampleServerRssAsync(connection, cancellationToken).ConfigureAwait(false);
+        context.Progress.Phase = "sending";
+        context.Log.Verbose($"Sequential: sending {p.MessageCount} messages on one connection{(p.Rate > 0 ? $" at {p.Rate} msg/s" : " back-to-back")}.");
+        recorder.LateSends = await MessageSender.SendStreamAsync(recorder, connection, context.AgentId("seq"), context.RunId + "-seq", p.MessageCount, p.Rate, cancellationToken).ConfigureAwait(false);
+        await recorder.WaitForRepliesAsync(connection, cancellationToken).ConfigureAwait(false);
+        recorder.ServerRssEnd = await recorder.SampleServerRssAsync(connection, cancellationToken).ConfigureAwait(false);
+        recorder.CheckDelivery();
+        recorder.CheckUnexpectedCloses();
+    }
+}
