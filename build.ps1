@@ -28,6 +28,9 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
+# From a shell (pwsh -File), -Tag A,B arrives as one string.
+if ($Tag) { $Tag = $Tag -split ',' | Where-Object { $_ } }
+if ($ExcludeTag) { $ExcludeTag = $ExcludeTag -split ',' | Where-Object { $_ } }
 
 $Root = $PSScriptRoot
 $Out = Join-Path $Root 'out'

@@ -241,6 +241,15 @@ public sealed class DeliveryLedger
         return lost;
     }
 
+    /// <summary>Whether a message was answered or rejected.</summary>
+    public bool IsSettled(string messageId)
+    {
+        lock (_sync)
+        {
+            return _entries.TryGetValue(messageId, out var e) && (e.Answered || e.Rejected);
+        }
+    }
+
     /// <summary>Whether a message was answered (by reply or replay).</summary>
     public bool IsAnswered(string messageId)
     {

@@ -36,20 +36,7 @@ internal sealed class BenchmarkScenario : IRapidScenario
             connections[c] = await recorder.ConnectAsync("bench" + c.ToString(CultureInfo.InvariantCulture), null, cancellationToken).ConfigureAwait(false);
         }
 
-        if (p.Rate <= 0)
-        {
-            // Back-to-back sending keeps at most half the agent's queue in flight per connection, so the
-            // benchmark measures service, not queue_full; at a fixed rate the load is open-loop on purpose.
-            var qs = await connections[0].QueryQueueStateAsync(null, context.QueryTimeout, cancellationToken).ConfigureAwait(false);
-            var window = (int)Math.Max(1, Math.Min(1000, (qs.MaxCapacity ?? 500) / 2));
-            foreach (var c in connections)
-            {
-                recorder.SetWindow(c, window);
-            }
-
-            recorder.Note(FormattableString.Invariant($"At most {window} messages in flight per connection (half the agent's queue capacity)."));
-        }
-
+        await recorder.LimitToQueueAsync(connections, context.AgentId("bench"), cancellationToken).ConfigureAwait(false);
         recorder.ServerRssStart = await recorder.SampleServerRssAsync(connections[0], cancellationToken).ConfigureAwait(false);
         context.Progress.Phase = p.Rate > 0 ? $"sending at {p.Rate} msg/s" : "sending";
         context.Log.Verbose($"Benchmark: {total} messages over {count} connections{(p.Rate > 0 ? $" at {p.Rate} msg/s" : string.Empty)} (shard {context.ShardIndex}/{context.ShardCount}).");

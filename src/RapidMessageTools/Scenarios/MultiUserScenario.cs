@@ -41,6 +41,7 @@ internal sealed class MultiUserScenario : IRapidScenario
             connections[u] = await recorder.ConnectAsync("u" + u.ToString(CultureInfo.InvariantCulture), view.OnFrame, cancellationToken).ConfigureAwait(false);
         }
 
+        await recorder.LimitToQueueAsync(connections, agent, cancellationToken).ConfigureAwait(false);
         context.Progress.Phase = $"{users} users sending";
         var rate = p.Rate > 0 ? p.Rate / users : 0;
         await Task.WhenAll(connections.Select((c, u) =>

@@ -99,6 +99,37 @@ public sealed class ScenarioRecorder : IAsyncDisposableLike
         }
     }
 
+    /// <summary>
+    /// Back-to-back sending keeps at most half the agent's queue (from queue_state max_capacity) in flight
+    /// per connection, so a scenario measures service, not queue_full. At a fixed rate (open loop) nothing is limited.
+    /// </summary>
+    public async Task LimitToQueueAsync(IReadOnlyList<RapidConnection> connections, string? agentId, CancellationToken cancellationToken)
+    {
+        if (_context.Parameters.Rate > 0 || connections.Count == 0)
+        {
+            return;
+        }
+
+        long capacity = 500;
+        try
+        {
+            var qs = await connections[0].QueryQueueStateAsync(agentId, _context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+            capacity = qs.MaxCapacity ?? capacity;
+        }
+        catch (TimeoutException)
+        {
+            Note("No queue_state answer: assumed a queue capacity of 500.");
+        }
+
+        var window = (int)Math.Max(1, Math.Min(1000, capacity / 2));
+        foreach (var c in connections)
+        {
+            SetWindow(c, window);
+        }
+
+        Note(FormattableString.Invariant($"At most {window} messages in flight per connection (half the agent's queue capacity)."));
+    }
+
     private SemaphoreSlim? Gate(RapidConnection connection)
     {
         lock (_gates)

@@ -22,6 +22,7 @@ internal sealed class SequentialScenario : IRapidScenario
     {
         var p = context.Parameters;
         var connection = await recorder.ConnectAsync("seq", null, cancellationToken).ConfigureAwait(false);
+        await recorder.LimitToQueueAsync([connection], context.AgentId("seq"), cancellationToken).ConfigureAwait(false);
         recorder.ServerRssStart = await recorder.SampleServerRssAsync(connection, cancellationToken).ConfigureAwait(false);
         context.Progress.Phase = "sending";
         context.Log.Verbose($"Sequential: sending {p.MessageCount} messages on one connection{(p.Rate > 0 ? $" at {p.Rate} msg/s" : " back-to-back")}.");
