@@ -84,6 +84,11 @@ public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
     [ValidateRange(0.1, 3600.0)]
     public double TimeoutSec { get; set; }
 
+    /// <summary>Back-to-back sends keep at most this many messages unanswered per connection; 1 is strict request/response. Default: half the agent's queue capacity.</summary>
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int MaxInFlight { get; set; }
+
     /// <summary>Seconds the latency at -LatencyPercentile may reach.</summary>
     [Parameter]
     [ValidateRange(0.000001, 3600.0)]
@@ -195,6 +200,7 @@ public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
             Rate = Rate,
             Duration = Duration,
             TimeoutSec = TimeoutSec,
+            MaxInFlight = MaxInFlight,
         };
         var parameters = ScenarioRunner.ResolveParameters(scenario, given);
         var context = new ScenarioContext(_url, _runId, parameters, _thresholds!)

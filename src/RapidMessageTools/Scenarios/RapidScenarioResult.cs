@@ -117,5 +117,8 @@ public sealed class RapidScenarioParameters
     /// <summary>Seconds to wait for a reply before counting it lost.</summary>
     public double TimeoutSec { get; set; }
 
+    /// <summary>Back-to-back sends keep at most this many messages unanswered per connection (1 = strict request/response); 0 = half the agent's queue capacity.</summary>
+    public int MaxInFlight { get; set; }
+
     public RapidScenarioParameters Clone() => (RapidScenarioParameters)MemberwiseClone();
 }

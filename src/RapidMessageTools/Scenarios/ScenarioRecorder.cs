@@ -111,6 +111,16 @@ public sealed class ScenarioRecorder : IAsyncDisposableLike
         }
 
         long capacity = 500;
+        if (_context.Parameters.MaxInFlight > 0)
+        {
+            foreach (var c in connections)
+            {
+                SetWindow(c, _context.Parameters.MaxInFlight);
+            }
+
+            return;
+        }
+
         try
         {
             var qs = await connections[0].QueryQueueStateAsync(agentId, _context.QueryTimeout, cancellationToken).ConfigureAwait(false);
@@ -121,7 +131,7 @@ public sealed class ScenarioRecorder : IAsyncDisposableLike
             Note("No queue_state answer: assumed a queue capacity of 500.");
         }
 
-        var window = (int)Math.Max(1, Math.Min(1000, capacity / 2));
+        var window = _context.Parameters.MaxInFlight > 0 ? _context.Parameters.MaxInFlight : (int)Math.Max(1, Math.Min(1000, capacity / 2));
         foreach (var c in connections)
         {
             SetWindow(c, window);
