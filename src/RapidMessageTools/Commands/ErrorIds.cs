@@ -14,4 +14,5 @@ internal static class ErrorIds
     public const string ScenarioAuthRefused = nameof(ScenarioAuthRefused);
     public const string ScenarioFailed = nameof(ScenarioFailed);
     public const string TraceFileUnwritable = nameof(TraceFileUnwritable);
+    public const string NotAScenarioResult = nameof(NotAScenarioResult);
 }

@@ -84,7 +84,13 @@ public sealed class RapidScenarioResult
     /// <summary>"1/1" or, for a sharded run, "i/n".</summary>
     public string Shard { get; set; } = "1/1";
 
-    public DateTimeOffset StartTime { get; set; }
+    public DateTime StartTime { get; set; }
+
+    /// <summary>When the first message was (or was meant to be) sent; with <see cref="WindowEnd"/>, the window throughput is measured over.</summary>
+    public DateTime WindowStart { get; set; }
+
+    /// <summary>When the last reply or rejection arrived.</summary>
+    public DateTime WindowEnd { get; set; }
 
     /// <summary>Size parameters the scenario ran with (MessageCount, Connections, Users, BurstSize, Rate, Duration...).</summary>
     public RapidScenarioParameters Parameters { get; set; } = new();

@@ -280,7 +280,7 @@ public sealed class ScenarioRecorder : IAsyncDisposableLike
     }
 
     /// <summary>Builds the result: ledger figures, thresholds, violations, Passed.</summary>
-    internal RapidScenarioResult Build(IRapidScenario scenario, DateTimeOffset start, double seconds, long memoryGrowth, RapidThresholds thresholds, bool throughputExplicit, bool latencyExplicit)
+    internal RapidScenarioResult Build(IRapidScenario scenario, DateTime start, double seconds, long memoryGrowth, RapidThresholds thresholds, bool throughputExplicit, bool latencyExplicit)
     {
         var lost = Ledger.CloseOutstanding(_context.ReplyTimeout);
         var latency = Ledger.Latency.Summarize();
@@ -293,6 +293,8 @@ public sealed class ScenarioRecorder : IAsyncDisposableLike
         }
 
         var throughput = window > 0 ? Math.Round(Ledger.Delivered / window, 1) : 0;
+        var windowStart = Ledger.FirstSendTimestamp == 0 ? start : WallClock(Ledger.FirstSendTimestamp);
+        var windowEnd = Ledger.LastAnswerTimestamp == 0 ? windowStart : WallClock(Ledger.LastAnswerTimestamp);
         var limits = thresholds.Clone();
         if (!latencyExplicit && !scenario.ChecksLatency)
         {
@@ -338,12 +340,18 @@ public sealed class ScenarioRecorder : IAsyncDisposableLike
             RunId = _context.RunId,
             Shard = _context.ShardIndex.ToString(CultureInfo.InvariantCulture) + "/" + _context.ShardCount.ToString(CultureInfo.InvariantCulture),
             StartTime = start,
+            WindowStart = windowStart,
+            WindowEnd = windowEnd,
             Parameters = _context.Parameters.Clone(),
             Thresholds = thresholds,
             Machine = Environment.MachineName + " (" + System.Runtime.InteropServices.RuntimeInformation.OSDescription.Trim() + ", " +
                 System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription + ", " + Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture) + " cores)",
         };
     }
+
+    /// <summary>A Stopwatch timestamp as wall-clock time (same clock for every result of this process).</summary>
+    private static DateTime WallClock(long timestamp) =>
+        DateTime.UtcNow - TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - timestamp) / (double)Stopwatch.Frequency);
 
     private long SumMalformed()
     {

@@ -36,7 +36,7 @@ public static class ScenarioRunner
     /// </summary>
     public static async Task<RapidScenarioResult> RunAsync(IRapidScenario scenario, ScenarioContext context, bool throughputExplicit, bool latencyExplicit, CancellationToken cancellationToken)
     {
-        var start = DateTimeOffset.Now;
+        var start = DateTime.UtcNow;
         var before = GC.GetTotalMemory(true);
         var clock = Stopwatch.StartNew();
         var recorder = new ScenarioRecorder(context);

@@ -1,0 +1,55 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using RapidMessageTools.Scenarios;
+
+namespace RapidMessageTools.Commands;
+
+/// <summary>Merge-RapidResult: merges results of the same scenario from shards or machines into one, exactly.</summary>
+[Cmdlet(VerbsData.Merge, "RapidResult")]
+[OutputType(typeof(RapidScenarioResult))]
+public sealed class MergeRapidResultCommand : PSCmdlet
+{
+    private readonly List<RapidScenarioResult> _results = new();
+
+    /// <summary>Results: live, or deserialized from Import-Clixml, remoting or jobs.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public PSObject[] InputObject { get; set; } = [];
+
+    protected override void ProcessRecord()
+    {
+        foreach (var item in InputObject)
+        {
+            var result = ResultConverter.FromPSObject(item);
+            if (result is null)
+            {
+                WriteError(new ErrorRecord(
+                    new ArgumentException($"'{item}' is not a RapidScenarioResult: pass what Invoke-RapidScenario returned (or Import-Clixml of it)."),
+                    ErrorIds.NotAScenarioResult,
+                    ErrorCategory.InvalidType,
+                    item));
+                continue;
+            }
+
+            _results.Add(result);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        foreach (var group in _results.GroupBy(r => r.Scenario, StringComparer.OrdinalIgnoreCase))
+        {
+            var shards = group.Select(r => r.Shard).ToArray();
+            var repeated = shards.GroupBy(s => s).Where(g => g.Count() > 1 && g.Key != "1/1").Select(g => g.Key).ToArray();
+            if (repeated.Length > 0)
+            {
+                WriteWarning($"{group.Key}: shard(s) {string.Join(", ", repeated)} appear more than once; their counts are added.");
+            }
+
+            WriteVerbose($"Merging {group.Count()} {group.Key} result(s) from shards {string.Join(", ", shards)}.");
+            WriteObject(ResultMerger.Merge(group.ToList()));
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using RapidMessageTools.Metrics;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>
+/// Merges results of one scenario from shards or machines exactly: histograms added bucket by bucket,
+/// counters summed, throughput over the union of the shards' windows, thresholds judged on the whole.
+/// </summary>
+public static class ResultMerger
+{
+    /// <summary>Codes judged on the merged figures rather than carried over from a shard.</summary>
+    private static readonly HashSet<string> ThresholdCodes = new(StringComparer.Ordinal)
+    {
+        ViolationCode.Latency, ViolationCode.Throughput, ViolationCode.DeliveryRatio, ViolationCode.MemoryGrowth,
+    };
+
+    public static RapidScenarioResult Merge(IReadOnlyList<RapidScenarioResult> results)
+    {
+        if (results is null || results.Count == 0)
+        {
+            throw new ArgumentException("Give at least one result to merge.");
+        }
+
+        var names = results.Select(r => r.Scenario).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        if (names.Length != 1)
+        {
+            throw new ArgumentException($"Merge results of one scenario at a time; got {string.Join(", ", names)}.");
+        }
+
+        var latency = LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.Histogram).ToArray()));
+        var service = LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.ServiceHistogram).ToArray()));
+        var delivered = results.Sum(r => r.Delivered);
+        var lost = results.Sum(r => r.Lost);
+        var start = results.Min(r => r.WindowStart);
+        var end = results.Max(r => r.WindowEnd);
+        var seconds = (end - start).TotalSeconds;
+        var throughput = seconds > 0 ? Math.Round(delivered / seconds, 1) : 0;
+        var ratio = delivered + lost == 0 ? 1.0 : Math.Round((double)delivered / (delivered + lost), 6);
+        var memory = results.Max(r => r.MemoryGrowthBytes);
+        var thresholds = results[0].Thresholds ?? new RapidThresholds();
+
+        var violations = new List<RapidViolation>();
+        foreach (var r in results)
+        {
+            foreach (var v in r.Violations.Where(v => !ThresholdCodes.Contains(v.Code)))
+            {
+                violations.Add(new RapidViolation(v.Code, "shard " + r.Shard + ": " + v.Message, v.Measure, v.Limit, v.Value));
+            }
+        }
+
+        var summary = latency.Summarize();
+        var checksThroughput = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.Throughput)) ||
+            (ScenarioRegistry.TryGet(names[0], out var scenario) && scenario.ChecksThroughput);
+        violations.AddRange(thresholds.Evaluate(summary, throughput, ratio, memory, checksThroughput));
+
+        var serverGrowth = results.Where(r => r.ServerMemoryGrowthBytes is not null).Select(r => r.ServerMemoryGrowthBytes!.Value).ToArray();
+        return new RapidScenarioResult
+        {
+            Scenario = results[0].Scenario,
+            Passed = violations.Count == 0,
+            Violations = violations.ToArray(),
+            Sent = results.Sum(r => r.Sent),
+            Delivered = delivered,
+            Rejected = results.Sum(r => r.Rejected),
+            Lost = lost,
+            Duplicates = results.Sum(r => r.Duplicates),
+            OutOfOrder = results.Sum(r => r.OutOfOrder),
+            DeliveryRatio = ratio,
+            ThroughputPerSec = throughput,
+            Latency = summary,
+            ServiceLatency = service.Summarize(),
+            Histogram = latency.Export(),
+            ServiceHistogram = service.Export(),
+            MemoryGrowthBytes = memory,
+            ServerMemoryGrowthBytes = serverGrowth.Length == 0 ? null : serverGrowth.Max(),
+            ConnectionDrops = results.Sum(r => r.ConnectionDrops),
+            Duration = Math.Round((results.Max(r => r.StartTime.AddSeconds(r.Duration)) - results.Min(r => r.StartTime)).TotalSeconds, 3),
+            OverflowProvoked = results.Any(r => r.OverflowProvoked is not null) ? results.Any(r => r.OverflowProvoked == true) : null,
+            LateSends = results.Sum(r => r.LateSends),
+            UnmatchedFrames = results.Sum(r => r.UnmatchedFrames),
+            MalformedFrames = results.Sum(r => r.MalformedFrames),
+            CloseReasons = results.SelectMany(r => r.CloseReasons).ToArray(),
+            Notes = results.SelectMany(r => r.Notes).Distinct().Append(FormattableString.Invariant($"Merged from {results.Count} results: shards {string.Join(", ", results.Select(r => r.Shard))}.")).ToArray(),
+            Url = string.Join(", ", results.Select(r => r.Url).Distinct()),
+            RunId = string.Join(",", results.Select(r => r.RunId).Distinct()),
+            Shard = string.Join(",", results.Select(r => r.Shard.Split('/')[0])) + "/" + results[0].Shard.Split('/').Last(),
+            StartTime = results.Min(r => r.StartTime),
+            WindowStart = start,
+            WindowEnd = end,
+            Parameters = MergeParameters(results),
+            Thresholds = thresholds,
+            Settings = results[0].Settings,
+            Machine = string.Join("; ", results.Select(r => r.Machine).Distinct()),
+        };
+    }
+
+    private static RapidScenarioParameters MergeParameters(IReadOnlyList<RapidScenarioResult> results)
+    {
+        var p = (results[0].Parameters ?? new RapidScenarioParameters()).Clone();
+        // A sharded load's size is the whole load each shard was given a part of.
+        p.Connections = results.Sum(r => r.Parameters?.Connections ?? 0);
+        return p;
+    }
+}
