@@ -36,6 +36,9 @@ public sealed class ConnectionOptions
     /// <summary>Seconds one attempt may take.</summary>
     public double ConnectTimeoutSec { get; set; } = 10;
 
+    /// <summary>Seconds one send may stay blocked (a server that stopped reading) before the connection is aborted.</summary>
+    public double SendTimeoutSec { get; set; } = 10;
+
     /// <summary>Where every frame is written, when tracing.</summary>
     public FrameTraceWriter? Trace { get; set; }
 

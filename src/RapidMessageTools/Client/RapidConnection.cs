@@ -53,6 +53,8 @@ public sealed class RapidConnection : IDisposable
     private long _received;
     private int _closing;
     private bool _serverEchoesRequestId;
+    private long _sendStarted;
+    private Timer? _sendWatchdog;
 
     private RapidConnection(ClientWebSocket socket, string url, FrameTraceWriter? trace)
     {
@@ -115,6 +117,7 @@ public sealed class RapidConnection : IDisposable
             {
                 await socket.ConnectAsync(uri, timeout.Token).ConfigureAwait(false);
                 var connection = new RapidConnection(socket, shownUrl, options.Trace);
+                connection.StartSendWatchdog(TimeSpan.FromSeconds(options.SendTimeoutSec));
                 options.Trace?.Event(connection.Id, "connected to " + shownUrl);
                 connection._receiveLoop = Task.Run(connection.ReceiveLoopAsync);
                 return connection;
@@ -214,6 +217,7 @@ public sealed class RapidConnection : IDisposable
     public void Dispose()
     {
         Interlocked.Exchange(ref _closing, 1);
+        _sendWatchdog?.Dispose();
         try
         {
             _lifetime.Cancel();
@@ -225,6 +229,28 @@ public sealed class RapidConnection : IDisposable
         _socket.Abort();
         _socket.Dispose();
         FailQueries(new ObjectDisposedException(nameof(RapidConnection)));
+    }
+
+    /// <summary>
+    /// A send that stays blocked past <paramref name="limit"/> means the server stopped reading: abort, so
+    /// the scenario sees an unexpected close instead of hanging. One timer per connection, no cost per send.
+    /// </summary>
+    private void StartSendWatchdog(TimeSpan limit)
+    {
+        var limitTicks = (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        _sendWatchdog = new Timer(
+            _ =>
+            {
+                var started = Interlocked.Read(ref _sendStarted);
+                if (started != 0 && Stopwatch.GetTimestamp() - started > limitTicks && Volatile.Read(ref _closing) == 0)
+                {
+                    EndUnexpectedly(FormattableString.Invariant($"a send was blocked for more than {limit.TotalSeconds:0.#} s: the server stopped reading"));
+                    _socket.Abort();
+                }
+            },
+            null,
+            TimeSpan.FromSeconds(1),
+            TimeSpan.FromSeconds(1));
     }
 
     private static ClientWebSocket CreateSocket(ConnectionOptions options)
@@ -327,10 +353,12 @@ public sealed class RapidConnection : IDisposable
             _writer.Reset(_sendBuffer);
             write(_writer, state);
             _trace?.Sent(Id, _sendBuffer.WrittenSpan);
+            Interlocked.Exchange(ref _sendStarted, Stopwatch.GetTimestamp());
             await _socket.SendAsync(_sendBuffer.WrittenSegment, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
+            Interlocked.Exchange(ref _sendStarted, 0);
             _sendLock.Release();
         }
     }

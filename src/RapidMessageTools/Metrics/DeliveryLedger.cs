@@ -56,6 +56,41 @@ public sealed class DeliveryLedger
 
     public long Outstanding => Interlocked.Read(ref _outstanding);
 
+    /// <summary>Messages given up because the connection they were sent on ended (their replies can no longer come).</summary>
+    public long Abandoned { get; private set; }
+
+    /// <summary>Messages with no answer: still outstanding, or abandoned with their connection.</summary>
+    public long Unanswered => Outstanding + Abandoned;
+
+    /// <summary>
+    /// Gives up every unanswered message sent on streams starting with <paramref name="streamPrefix"/> (a
+    /// connection that ended), recording each at <paramref name="timeout"/> so it stays in the percentiles.
+    /// Later waits then do not stall on answers that cannot come.
+    /// </summary>
+    public long Abandon(string streamPrefix, TimeSpan timeout)
+    {
+        long n = 0;
+        var micros = (long)(timeout.TotalMilliseconds * 1000);
+        lock (_sync)
+        {
+            foreach (var entry in _entries.Values)
+            {
+                if (!entry.Answered && !entry.Rejected && !entry.Lost && entry.Stream.StartsWith(streamPrefix, StringComparison.Ordinal))
+                {
+                    entry.Lost = true;
+                    n++;
+                    Latency.RecordMicroseconds(micros);
+                    Service.RecordMicroseconds(micros);
+                    Settle();
+                }
+            }
+
+            Abandoned += n;
+        }
+
+        return n;
+    }
+
     /// <summary>Records a send. <paramref name="intendedTimestamp"/> is the scheduled time at a fixed rate, else the actual send time.</summary>
     public void RecordSend(string messageId, long sequenceId, string stream, long sentTimestamp, long intendedTimestamp)
     {
@@ -96,6 +131,12 @@ public sealed class DeliveryLedger
             {
                 Unexpected++;
                 return false;
+            }
+
+            if (entry.Lost)
+            {
+                // Its connection ended and it was counted lost; a reply elsewhere changes nothing.
+                return true;
             }
 
             if (markedDuplicate)
@@ -163,7 +204,7 @@ public sealed class DeliveryLedger
                 return false;
             }
 
-            if (entry.Answered || entry.Rejected)
+            if (entry.Answered || entry.Rejected || entry.Lost)
             {
                 return true;
             }
@@ -207,7 +248,7 @@ public sealed class DeliveryLedger
             {
                 if (!kv.Value.Answered && !kv.Value.Rejected)
                 {
-                    list.Add(kv.Key);
+                    list.Add(kv.Value.Lost ? kv.Key + " (connection ended)" : kv.Key);
                     if (list.Count >= max)
                     {
                         break;
@@ -222,7 +263,7 @@ public sealed class DeliveryLedger
     /// <summary>Counts every outstanding message as lost and records it at <paramref name="timeout"/> in both histograms, so timeouts stay in the percentiles.</summary>
     public long CloseOutstanding(TimeSpan timeout)
     {
-        long lost = 0;
+        long lost = Abandoned;
         var micros = (long)(timeout.TotalMilliseconds * 1000);
         lock (_sync)
         {
@@ -234,6 +275,7 @@ public sealed class DeliveryLedger
                     lost++;
                     Latency.RecordMicroseconds(micros);
                     Service.RecordMicroseconds(micros);
+                    Settle();
                 }
             }
         }

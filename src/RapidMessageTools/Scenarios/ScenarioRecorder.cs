@@ -71,6 +71,7 @@ public sealed class ScenarioRecorder : IAsyncDisposableLike
         connection.ClosedUnexpectedly = c =>
         {
             Interlocked.Increment(ref _connectionDrops);
+            Ledger.Abandon(c.Id.ToString(CultureInfo.InvariantCulture) + "/", _context.ReplyTimeout);
             lock (_closeReasons)
             {
                 if (_closeReasons.Count < 10)
@@ -152,10 +153,22 @@ public sealed class ScenarioRecorder : IAsyncDisposableLike
     public async Task SendAsync(RapidConnection connection, string messageId, long sequenceId, string? agentId, long intendedTimestamp, CancellationToken cancellationToken)
     {
         var gate = Gate(connection);
-        if (gate is not null)
+        if (gate is not null && !gate.Wait(0))
         {
-            // Bounded wait: a connection that stops answering must not hang the run.
-            await gate.WaitAsync(_context.ReplyTimeout, cancellationToken).ConfigureAwait(false);
+            // Bounded wait: a connection that stops answering or ends must not hang the run.
+            var waited = Stopwatch.StartNew();
+            while (!await gate.WaitAsync(100, cancellationToken).ConfigureAwait(false))
+            {
+                if (!connection.IsOpen)
+                {
+                    throw new System.Net.WebSockets.WebSocketException(System.Net.WebSockets.WebSocketError.ConnectionClosedPrematurely, "The connection ended while messages were in flight.");
+                }
+
+                if (waited.Elapsed > _context.ReplyTimeout)
+                {
+                    throw new TimeoutException(FormattableString.Invariant($"No reply freed the in-flight window within {_context.Parameters.TimeoutSec} s."));
+                }
+            }
         }
 
         var now = Stopwatch.GetTimestamp();
@@ -208,7 +221,7 @@ public sealed class ScenarioRecorder : IAsyncDisposableLike
     /// <summary>The delivery checks every scenario shares: missing, duplicated, out-of-order and unexpected replies.</summary>
     public void CheckDelivery(bool order = true, bool duplicates = true)
     {
-        var lost = Ledger.Outstanding;
+        var lost = Ledger.Unanswered;
         if (lost > 0)
         {
             var ids = string.Join(", ", Ledger.OutstandingIds(3));
