@@ -88,11 +88,6 @@ Describe 'Test-RapidEnvironment against the mock' -Tag 'Integration' {
         ($r.Services | Where-Object Name -eq 'TestToken').Available | Should -BeTrue
     }
 
-    It 'serves as a Pester gate' {
-        # The pattern the help shows: skip when the environment is not ready.
-        if (-not (Test-RapidEnvironment -Url $server.Url -Quiet)) { Set-ItResult -Skipped -Because 'the backend is not ready' }
-        $true | Should -BeTrue
-    }
 
     It 'round-trips through Export-Clixml and ConvertTo-Json' {
         $r = Test-RapidEnvironment -Url $server.Url
@@ -109,6 +104,26 @@ Describe 'Test-RapidEnvironment against the mock' -Tag 'Integration' {
         $json.IsReady | Should -BeTrue
         $json.Services[1].Name | Should -Be 'Backend'
         $json.Settings.Mode | Should -Be 'mock'
+    }
+}
+
+Describe 'Test-RapidEnvironment as a Pester gate' -Tag 'Integration' {
+    # The pattern the help shows: probe once in BeforeAll, skip in BeforeEach (Pester 5 refuses Set-ItResult in BeforeAll).
+    BeforeAll {
+        $gateServer = Start-RapidMockServer
+        $backendReady = Test-RapidEnvironment -Url $gateServer.Url -Quiet
+        $closedReady = Test-RapidEnvironment -Url "ws://127.0.0.1:$(Get-ClosedPort)/ws" -Quiet
+    }
+    AfterAll {
+        $gateServer | Stop-RapidMockServer
+    }
+    BeforeEach {
+        if (-not $backendReady) { Set-ItResult -Skipped -Because 'the backend is not ready' }
+    }
+
+    It 'lets the tests run when the backend is ready, and would skip them when it is not' {
+        $backendReady | Should -BeTrue
+        $closedReady | Should -BeFalse
     }
 }
 
