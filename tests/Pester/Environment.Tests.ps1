@@ -212,10 +212,33 @@ Describe 'Test-RapidEnvironment when services fail' -Tag 'Integration' {
         }
     }
 
-    It 'probes concurrently: three hung services take one timeout, not three' {
+    It 'probes concurrently: hung services (token check included) take one timeout, not one each' {
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        Test-RapidEnvironment -Url $silent.WebSocketUrl -BackendUrl $silent.BaseUrl -AuthServiceUrl $silent.BaseUrl -TimeoutSec 1 -IncludeTokenCheck | Out-Null
+        $r = Test-RapidEnvironment -Url $silent.WebSocketUrl -BackendUrl $silent.BaseUrl -AuthServiceUrl $silent.BaseUrl -TimeoutSec 1 -IncludeTokenCheck
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 2.5
+        (Get-Status $r 'TestToken').ErrorKind | Should -Be 'Timeout'
+        # The token step used the whole time, so the authenticated WebSocket was not tried.
+        (Get-Status $r 'WebSocket').ErrorKind | Should -Be 'NotAttempted'
+    }
+
+    It '<Name> stops within about a second on Ctrl+C (StopProcessing), long before -TimeoutSec' -ForEach @(
+        @{ Name = 'Test-RapidEnvironment'; Command = 'Test-RapidEnvironment -Url "{0}" -TimeoutSec 30' }
+        @{ Name = 'Get-RapidTestToken'; Command = 'Get-RapidTestToken -AuthServiceUrl "{1}" -TimeoutSec 30 -WarningAction SilentlyContinue' }
+    ) {
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module RapidMessageTools; $($Command -f $silent.WebSocketUrl, $silent.BaseUrl)")
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $async = $ps.BeginInvoke()
+            Start-Sleep -Seconds 2
+            $async.IsCompleted | Should -BeFalse -Because 'the command waits on a server that never answers'
+            $stopClock = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $stopClock.Elapsed.TotalSeconds | Should -BeLessThan 1.5
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $ps.Dispose() }
     }
 
     It 'gives each failure kind its own error text' {
@@ -247,6 +270,7 @@ Describe 'Test-RapidEnvironment when services fail' -Tag 'Integration' {
 
         $strict = Test-RapidEnvironment -Mode Real -Url $server.Url -BackendUrl $server.BaseUrl -AuthServiceUrl "http://127.0.0.1:$closedPort" -IncludeTokenCheck
         $strict.IsReady | Should -BeFalse
+        $strict.Reason | Should -Not -BeNullOrEmpty
         (Get-Status $strict 'TestToken').ErrorKind | Should -Be 'ConnectionRefused'
         # Without a token the WebSocket is still tried, anonymously.
         (Get-Status $strict 'WebSocket').Available | Should -BeTrue

@@ -87,7 +87,17 @@ public static class EnvironmentProbe
             // The WebSocket is opened with the token once there is one; without one it is tried anonymously,
             // so that a down endpoint and a missing token are told apart.
             webSocket = tokenStatus.ContinueWith(
-                _ => RunAsync(RapidServiceNames.WebSocket, wsUri, true, ct => ProbeWebSocketAsync(wsUri, token?.Token, ct), Remaining(), cancellationToken),
+                _ => Remaining() > TimeSpan.FromMilliseconds(50)
+                    ? RunAsync(RapidServiceNames.WebSocket, wsUri, true, ct => ProbeWebSocketAsync(wsUri, token?.Token, ct), Remaining(), cancellationToken, timeout)
+                    : Task.FromResult(new RapidServiceStatus(
+                        RapidServiceNames.WebSocket,
+                        wsUri.ToString(),
+                        false,
+                        true,
+                        null,
+                        0,
+                        RapidProbeErrorKinds.NotAttempted,
+                        string.Format(CultureInfo.InvariantCulture, "Not tried: the {0:0.###} s ran out while getting a test token; raise -TimeoutSec or fix the auth service.", timeout.TotalSeconds))),
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default).Unwrap();
@@ -157,7 +167,9 @@ public static class EnvironmentProbe
         string.IsNullOrEmpty(text) ? string.Empty : char.ToLowerInvariant(text![0]) + text.Substring(1);
 
     /// <summary>Runs one probe under the deadline and turns whatever happens into a status.</summary>
-    private static async Task<RapidServiceStatus> RunAsync(string name, Uri uri, bool required, Func<CancellationToken, Task<ProbeOutcome>> probe, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="timeout">The time this probe has.</param>
+    /// <param name="reportedTimeout">The timeout to name in a Timeout error (the whole probe's), when it differs.</param>
+    private static async Task<RapidServiceStatus> RunAsync(string name, Uri uri, bool required, Func<CancellationToken, Task<ProbeOutcome>> probe, TimeSpan timeout, CancellationToken cancellationToken, TimeSpan? reportedTimeout = null)
     {
         var clock = Stopwatch.StartNew();
         ProbeFailure? failure;
@@ -173,7 +185,7 @@ public static class EnvironmentProbe
         }
         catch (TimeoutException)
         {
-            failure = ProbeErrors.Timeout(uri, timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero);
+            failure = ProbeErrors.Timeout(uri, reportedTimeout ?? timeout);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
