@@ -75,6 +75,18 @@ Describe 'Test-RapidEnvironment against the mock' -Tag 'Integration' {
         finally { $other | Stop-RapidMockServer }
     }
 
+    It 'takes a mock server from the pipeline (Url and BaseUrl by property name), deserialized ones too' {
+        $r = $server | Test-RapidEnvironment
+        $r.IsReady | Should -BeTrue -Because $r.Reason
+        $r.Settings.WebSocketUrlSource | Should -Be 'Parameter'
+        $r.Settings.BackendUrlSource | Should -Be 'Parameter'
+
+        $path = Join-Path $TestDrive 'server.clixml'
+        $server | Export-Clixml -Path $path -Depth 1
+        (Import-Clixml -Path $path | Test-RapidEnvironment -Quiet) | Should -BeTrue
+        (Import-Clixml -Path $path | Get-RapidTestToken).Source | Should -Be 'Real'
+    }
+
     It '-Quiet returns only a [bool]' {
         $q = Test-RapidEnvironment -Url $server.Url -Quiet
         $q | Should -BeOfType ([bool])

@@ -17,6 +17,7 @@ public sealed class GetRapidTestTokenCommand : PSCmdlet, IDisposable
 
     /// <summary>The auth service's base URL; defaults to $env:E2E_AUTH_SERVICE_URL, then a mock of this session.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("BaseUrl")]
     [ValidateNotNullOrEmpty]
     public string? AuthServiceUrl { get; set; }
 

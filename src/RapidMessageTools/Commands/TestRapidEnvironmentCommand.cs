@@ -22,7 +22,9 @@ public sealed class TestRapidEnvironmentCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? Url { get; set; }
 
+    /// <summary>The backend's base URL (binds a mock server's BaseUrl from the pipeline).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("BaseUrl")]
     [ValidateNotNullOrEmpty]
     public string? BackendUrl { get; set; }
 

@@ -133,7 +133,7 @@ public static class EnvironmentProbe
         var down = statuses.Where(s => !s.Available && s.Required).ToList();
         var first = down[0];
         var names = string.Join(" and ", down.Select(s => Describe(s.Name) + " (" + s.Url + ")"));
-        return $"Not ready ({mode}): {names} {(down.Count == 1 ? "is" : "are")} unavailable; {Lower(first.Error)} {Advice(settings, first)}".TrimEnd() ;
+        return $"Not ready ({mode}): {names} {(down.Count == 1 ? "is" : "are")} unavailable; {Lower(first.Error)} {Advice(settings, first)}".TrimEnd();
     }
 
     private static string Advice(RapidSettings settings, RapidServiceStatus failed)
