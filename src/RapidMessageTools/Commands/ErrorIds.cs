@@ -15,4 +15,19 @@ internal static class ErrorIds
     public const string ScenarioFailed = nameof(ScenarioFailed);
     public const string TraceFileUnwritable = nameof(TraceFileUnwritable);
     public const string NotAScenarioResult = nameof(NotAScenarioResult);
+
+    /// <summary>An explicit setting (a URL, the mode, a threshold) is not valid.</summary>
+    public const string InvalidSettingValue = nameof(InvalidSettingValue);
+
+    /// <summary>Get-RapidTestToken -NoFallback: the auth service did not answer (refused, DNS, TLS, reset).</summary>
+    public const string AuthServiceUnreachable = nameof(AuthServiceUnreachable);
+
+    /// <summary>Get-RapidTestToken -NoFallback: the auth service did not answer within -TimeoutSec.</summary>
+    public const string AuthServiceTimeout = nameof(AuthServiceTimeout);
+
+    /// <summary>Get-RapidTestToken -NoFallback: the auth service answered with an HTTP error status (e.g. 500).</summary>
+    public const string AuthServiceError = nameof(AuthServiceError);
+
+    /// <summary>Get-RapidTestToken -NoFallback: the auth service answered 200 without a usable token.</summary>
+    public const string AuthServiceInvalidResponse = nameof(AuthServiceInvalidResponse);
 }

@@ -1,0 +1,139 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Threading;
+using System.Threading.Tasks;
+using RapidMessageTools.TestEnvironment;
+
+namespace RapidMessageTools.Commands;
+
+/// <summary>Test-RapidEnvironment: probes the WebSocket endpoint, the backend /health and the auth service, concurrently.</summary>
+[Cmdlet(VerbsDiagnostic.Test, "RapidEnvironment")]
+[OutputType(typeof(RapidEnvironmentReport))]
+[OutputType(typeof(bool))]
+public sealed class TestRapidEnvironmentCommand : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>The WebSocket endpoint; defaults to $env:E2E_WEBSOCKET_URL.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Url { get; set; }
+
+    /// <summary>The backend's base URL (binds a mock server's BaseUrl from the pipeline).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("BaseUrl")]
+    [ValidateNotNullOrEmpty]
+    public string? BackendUrl { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? AuthServiceUrl { get; set; }
+
+    [Parameter]
+    [ValidateSet(RapidTestModes.Mock, RapidTestModes.Real, IgnoreCase = true)]
+    public string? Mode { get; set; }
+
+    [Parameter]
+    [ValidateRange(0.1, 600.0)]
+    public double TimeoutSec { get; set; } = 5;
+
+    [Parameter]
+    public SwitchParameter IncludeTokenCheck { get; set; }
+
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        RapidSettings settings;
+        try
+        {
+            settings = RapidSettings.Resolve(
+                new RapidSettingsInput { WebSocketUrl = Url, BackendUrl = BackendUrl, AuthServiceUrl = AuthServiceUrl, Mode = Mode },
+                out var warnings);
+            foreach (var warning in warnings)
+            {
+                WriteWarning(warning);
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidSettingValue, ErrorCategory.InvalidArgument, ex.ParamName));
+            return;
+        }
+
+        if (settings.IsMock && !settings.IsWebSocketUrlConfigured)
+        {
+            var mock = MockServerRegistry.List(Runspace.DefaultRunspace.InstanceId).FirstOrDefault(s => s.IsRunning);
+            if (mock is not null)
+            {
+                WriteVerbose($"No URL configured; using the mock server of this session at {mock.Url}.");
+                settings = settings.WithMockServer(mock.Url, mock.BaseUrl);
+            }
+        }
+
+        WriteVerbose($"Probing ({settings.Mode} mode, timeout {TimeoutSec} s): WebSocket {settings.WebSocketUrl} ({settings.WebSocketUrlSource}), backend {settings.BackendUrl} ({settings.BackendUrlSource}), auth {settings.AuthServiceUrl} ({settings.AuthServiceUrlSource}){(IncludeTokenCheck ? ", with a token check" : string.Empty)}.");
+        var options = new EnvironmentProbeOptions { Timeout = TimeSpan.FromSeconds(TimeoutSec), IncludeTokenCheck = IncludeTokenCheck.IsPresent };
+        var report = Wait(EnvironmentProbe.ProbeAsync(settings, options, _cancel.Token));
+        if (report is null)
+        {
+            return;
+        }
+
+        foreach (var s in report.Services)
+        {
+            WriteVerbose(s.ToString());
+        }
+
+        WriteVerbose(report.Reason);
+        if (Quiet)
+        {
+            WriteObject(report.IsReady);
+        }
+        else
+        {
+            WriteObject(report);
+        }
+    }
+
+    protected override void StopProcessing() => _cancel.Cancel();
+
+    public void Dispose() => _cancel.Dispose();
+
+    /// <summary>Waits on the pipeline thread, writing progress after the first second; null when cancelled.</summary>
+    private RapidEnvironmentReport? Wait(Task<RapidEnvironmentReport> task)
+    {
+        var clock = Stopwatch.StartNew();
+        ProgressRecord? progress = null;
+        try
+        {
+            while (!task.Wait(250, _cancel.Token))
+            {
+                if (clock.Elapsed >= TimeSpan.FromSeconds(1))
+                {
+                    progress ??= new ProgressRecord(1, "Test-RapidEnvironment", "Probing the WebSocket endpoint, the backend and the auth service");
+                    progress.StatusDescription = FormattableString.Invariant($"Waiting for answers ({clock.Elapsed.TotalSeconds:0} s of at most {TimeoutSec:0.#} s)");
+                    progress.PercentComplete = (int)Math.Min(99, 100 * clock.Elapsed.TotalSeconds / TimeoutSec);
+                    WriteProgress(progress);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+        finally
+        {
+            if (progress is not null)
+            {
+                progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(progress);
+            }
+        }
+
+        return task.GetAwaiter().GetResult();
+    }
+}

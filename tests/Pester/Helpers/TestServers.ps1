@@ -1,0 +1,184 @@
+# Loopback test servers for the environment tests: a canned HTTP answer for any request, and a port that
+# accepts TCP and never answers. Dot-source inside BeforeAll; dispose every server in AfterAll.
+if (-not ('RapidTestHelpers.CannedHttpServer' -as [type])) {
+    Add-Type -TypeDefinition @'
+using System;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace RapidTestHelpers
+{
+    /// <summary>Answers every HTTP request (WebSocket upgrades included) with one status and body, then closes.</summary>
+    public sealed class CannedHttpServer : IDisposable
+    {
+        private readonly TcpListener _listener = new TcpListener(IPAddress.Loopback, 0);
+        private readonly byte[] _response;
+        private int _requests;
+
+        public CannedHttpServer(int status, string contentType, string body)
+        {
+            var payload = Encoding.UTF8.GetBytes(body);
+            var head = "HTTP/1.1 " + status + " " + (status == 200 ? "OK" : status == 500 ? "Internal Server Error" : "Status") + "\r\n" +
+                       "Content-Type: " + contentType + "\r\nContent-Length: " + payload.Length + "\r\nConnection: close\r\n\r\n";
+            _response = new byte[Encoding.ASCII.GetByteCount(head) + payload.Length];
+            Encoding.ASCII.GetBytes(head, 0, head.Length, _response, 0);
+            payload.CopyTo(_response, _response.Length - payload.Length);
+            _listener.Start();
+            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+            Task.Run(AcceptLoop);
+        }
+
+        public int Port { get; private set; }
+        public string BaseUrl { get { return "http://127.0.0.1:" + Port; } }
+        public string WebSocketUrl { get { return "ws://127.0.0.1:" + Port + "/ws"; } }
+        public int Requests { get { return Volatile.Read(ref _requests); } }
+
+        private async Task AcceptLoop()
+        {
+            while (true)
+            {
+                TcpClient client;
+                try { client = await _listener.AcceptTcpClientAsync(); }
+                catch (Exception) { return; }
+                var _ = Task.Run(() => Serve(client));
+            }
+        }
+
+        private async Task Serve(TcpClient client)
+        {
+            using (client)
+            {
+                try
+                {
+                    var stream = client.GetStream();
+                    var buffer = new byte[16 * 1024];
+                    var seen = new StringBuilder();
+                    while (seen.ToString().IndexOf("\r\n\r\n", StringComparison.Ordinal) < 0)
+                    {
+                        var n = await stream.ReadAsync(buffer, 0, buffer.Length);
+                        if (n == 0) return;
+                        seen.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                    }
+                    Interlocked.Increment(ref _requests);
+                    await stream.WriteAsync(_response, 0, _response.Length);
+                    await stream.FlushAsync();
+                }
+                catch (Exception) { }
+            }
+        }
+
+        public void Dispose() { _listener.Stop(); }
+    }
+
+    /// <summary>Accepts TCP connections and never answers: a hung service.</summary>
+    public sealed class SilentTcpServer : IDisposable
+    {
+        private readonly TcpListener _listener = new TcpListener(IPAddress.Loopback, 0);
+        private readonly ConcurrentBag<TcpClient> _held = new ConcurrentBag<TcpClient>();
+
+        public SilentTcpServer()
+        {
+            _listener.Start();
+            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+            Task.Run(AcceptLoop);
+        }
+
+        public int Port { get; private set; }
+        public string BaseUrl { get { return "http://127.0.0.1:" + Port; } }
+        public string WebSocketUrl { get { return "ws://127.0.0.1:" + Port + "/ws"; } }
+
+        private async Task AcceptLoop()
+        {
+            while (true)
+            {
+                try { _held.Add(await _listener.AcceptTcpClientAsync()); }
+                catch (Exception) { return; }
+            }
+        }
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            TcpClient c;
+            while (_held.TryTake(out c)) { c.Dispose(); }
+        }
+    }
+}
+'@
+}
+
+# A loopback port with nothing listening: taken from the OS, then released.
+function Get-ClosedPort {
+    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $probe.Start()
+    try { $probe.LocalEndpoint.Port } finally { $probe.Stop() }
+}
+
+# Opens a WebSocket (optionally with a bearer token); returns the open ClientWebSocket, or throws.
+function Connect-TestWebSocket {
+    param([string] $Url, [string] $Token, [double] $TimeoutSec = 5)
+    $socket = [System.Net.WebSockets.ClientWebSocket]::new()
+    if ($Token) { $socket.Options.SetRequestHeader('Authorization', "Bearer $Token") }
+    $cts = [System.Threading.CancellationTokenSource]::new([TimeSpan]::FromSeconds($TimeoutSec))
+    try {
+        [void] $socket.ConnectAsync([Uri] $Url, $cts.Token).GetAwaiter().GetResult()
+        $socket
+    }
+    catch {
+        $socket.Dispose()
+        throw
+    }
+    finally { $cts.Dispose() }
+}
+
+# Sends one JSON frame and returns the first reply, parsed.
+function Invoke-TestWebSocketRequest {
+    param([System.Net.WebSockets.ClientWebSocket] $Socket, [string] $Frame, [double] $TimeoutSec = 5)
+    $cts = [System.Threading.CancellationTokenSource]::new([TimeSpan]::FromSeconds($TimeoutSec))
+    try {
+        $bytes = [System.Text.Encoding]::UTF8.GetBytes($Frame)
+        [void] $Socket.SendAsync([ArraySegment[byte]]::new($bytes), 'Text', $true, $cts.Token).GetAwaiter().GetResult()
+        $buffer = [byte[]]::new(64KB)
+        $stream = [System.IO.MemoryStream]::new()
+        do {
+            $r = $Socket.ReceiveAsync([ArraySegment[byte]]::new($buffer), $cts.Token).GetAwaiter().GetResult()
+            $stream.Write($buffer, 0, $r.Count)
+        } until ($r.EndOfMessage)
+        [System.Text.Encoding]::UTF8.GetString($stream.ToArray()) | ConvertFrom-Json
+    }
+    finally { $cts.Dispose() }
+}
+
+function Close-TestWebSocket {
+    param([System.Net.WebSockets.ClientWebSocket] $Socket)
+    if (-not $Socket) { return }
+    $cts = [System.Threading.CancellationTokenSource]::new([TimeSpan]::FromSeconds(2))
+    try { [void] $Socket.CloseAsync('NormalClosure', 'test done', $cts.Token).GetAwaiter().GetResult() } catch { $Socket.Abort() }
+    finally { $cts.Dispose(); $Socket.Dispose() }
+}
+
+# The environment variables the module reads; tests clear them and put them back.
+$script:RapidVariableNames = @(
+    'E2E_WEBSOCKET_URL', 'E2E_BACKEND_URL', 'E2E_AUTH_SERVICE_URL', 'RAPID_MESSAGE_TEST_MODE', 'SKIP_REAL_SERVICES',
+    'RAPID_TEST_MAX_MEMORY_GROWTH', 'RAPID_TEST_MIN_THROUGHPUT', 'RAPID_TEST_MAX_LATENCY', 'RAPID_TEST_MIN_DELIVERY_RATIO'
+)
+
+function Save-RapidEnvironment {
+    $saved = @{}
+    foreach ($name in $script:RapidVariableNames) {
+        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
+        [Environment]::SetEnvironmentVariable($name, $null)
+    }
+    $saved
+}
+
+function Restore-RapidEnvironment {
+    param([hashtable] $Saved)
+    foreach ($name in $script:RapidVariableNames) {
+        [Environment]::SetEnvironmentVariable($name, $Saved[$name])
+    }
+}
