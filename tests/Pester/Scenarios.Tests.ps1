@@ -178,6 +178,17 @@ Describe 'Invoke-RapidScenario errors and thresholds' -Tag 'Integration' {
         finally { $auth | Stop-RapidMockServer }
     }
 
+    It 'runs every user of MultiUser under its own identity against a token-protected mock' {
+        $auth = Start-RapidMockServer -RequireAuth
+        try {
+            $token = Get-RapidTestToken -AuthServiceUrl $auth.BaseUrl -NoFallback
+            $r = Invoke-RapidScenario MultiUser -Url $auth.Url -Token $token.Token -Users 3 -MessageCount 10
+            $r.Passed | Should -BeTrue -Because ($r.Violations -join '; ')
+            $r.Delivered | Should -Be 30
+        }
+        finally { $auth | Stop-RapidMockServer }
+    }
+
     It 'turns a crossed threshold into Passed = false with a named violation, not an error' {
         $r = Invoke-RapidScenario Sequential -Url $server.Url -MessageCount 50 -MinThroughput 1e9
         $r.Passed | Should -BeFalse

@@ -160,6 +160,10 @@ public sealed class RapidConnection : IDisposable
             _trace?.Sent(Id, bytes);
             await _socket.SendAsync(new ArraySegment<byte>(bytes), WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
         }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw ConnectionEnded(ex);
+        }
         finally
         {
             _sendLock.Release();
@@ -252,6 +256,9 @@ public sealed class RapidConnection : IDisposable
             TimeSpan.FromSeconds(1),
             TimeSpan.FromSeconds(1));
     }
+
+    private WebSocketException ConnectionEnded(Exception inner) =>
+        new(WebSocketError.ConnectionClosedPrematurely, "The connection ended: " + (CloseReason ?? (inner.InnerException ?? inner).Message), inner);
 
     private static ClientWebSocket CreateSocket(ConnectionOptions options)
     {
@@ -355,6 +362,11 @@ public sealed class RapidConnection : IDisposable
             _trace?.Sent(Id, _sendBuffer.WrittenSpan);
             Interlocked.Exchange(ref _sendStarted, Stopwatch.GetTimestamp());
             await _socket.SendAsync(_sendBuffer.WrittenSegment, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // ManagedWebSocket reports a broken pipe on an aborted socket as a cancellation: it is a dropped connection.
+            throw ConnectionEnded(ex);
         }
         finally
         {

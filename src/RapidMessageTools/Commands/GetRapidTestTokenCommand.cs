@@ -38,30 +38,10 @@ public sealed class GetRapidTestTokenCommand : PSCmdlet, IDisposable
 
     protected override void ProcessRecord()
     {
-        RapidSettings settings;
-        try
-        {
-            settings = RapidSettings.Resolve(new RapidSettingsInput { AuthServiceUrl = AuthServiceUrl, Mode = Mode }, out var warnings);
-            foreach (var warning in warnings)
-            {
-                WriteWarning(warning);
-            }
-        }
-        catch (ArgumentException ex)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidSettingValue, ErrorCategory.InvalidArgument, ex.ParamName));
-            return;
-        }
-
-        if (settings.IsMock && settings.AuthServiceUrlSource == RapidSettingSources.Default)
-        {
-            var mock = MockServerRegistry.List(Runspace.DefaultRunspace.InstanceId).FirstOrDefault(s => s.IsRunning);
-            if (mock is not null)
-            {
-                settings = settings.WithMockServer(mock.Url, mock.BaseUrl);
-            }
-        }
-
+        var settings = SessionSettings.Resolve(
+            this,
+            new RapidSettingsInput { AuthServiceUrl = AuthServiceUrl, Mode = Mode },
+            s => s.AuthServiceUrlSource == RapidSettingSources.Default);
         var url = settings.AuthServiceUrl;
         WriteVerbose($"Requesting a test user from {TestTokenClient.EndpointFor(url)} ({settings.AuthServiceUrlSource}, {settings.Mode} mode).");
         var outcome = Wait(TestTokenClient.RequestAsync(url, Email, TimeSpan.FromSeconds(TimeoutSec), _cancel.Token));

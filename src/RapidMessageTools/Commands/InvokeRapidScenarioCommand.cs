@@ -11,6 +11,7 @@ using System.Threading.Tasks;
 using RapidMessageTools.Client;
 using RapidMessageTools.Metrics;
 using RapidMessageTools.Scenarios;
+using RapidMessageTools.TestEnvironment;
 
 namespace RapidMessageTools.Commands;
 
@@ -23,10 +24,12 @@ public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
     private readonly CommandLog _log = new();
     private FrameTraceWriter? _trace;
     private RapidThresholds? _thresholds;
+    private RapidSettings? _settings;
     private string _url = string.Empty;
     private int _shardIndex = 1;
     private int _shardCount = 1;
     private string _runId = string.Empty;
+    private int _identities;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ScenarioNameCompleter))]
@@ -138,8 +141,28 @@ public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
 
     protected override void BeginProcessing()
     {
-        _url = ResolveUrl();
-        _thresholds = ResolveThresholds();
+        _settings = SessionSettings.Resolve(
+            this,
+            new RapidSettingsInput
+            {
+                WebSocketUrl = Url,
+                MaxLatencySec = Bound(nameof(MaxLatency)) ? MaxLatency : null,
+                MinThroughputPerSec = Bound(nameof(MinThroughput)) ? MinThroughput : null,
+                MinDeliveryRatio = Bound(nameof(MinDeliveryRatio)) ? MinDeliveryRatio : null,
+                MaxMemoryGrowthBytes = Bound(nameof(MaxMemoryGrowth)) ? MaxMemoryGrowth : null,
+            },
+            s => !s.IsWebSocketUrlConfigured);
+        if (_settings.IsMock && !_settings.IsWebSocketUrlConfigured)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException("No backend URL: pass -Url, set E2E_WEBSOCKET_URL, or start the mock with Start-RapidMockServer (-SetEnvironment). For a real backend at the default ws://localhost:8000/ws, set RAPID_MESSAGE_TEST_MODE=real."),
+                ErrorIds.NoBackendUrl,
+                ErrorCategory.InvalidArgument,
+                null));
+        }
+
+        _url = _settings.WebSocketUrl;
+        _thresholds = ResolveThresholds(_settings);
         ParseShard();
         _runId = "r" + Guid.NewGuid().ToString("N").Substring(0, 8);
         if (TraceFile is not null)
@@ -212,12 +235,12 @@ public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
             ShardCount = _shardCount,
             Log = _log,
             Trace = _trace,
+            TokenForUser = Token is null ? null : TokenPerUser,
         };
+        _identities = 0;
         WriteVerbose($"{scenario.Name}: {scenario.Description} Against {ConnectionOptions.Redact(_url)}, run id {_runId}.");
-        var throughputExplicit = MyInvocation.BoundParameters.ContainsKey(nameof(MinThroughput)) || (Threshold?.ContainsKey("MinThroughput") ?? false) ||
-            !string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable(ThresholdResolver.MinThroughputVariable));
-        var latencyExplicit = MyInvocation.BoundParameters.ContainsKey(nameof(MaxLatency)) || (Threshold?.ContainsKey("MaxLatency") ?? false) ||
-            !string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable(ThresholdResolver.MaxLatencyVariable));
+        var throughputExplicit = (Threshold?.ContainsKey("MinThroughput") ?? false) || _settings!.MinThroughputPerSec is not null;
+        var latencyExplicit = (Threshold?.ContainsKey("MaxLatency") ?? false) || _settings!.MaxLatencySec is not null;
         var task = Task.Run(() => ScenarioRunner.RunAsync(scenario, context, throughputExplicit, latencyExplicit, _cancel.Token));
         var result = Wait(task, scenario, context);
         if (result is null)
@@ -293,9 +316,14 @@ public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
             WriteProgress(progress);
         }
 
-        if (task.IsCanceled || _cancel.IsCancellationRequested)
+        if (_cancel.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
+        }
+
+        if (task.IsCanceled)
+        {
+            ThrowTerminatingError(new ErrorRecord(new OperationCanceledException($"{scenario.Name} was cancelled from inside without a result."), ErrorIds.ScenarioFailed, ErrorCategory.OperationStopped, scenario.Name));
         }
 
         if (task.Exception is { } aggregate)
@@ -321,7 +349,7 @@ public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
         }
 
         var result = task.Result;
-        result.Settings = ResolvedSettings();
+        result.Settings = _settings;
         return result;
     }
 
@@ -341,55 +369,44 @@ public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
     private static string AzureEscape(string text) =>
         text.Replace("%", "%AZP25").Replace("\r", "%0D").Replace("\n", "%0A").Replace("]", "%5D").Replace(";", "%3B");
 
-    private string ResolveUrl()
+    /// <summary>
+    /// With -Token, scenarios with several users (MultiUser) need one identity each: a fresh test user from the
+    /// auth service per extra user; the given token when the service cannot give one.
+    /// </summary>
+    private async Task<string?> TokenPerUser(string userId, CancellationToken cancellationToken)
     {
-        if (Url is not null)
+        if (Interlocked.Increment(ref _identities) == 1)
         {
-            return Url;
+            return Token;
         }
 
-        var fromEnvironment = System.Environment.GetEnvironmentVariable("E2E_WEBSOCKET_URL");
-        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        var outcome = await TestTokenClient.RequestAsync(_settings!.AuthServiceUrl, TestTokenClient.NewTestEmail(), TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        if (outcome.Token is null)
         {
-            return fromEnvironment!;
+            _log.Warning($"Could not get a test user for {userId} from {outcome.Endpoint} ({outcome.Error}); it shares the -Token user, so user isolation is not tested.");
+            return Token;
         }
 
-        var mock = MockServerRegistry.List(Runspace.DefaultRunspace.InstanceId).FirstOrDefault(s => s.IsRunning);
-        if (mock is not null)
-        {
-            WriteVerbose($"No -Url and no E2E_WEBSOCKET_URL: using the mock running in this session at {mock.Url}.");
-            return mock.Url;
-        }
-
-        ThrowTerminatingError(new ErrorRecord(
-            new ArgumentException("No backend URL: pass -Url, set E2E_WEBSOCKET_URL, or start the mock with Start-RapidMockServer (-SetEnvironment)."),
-            ErrorIds.NoBackendUrl,
-            ErrorCategory.InvalidArgument,
-            null));
-        return string.Empty;
+        return outcome.Token.Token;
     }
 
-    private RapidThresholds ResolveThresholds()
+    private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+
+    /// <summary>Parameters, then -Threshold, then the settings' RAPID_TEST_* values, then defaults.</summary>
+    private RapidThresholds ResolveThresholds(RapidSettings settings)
     {
         var input = new ThresholdInput
         {
-            MaxLatency = MyInvocation.BoundParameters.ContainsKey(nameof(MaxLatency)) ? MaxLatency : null,
             LatencyPercentile = LatencyPercentile is null ? null : double.Parse(LatencyPercentile, CultureInfo.InvariantCulture),
-            MinThroughput = MyInvocation.BoundParameters.ContainsKey(nameof(MinThroughput)) ? MinThroughput : null,
-            MinDeliveryRatio = MyInvocation.BoundParameters.ContainsKey(nameof(MinDeliveryRatio)) ? MinDeliveryRatio : null,
-            MaxMemoryGrowth = MyInvocation.BoundParameters.ContainsKey(nameof(MaxMemoryGrowth)) ? MaxMemoryGrowth : null,
         };
-        var warnings = new List<string>();
         try
         {
             ThresholdResolver.MergeTable(input, Threshold);
-            var thresholds = ThresholdResolver.Resolve(input, System.Environment.GetEnvironmentVariable, warnings);
-            foreach (var w in warnings)
-            {
-                WriteWarning(w);
-            }
-
-            return thresholds;
+            input.MaxLatency ??= settings.MaxLatencySec;
+            input.MinThroughput ??= settings.MinThroughputPerSec;
+            input.MinDeliveryRatio ??= settings.MinDeliveryRatio;
+            input.MaxMemoryGrowth ??= settings.MaxMemoryGrowthBytes;
+            return ThresholdResolver.Resolve(input);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
         {
@@ -420,14 +437,6 @@ public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
         _shardIndex = i;
         _shardCount = n;
     }
-
-    private object ResolvedSettings() => new Hashtable
-    {
-        ["WebSocketUrl"] = ConnectionOptions.Redact(_url),
-        ["UrlSource"] = Url is not null ? "Parameter" : string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable("E2E_WEBSOCKET_URL")) ? "MockServer" : "Environment",
-        ["Mode"] = System.Environment.GetEnvironmentVariable("RAPID_MESSAGE_TEST_MODE") ?? "mock",
-        ["TokenTransport"] = Token is null ? "none" : TokenTransport.ToString(),
-    };
 
     private void DrainLog()
     {

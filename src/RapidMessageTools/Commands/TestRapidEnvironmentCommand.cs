@@ -48,33 +48,10 @@ public sealed class TestRapidEnvironmentCommand : PSCmdlet, IDisposable
 
     protected override void ProcessRecord()
     {
-        RapidSettings settings;
-        try
-        {
-            settings = RapidSettings.Resolve(
-                new RapidSettingsInput { WebSocketUrl = Url, BackendUrl = BackendUrl, AuthServiceUrl = AuthServiceUrl, Mode = Mode },
-                out var warnings);
-            foreach (var warning in warnings)
-            {
-                WriteWarning(warning);
-            }
-        }
-        catch (ArgumentException ex)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidSettingValue, ErrorCategory.InvalidArgument, ex.ParamName));
-            return;
-        }
-
-        if (settings.IsMock && !settings.IsWebSocketUrlConfigured)
-        {
-            var mock = MockServerRegistry.List(Runspace.DefaultRunspace.InstanceId).FirstOrDefault(s => s.IsRunning);
-            if (mock is not null)
-            {
-                WriteVerbose($"No URL configured; using the mock server of this session at {mock.Url}.");
-                settings = settings.WithMockServer(mock.Url, mock.BaseUrl);
-            }
-        }
-
+        var settings = SessionSettings.Resolve(
+            this,
+            new RapidSettingsInput { WebSocketUrl = Url, BackendUrl = BackendUrl, AuthServiceUrl = AuthServiceUrl, Mode = Mode },
+            s => !s.IsWebSocketUrlConfigured);
         WriteVerbose($"Probing ({settings.Mode} mode, timeout {TimeoutSec} s): WebSocket {settings.WebSocketUrl} ({settings.WebSocketUrlSource}), backend {settings.BackendUrl} ({settings.BackendUrlSource}), auth {settings.AuthServiceUrl} ({settings.AuthServiceUrlSource}){(IncludeTokenCheck ? ", with a token check" : string.Empty)}.");
         var options = new EnvironmentProbeOptions { Timeout = TimeSpan.FromSeconds(TimeoutSec), IncludeTokenCheck = IncludeTokenCheck.IsPresent };
         var report = Wait(EnvironmentProbe.ProbeAsync(settings, options, _cancel.Token));

@@ -15,14 +15,9 @@ public sealed class ThresholdInput
     public double? MaxMemoryGrowth { get; set; }
 }
 
-/// <summary>Resolves thresholds: explicit values, then the RAPID_TEST_* environment variables, then defaults.</summary>
+/// <summary>Resolves thresholds: explicit values (parameters, -Threshold, then RAPID_TEST_* through the settings), then defaults.</summary>
 public static class ThresholdResolver
 {
-    public const string MaxMemoryGrowthVariable = "RAPID_TEST_MAX_MEMORY_GROWTH";
-    public const string MinThroughputVariable = "RAPID_TEST_MIN_THROUGHPUT";
-    public const string MaxLatencyVariable = "RAPID_TEST_MAX_LATENCY";
-    public const string MinDeliveryRatioVariable = "RAPID_TEST_MIN_DELIVERY_RATIO";
-
     /// <summary>Copies the known keys of a hashtable (-Threshold @{ MaxLatency = 0.5 }) into <paramref name="input"/> where not already set; unknown keys throw.</summary>
     public static void MergeTable(ThresholdInput input, IDictionary? table)
     {
@@ -58,39 +53,18 @@ public static class ThresholdResolver
         }
     }
 
-    /// <summary>The effective limits; <paramref name="warnings"/> names each unparsable variable.</summary>
-    public static RapidThresholds Resolve(ThresholdInput input, Func<string, string?> getEnvironment, List<string> warnings)
+    /// <summary>The effective limits: what <paramref name="input"/> gives, else the defaults.</summary>
+    public static RapidThresholds Resolve(ThresholdInput input)
     {
         var t = new RapidThresholds
         {
-            MaxLatency = input.MaxLatency ?? FromEnvironment(MaxLatencyVariable, RapidThresholds.DefaultMaxLatency, getEnvironment, warnings, v => v > 0),
+            MaxLatency = input.MaxLatency ?? RapidThresholds.DefaultMaxLatency,
             LatencyPercentile = input.LatencyPercentile ?? RapidThresholds.DefaultLatencyPercentile,
-            MinThroughput = input.MinThroughput ?? FromEnvironment(MinThroughputVariable, RapidThresholds.DefaultMinThroughput, getEnvironment, warnings, v => v >= 0),
-            MinDeliveryRatio = input.MinDeliveryRatio ?? FromEnvironment(MinDeliveryRatioVariable, RapidThresholds.DefaultMinDeliveryRatio, getEnvironment, warnings, v => v is >= 0 and <= 1),
-            MaxMemoryGrowth = input.MaxMemoryGrowth ?? FromEnvironment(MaxMemoryGrowthVariable, RapidThresholds.DefaultMaxMemoryGrowth, getEnvironment, warnings, v => v >= 0),
+            MinThroughput = input.MinThroughput ?? RapidThresholds.DefaultMinThroughput,
+            MinDeliveryRatio = input.MinDeliveryRatio ?? RapidThresholds.DefaultMinDeliveryRatio,
+            MaxMemoryGrowth = input.MaxMemoryGrowth ?? RapidThresholds.DefaultMaxMemoryGrowth,
         };
         t.Validate();
         return t;
-    }
-
-    /// <summary>Whether the throughput / latency limit was set by the caller or the environment (then it applies to every scenario).</summary>
-    public static bool IsSet(double? explicitValue, string variable, Func<string, string?> getEnvironment) =>
-        explicitValue is not null || !string.IsNullOrWhiteSpace(getEnvironment(variable));
-
-    private static double FromEnvironment(string name, double fallback, Func<string, string?> getEnvironment, List<string> warnings, Func<double, bool> valid)
-    {
-        var text = getEnvironment(name);
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return fallback;
-        }
-
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && valid(value))
-        {
-            return value;
-        }
-
-        warnings.Add($"Environment variable {name} has the value '{text}', which is not a valid number for it; using the default {fallback.ToString(CultureInfo.InvariantCulture)}.");
-        return fallback;
     }
 }

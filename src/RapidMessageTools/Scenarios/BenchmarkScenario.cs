@@ -36,14 +36,13 @@ internal sealed class BenchmarkScenario : IRapidScenario
             connections[c] = await recorder.ConnectAsync("bench" + c.ToString(CultureInfo.InvariantCulture), null, cancellationToken).ConfigureAwait(false);
         }
 
-        await recorder.LimitToQueueAsync(connections, context.AgentId("bench"), cancellationToken).ConfigureAwait(false);
+        await recorder.LimitToQueueAsync(connections, context.AgentId("bench0"), cancellationToken).ConfigureAwait(false);
         recorder.ServerRssStart = await recorder.SampleServerRssAsync(connections[0], cancellationToken).ConfigureAwait(false);
         context.Progress.Phase = p.Rate > 0 ? $"sending at {p.Rate} msg/s" : "sending";
         context.Log.Verbose($"Benchmark: {total} messages over {count} connections{(p.Rate > 0 ? $" at {p.Rate} msg/s" : string.Empty)} (shard {context.ShardIndex}/{context.ShardCount}).");
-        var agent = context.AgentId("bench");
         var rate = p.Rate > 0 ? p.Rate / context.ShardCount / count : 0;
         var late = await Task.WhenAll(connections.Select((c, i) =>
-            MessageSender.SendStreamAsync(recorder, c, agent, context.RunId + "-s" + context.ShardIndex.ToString(CultureInfo.InvariantCulture) + "-b" + i.ToString(CultureInfo.InvariantCulture), ShardShare(total, i + 1, count), rate, cancellationToken))).ConfigureAwait(false);
+            MessageSender.SendStreamAsync(recorder, c, context.AgentId("bench" + i.ToString(CultureInfo.InvariantCulture)), context.RunId + "-s" + context.ShardIndex.ToString(CultureInfo.InvariantCulture) + "-b" + i.ToString(CultureInfo.InvariantCulture), ShardShare(total, i + 1, count), rate, cancellationToken))).ConfigureAwait(false);
         recorder.LateSends = late.Sum();
         if (recorder.LateSends > 0)
         {

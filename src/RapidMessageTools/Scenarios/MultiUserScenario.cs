@@ -38,7 +38,7 @@ internal sealed class MultiUserScenario : IRapidScenario
         for (var u = 0; u < users; u++)
         {
             var view = perUser[u] = new UserView(context.UserId("u" + u.ToString(CultureInfo.InvariantCulture)));
-            connections[u] = await recorder.ConnectAsync("u" + u.ToString(CultureInfo.InvariantCulture), view.OnFrame, cancellationToken).ConfigureAwait(false);
+            connections[u] = await recorder.ConnectAsync("u" + u.ToString(CultureInfo.InvariantCulture), view.OnFrame, cancellationToken, ownIdentity: true).ConfigureAwait(false);
         }
 
         await recorder.LimitToQueueAsync(connections, agent, cancellationToken).ConfigureAwait(false);

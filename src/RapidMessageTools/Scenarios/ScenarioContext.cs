@@ -55,7 +55,7 @@ public sealed class ScenarioContext
 
     public TokenTransport TokenTransport { get; set; } = TokenTransport.Header;
 
-    /// <summary>Gives a token per user key for scenarios with several users (MultiUser) against servers that require auth; null → ?user_id= or the single <see cref="Token"/>.</summary>
+    /// <summary>Gives a token per distinct user, for scenarios with several users (MultiUser) when a token is in use; null → the single <see cref="Token"/>.</summary>
     public Func<string, CancellationToken, Task<string?>>? TokenForUser { get; set; }
 
     public int ConnectAttempts { get; set; } = 3;
@@ -88,10 +88,11 @@ public sealed class ScenarioContext
     public string AgentId(string key) => RunId + "-" + key;
 
     /// <summary>Opens a connection for the user <paramref name="userKey"/>.</summary>
-    public async Task<RapidConnection> ConnectAsync(string userKey, CancellationToken cancellationToken)
+    /// <remarks><paramref name="ownIdentity"/>: this user must be told apart from the run's other users even when a token is in use.</remarks>
+    public async Task<RapidConnection> ConnectAsync(string userKey, CancellationToken cancellationToken, bool ownIdentity = false)
     {
         var token = Token;
-        if (TokenForUser is not null)
+        if (ownIdentity && TokenForUser is not null)
         {
             token = await TokenForUser(UserId(userKey), cancellationToken).ConfigureAwait(false) ?? token;
         }

@@ -49,9 +49,9 @@ public sealed class ScenarioRecorder : IAsyncDisposableLike
 
     /// <summary>Opens a connection for <paramref name="userKey"/> and routes its frames into the ledger; <paramref name="onFrame"/> sees every frame too.</summary>
     /// <remarks>With <paramref name="maxInFlight"/> above zero, sends on this connection wait while that many messages are unanswered (a closed-loop client).</remarks>
-    public async Task<RapidConnection> ConnectAsync(string userKey, Action<ReceivedFrame>? onFrame, CancellationToken cancellationToken, int maxInFlight = 0)
+    public async Task<RapidConnection> ConnectAsync(string userKey, Action<ReceivedFrame>? onFrame, CancellationToken cancellationToken, int maxInFlight = 0, bool ownIdentity = false)
     {
-        var connection = await _context.ConnectAsync(userKey, cancellationToken).ConfigureAwait(false);
+        var connection = await _context.ConnectAsync(userKey, cancellationToken, ownIdentity).ConfigureAwait(false);
         Attach(connection, onFrame, maxInFlight);
         return connection;
     }

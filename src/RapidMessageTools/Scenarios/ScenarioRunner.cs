@@ -52,7 +52,7 @@ public static class ScenarioRunner
         {
             recorder.AddViolation(ViolationCode.ReconnectFailed, ex.Message);
         }
-        catch (Exception ex) when (ex is TimeoutException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is TimeoutException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             // The server stopped answering or the connection broke mid-run: a finding, not a crash.
             recorder.AddViolation(ex is TimeoutException ? ViolationCode.Timeout : ViolationCode.UnexpectedClose, "the run could not finish: " + ex.Message);
