@@ -204,6 +204,22 @@ Describe 'Start-, Get- and Stop-RapidMockServer' -Tag 'Integration' {
             @(Get-RapidMockServer).Count | Should -Be $before
         }
 
+        It 'listens on -ListenAddress localhost' {
+            $s = Start-RapidMockServer -ListenAddress localhost
+            $s.Url | Should -Be "ws://localhost:$($s.Port)/ws"
+            $s.Options.IsLoopback | Should -BeTrue
+            Assert-ServerServes $s
+        }
+
+        It 'refuses -ListenAddress ::1 with InvalidMockOption where HttpListener cannot bind IPv6 (not Windows)' {
+            if ($IsWindows) {
+                Set-ItResult -Skipped -Because 'http.sys binds IPv6 literals; the limitation is the managed HttpListener on Linux and macOS'
+                return
+            }
+            $err = { Start-RapidMockServer -ListenAddress '::1' } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'InvalidMockOption,*'
+        }
+
         It 'refuses a fixed port held by another socket with MockPortUnavailable' {
             $holder = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
             $holder.Start()
@@ -224,6 +240,23 @@ Describe 'Start-, Get- and Stop-RapidMockServer' -Tag 'Integration' {
             $first.IsRunning | Should -BeTrue
             Assert-ServerServes $first
         }
+    }
+}
+
+Describe 'Module removal' -Tag 'Integration' {
+    It 'stops every server when the module is removed' {
+        $s = Start-RapidMockServer
+        $c = New-WsTestClient $s.Url
+        Remove-Module RapidMessageTools
+        try {
+            $s.IsRunning | Should -BeFalse
+            Test-TcpRefused $s.Port | Should -BeTrue
+            (Receive-WsEnd $c -TimeoutSec 2) | Should -Not -BeNullOrEmpty
+        }
+        finally {
+            Import-Module RapidMessageTools -Force
+        }
+        @(Get-RapidMockServer).Count | Should -Be 0
     }
 }
 
@@ -383,8 +416,9 @@ Describe 'Wire protocol' -Tag 'Integration' {
         $anon.email | Should -Not -BeNullOrEmpty
     }
 
-    It 'refuses GET on /auth/test-user with 405 and unknown paths with 404' {
+    It 'refuses GET on /auth/test-user with 405, /ws without an upgrade with 426, and unknown paths with 404' {
         (Invoke-WebRequest -Uri $server.AuthUrl -SkipHttpErrorCheck -TimeoutSec 5).StatusCode | Should -Be 405
+        (Invoke-WebRequest -Uri "$($server.BaseUrl)/ws" -SkipHttpErrorCheck -TimeoutSec 5).StatusCode | Should -Be 426
         (Invoke-WebRequest -Uri "$($server.BaseUrl)/nope" -SkipHttpErrorCheck -TimeoutSec 5).StatusCode | Should -Be 404
     }
 
@@ -425,6 +459,14 @@ Describe 'Wire protocol' -Tag 'Integration' {
             $after = @(Receive-WsJson $c -TimeoutSec 3)
             $after[0].type | Should -Be 'ai_response'
             $after[0].message_id | Should -Be 'of-after'
+
+            # A rejected message was not taken: retrying its id is new work, not a duplicate.
+            $retryId = $rejected[0].message_id
+            Send-WsUserMessage $c -MessageId $retryId -SequenceId 22 -AgentId 'slow'
+            $retry = @(Receive-WsJson $c -TimeoutSec 3)
+            $retry[0].type | Should -Be 'ai_response'
+            $retry[0].message_id | Should -Be $retryId
+            $retry[0].PSObject.Properties.Name | Should -Not -Contain 'duplicate'
         }
     }
 
@@ -526,6 +568,7 @@ Describe 'Bad input' -Tag 'Integration' {
         @{ Name = 'sequence_id as a fraction'; Text = '{"type":"user_message","message_id":"b1","sequence_id":1.5,"content":"x"}'; Code = 'invalid_message' }
         @{ Name = 'content as an object'; Text = '{"type":"user_message","message_id":"b1","sequence_id":1,"content":{"a":1}}'; Code = 'invalid_message' }
         @{ Name = 'type as a number'; Text = '{"type":3}'; Code = 'invalid_message' }
+        @{ Name = 'a lone surrogate escape in content'; Text = '{"type":"user_message","message_id":"b1","sequence_id":1,"content":"\ud800"}'; Code = 'invalid_json' }
         @{ Name = 'arrays nested 200 deep'; Text = ('[' * 200) + (']' * 200); Code = 'invalid_json' }
         @{ Name = 'objects nested 100 deep in a field'; Text = '{"type":"ping","x":' + ('{"a":' * 100) + '1' + ('}' * 100) + '}'; Code = 'invalid_json' }
     ) {
