@@ -59,6 +59,15 @@ public sealed class MockServerOptions
             throw new ArgumentException("ListenAddress must be an IP address or host name, such as 127.0.0.1.");
         }
 
+        if (Environment.OSVersion.Platform != PlatformID.Win32NT &&
+            System.Net.IPAddress.TryParse(ListenAddress.Trim('[', ']'), out var ip) &&
+            ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 &&
+            !ip.Equals(System.Net.IPAddress.IPv6Any))
+        {
+            // The managed HttpListener (Linux, macOS) rejects IPv6 literal prefixes (dotnet/runtime#34399).
+            throw new ArgumentException($"ListenAddress {ListenAddress}: the mock cannot listen on an IPv6 address on this platform (.NET's HttpListener outside Windows does not support it); use 127.0.0.1 or localhost.");
+        }
+
         if (double.IsNaN(ResponseDelay) || ResponseDelay < 0 || ResponseDelay > 3600)
         {
             throw new ArgumentException(FormattableString.Invariant($"ResponseDelay is seconds between 0 and 3600, not {ResponseDelay}."));
