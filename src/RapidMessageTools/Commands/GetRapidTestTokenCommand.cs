@@ -11,9 +11,8 @@ namespace RapidMessageTools.Commands;
 /// <summary>Get-RapidTestToken: a test user and token from the auth service, or a mock token when it cannot be used.</summary>
 [Cmdlet(VerbsCommon.Get, "RapidTestToken")]
 [OutputType(typeof(RapidTestToken))]
-public sealed class GetRapidTestTokenCommand : PSCmdlet, IDisposable
+public sealed class GetRapidTestTokenCommand : RapidAsyncCmdlet
 {
-    private readonly CancellationTokenSource _cancel = new();
 
     /// <summary>The auth service's base URL; defaults to $env:E2E_AUTH_SERVICE_URL, then a mock of this session.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -44,11 +43,10 @@ public sealed class GetRapidTestTokenCommand : PSCmdlet, IDisposable
             s => s.AuthServiceUrlSource == RapidSettingSources.Default);
         var url = settings.AuthServiceUrl;
         WriteVerbose($"Requesting a test user from {TestTokenClient.EndpointFor(url)} ({settings.AuthServiceUrlSource}, {settings.Mode} mode).");
-        var outcome = Wait(TestTokenClient.RequestAsync(url, Email, TimeSpan.FromSeconds(TimeoutSec), _cancel.Token));
-        if (outcome is null)
-        {
-            return;
-        }
+        var outcome = WaitFor(
+            TestTokenClient.RequestAsync(url, Email, TimeSpan.FromSeconds(TimeoutSec), Cancellation),
+            "Get-RapidTestToken",
+            waited => FormattableString.Invariant($"Waiting for {url} ({waited.TotalSeconds:0} s of at most {TimeoutSec:0.#} s)"));
 
         if (outcome.Token is RapidTestToken token)
         {
@@ -74,9 +72,6 @@ public sealed class GetRapidTestTokenCommand : PSCmdlet, IDisposable
         WriteObject(mockToken);
     }
 
-    protected override void StopProcessing() => _cancel.Cancel();
-
-    public void Dispose() => _cancel.Dispose();
 
     private static ErrorRecord NoTokenError(TestTokenOutcome outcome, string url)
     {
@@ -93,21 +88,5 @@ public sealed class GetRapidTestTokenCommand : PSCmdlet, IDisposable
         {
             ErrorDetails = new ErrorDetails(message) { RecommendedAction = advice },
         };
-    }
-
-    private TestTokenOutcome? Wait(Task<TestTokenOutcome> task)
-    {
-        try
-        {
-            while (!task.Wait(250, _cancel.Token))
-            {
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-
-        return task.GetAwaiter().GetResult();
     }
 }

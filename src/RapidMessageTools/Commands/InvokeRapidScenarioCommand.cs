@@ -18,9 +18,8 @@ namespace RapidMessageTools.Commands;
 /// <summary>Invoke-RapidScenario: runs scenarios against a WebSocket backend and returns one result each.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "RapidScenario")]
 [OutputType(typeof(RapidScenarioResult))]
-public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
+public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
 {
-    private readonly CancellationTokenSource _cancel = new();
     private readonly CommandLog _log = new();
     private FrameTraceWriter? _trace;
     private RapidThresholds? _thresholds;
@@ -201,13 +200,10 @@ public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
 
     protected override void EndProcessing() => DrainLog();
 
-    protected override void StopProcessing() => _cancel.Cancel();
-
-    public void Dispose()
+    protected override void DisposeResources()
     {
         _trace?.Dispose();
         _trace = null;
-        _cancel.Dispose();
     }
 
     private void Run(IRapidScenario scenario)
@@ -241,7 +237,7 @@ public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
         WriteVerbose($"{scenario.Name}: {scenario.Description} Against {ConnectionOptions.Redact(_url)}, run id {_runId}.");
         var throughputExplicit = (Threshold?.ContainsKey("MinThroughput") ?? false) || _settings!.MinThroughputPerSec is not null;
         var latencyExplicit = (Threshold?.ContainsKey("MaxLatency") ?? false) || _settings!.MaxLatencySec is not null;
-        var task = Task.Run(() => ScenarioRunner.RunAsync(scenario, context, throughputExplicit, latencyExplicit, _cancel.Token));
+        var task = Task.Run(() => ScenarioRunner.RunAsync(scenario, context, throughputExplicit, latencyExplicit, Cancellation));
         var result = Wait(task, scenario, context);
         if (result is null)
         {
@@ -268,87 +264,40 @@ public sealed class InvokeRapidScenarioCommand : PSCmdlet, IDisposable
         }
     }
 
-    /// <summary>Waits on the core's task in short steps, writing progress and narration between them (STYLE.md 5).</summary>
+    /// <summary>Waits for the scenario with progress and narration; maps what keeps it from running to a terminating error.</summary>
     private RapidScenarioResult? Wait(Task<RapidScenarioResult> task, IRapidScenario scenario, ScenarioContext context)
     {
-        var progress = new ProgressRecord(2, "Invoke-RapidScenario: " + scenario.Name, "starting");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var shown = false;
-        while (!task.IsCompleted)
+        RapidScenarioResult result;
+        try
         {
-            try
-            {
-                task.Wait(250, _cancel.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // Ctrl+C: let the scenario close its sockets (bounded), then stop the pipeline.
-                task.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
-                try
-                {
-                    task.Wait(TimeSpan.FromSeconds(1));
-                }
-                catch (AggregateException)
-                {
-                }
-
-                throw new PipelineStoppedException();
-            }
-            catch (AggregateException)
-            {
-                break;
-            }
-
-            DrainLog();
-            if (clock.Elapsed.TotalSeconds >= 1)
-            {
-                var p = context.Progress;
-                progress.StatusDescription = FormattableString.Invariant($"{p.Phase}: {p.Sent} sent, {p.Answered} answered, {clock.Elapsed.TotalSeconds:0.0} s");
-                WriteProgress(progress);
-                shown = true;
-            }
+            result = WaitFor(
+                task,
+                "Invoke-RapidScenario: " + scenario.Name,
+                waited => FormattableString.Invariant($"{context.Progress.Phase}: {context.Progress.Sent} sent, {context.Progress.Answered} answered, {waited.TotalSeconds:0.0} s"),
+                DrainLog,
+                activityId: 2);
         }
-
-        DrainLog();
-        if (shown)
+        catch (RapidConnectionException connect)
         {
-            progress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(progress);
+            var auth = connect.Failure == ConnectFailure.AuthRefused;
+            ThrowTerminatingError(new ErrorRecord(
+                connect,
+                auth ? ErrorIds.ScenarioAuthRefused : ErrorIds.ScenarioConnectFailed,
+                auth ? ErrorCategory.PermissionDenied : ErrorCategory.ConnectionError,
+                connect.Url));
+            return null;
         }
-
-        if (_cancel.IsCancellationRequested)
+        catch (ArgumentException bad)
         {
-            throw new PipelineStoppedException();
+            ThrowTerminatingError(new ErrorRecord(bad, ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, scenario.Name));
+            return null;
         }
-
-        if (task.IsCanceled)
+        catch (Exception error) when (error is not PipelineStoppedException)
         {
-            ThrowTerminatingError(new ErrorRecord(new OperationCanceledException($"{scenario.Name} was cancelled from inside without a result."), ErrorIds.ScenarioFailed, ErrorCategory.OperationStopped, scenario.Name));
-        }
-
-        if (task.Exception is { } aggregate)
-        {
-            var error = aggregate.GetBaseException();
-            if (error is RapidConnectionException connect)
-            {
-                var auth = connect.Failure == ConnectFailure.AuthRefused;
-                ThrowTerminatingError(new ErrorRecord(
-                    connect,
-                    auth ? ErrorIds.ScenarioAuthRefused : ErrorIds.ScenarioConnectFailed,
-                    auth ? ErrorCategory.PermissionDenied : ErrorCategory.ConnectionError,
-                    connect.Url));
-            }
-
-            if (error is ArgumentException bad)
-            {
-                ThrowTerminatingError(new ErrorRecord(bad, ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, scenario.Name));
-            }
-
-            ThrowTerminatingError(new ErrorRecord(error, ErrorIds.ScenarioFailed, ErrorCategory.NotSpecified, scenario.Name));
+            ThrowTerminatingError(new ErrorRecord(error, ErrorIds.ScenarioFailed, error is OperationCanceledException ? ErrorCategory.OperationStopped : ErrorCategory.NotSpecified, scenario.Name));
             return null;
         }
 
-        var result = task.Result;
         result.Settings = _settings;
         return result;
     }

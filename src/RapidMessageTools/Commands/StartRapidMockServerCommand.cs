@@ -10,10 +10,9 @@ namespace RapidMessageTools.Commands;
 /// <summary>Start-RapidMockServer: starts the stateful mock backend in this session.</summary>
 [Cmdlet(VerbsLifecycle.Start, "RapidMockServer", SupportsShouldProcess = true)]
 [OutputType(typeof(RapidMockServer))]
-public sealed class StartRapidMockServerCommand : PSCmdlet, IDisposable
+public sealed class StartRapidMockServerCommand : RapidAsyncCmdlet
 {
     private static readonly string[] EnvironmentNames = ["E2E_WEBSOCKET_URL", "E2E_BACKEND_URL", "E2E_AUTH_SERVICE_URL", "RAPID_MESSAGE_TEST_MODE"];
-    private readonly CancellationTokenSource _cancel = new();
     private RapidMockServer? _waitingServer;
 
     [Parameter(Position = 0)]
@@ -129,29 +128,26 @@ public sealed class StartRapidMockServerCommand : PSCmdlet, IDisposable
         }
     }
 
-    protected override void StopProcessing() => _cancel.Cancel();
-
-    public void Dispose()
+    /// <summary>With -Wait, Ctrl+C ends the cmdlet and the server with it.</summary>
+    protected override void DisposeResources()
     {
         if (_waitingServer is not null)
         {
             StopRapidMockServerCommand.StopAndForget(Runspace.DefaultRunspace.InstanceId, _waitingServer);
             _waitingServer = null;
         }
-
-        _cancel.Dispose();
     }
 
     private void WaitUntilCancelled(RapidMockServer server)
     {
         var progress = new ProgressRecord(1, $"Mock backend at {server.Url}", "Serving; press Ctrl+C to stop.");
-        while (!_cancel.IsCancellationRequested && server.IsRunning)
+        while (!IsStopping && server.IsRunning)
         {
             var s = server.Stats;
             progress.StatusDescription = FormattableString.Invariant(
                 $"{s.ConnectionsOpen} connections open ({s.ConnectionsTotal} total), {s.MessagesReceived} received, {s.Processed} processed, {s.Rejected} rejected, {s.Duplicates} duplicates, {s.Queued} queued. Ctrl+C stops.");
             WriteProgress(progress);
-            _cancel.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+            Cancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
         }
 
         progress.RecordType = ProgressRecordType.Completed;

@@ -13,9 +13,8 @@ namespace RapidMessageTools.Commands;
 [Cmdlet(VerbsDiagnostic.Test, "RapidEnvironment")]
 [OutputType(typeof(RapidEnvironmentReport))]
 [OutputType(typeof(bool))]
-public sealed class TestRapidEnvironmentCommand : PSCmdlet, IDisposable
+public sealed class TestRapidEnvironmentCommand : RapidAsyncCmdlet
 {
-    private readonly CancellationTokenSource _cancel = new();
 
     /// <summary>The WebSocket endpoint; defaults to $env:E2E_WEBSOCKET_URL.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -54,11 +53,10 @@ public sealed class TestRapidEnvironmentCommand : PSCmdlet, IDisposable
             s => !s.IsWebSocketUrlConfigured);
         WriteVerbose($"Probing ({settings.Mode} mode, timeout {TimeoutSec} s): WebSocket {settings.WebSocketUrl} ({settings.WebSocketUrlSource}), backend {settings.BackendUrl} ({settings.BackendUrlSource}), auth {settings.AuthServiceUrl} ({settings.AuthServiceUrlSource}){(IncludeTokenCheck ? ", with a token check" : string.Empty)}.");
         var options = new EnvironmentProbeOptions { Timeout = TimeSpan.FromSeconds(TimeoutSec), IncludeTokenCheck = IncludeTokenCheck.IsPresent };
-        var report = Wait(EnvironmentProbe.ProbeAsync(settings, options, _cancel.Token));
-        if (report is null)
-        {
-            return;
-        }
+        var report = WaitFor(
+            EnvironmentProbe.ProbeAsync(settings, options, Cancellation),
+            "Test-RapidEnvironment",
+            waited => FormattableString.Invariant($"Probing the WebSocket endpoint, the backend and the auth service ({waited.TotalSeconds:0} s of at most {TimeoutSec:0.#} s)"));
 
         foreach (var s in report.Services)
         {
@@ -74,43 +72,5 @@ public sealed class TestRapidEnvironmentCommand : PSCmdlet, IDisposable
         {
             WriteObject(report);
         }
-    }
-
-    protected override void StopProcessing() => _cancel.Cancel();
-
-    public void Dispose() => _cancel.Dispose();
-
-    /// <summary>Waits on the pipeline thread, writing progress after the first second; null when cancelled.</summary>
-    private RapidEnvironmentReport? Wait(Task<RapidEnvironmentReport> task)
-    {
-        var clock = Stopwatch.StartNew();
-        ProgressRecord? progress = null;
-        try
-        {
-            while (!task.Wait(250, _cancel.Token))
-            {
-                if (clock.Elapsed >= TimeSpan.FromSeconds(1))
-                {
-                    progress ??= new ProgressRecord(1, "Test-RapidEnvironment", "Probing the WebSocket endpoint, the backend and the auth service");
-                    progress.StatusDescription = FormattableString.Invariant($"Waiting for answers ({clock.Elapsed.TotalSeconds:0} s of at most {TimeoutSec:0.#} s)");
-                    progress.PercentComplete = (int)Math.Min(99, 100 * clock.Elapsed.TotalSeconds / TimeoutSec);
-                    WriteProgress(progress);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return null;
-        }
-        finally
-        {
-            if (progress is not null)
-            {
-                progress.RecordType = ProgressRecordType.Completed;
-                WriteProgress(progress);
-            }
-        }
-
-        return task.GetAwaiter().GetResult();
     }
 }
