@@ -665,8 +665,9 @@ Describe 'Injected faults' -Tag 'Integration' {
                 param($Server)
                 $c = New-WsTestClient $Server.Url -Query @{ user_id = (New-TestId) }
                 Send-WsUserMessage $c -MessageId 'du-1' -SequenceId 1
-                $r = @(Receive-WsJson $c -Count 3 -TimeoutSec 0.5)
+                $r = @(Receive-WsJson $c -Count 2 -TimeoutSec 3)
                 $r.Count | Should -Be 2
+                @(Receive-WsJson $c -Count 1 -TimeoutSec 0.3).Count | Should -Be 0
                 $r.message_id | Should -Be @('du-1', 'du-1')
                 $r | ForEach-Object { $_.PSObject.Properties.Name | Should -Not -Contain 'duplicate' }
                 (Get-StateFrame $c).message_count | Should -Be 1
@@ -674,7 +675,7 @@ Describe 'Injected faults' -Tag 'Integration' {
         }
         @{
             Name = 'ReorderReplies = 1: replies leave out of order'
-            Fault = @{ ReorderReplies = 1; Seed = 7 }; Options = @{ ResponseDelay = 0.02 }
+            Fault = @{ ReorderReplies = 1; Seed = 7 }; Options = @{ ResponseDelay = 0.05 }
             Observe = {
                 param($Server)
                 $c = New-WsTestClient $Server.Url -Query @{ user_id = (New-TestId) }
