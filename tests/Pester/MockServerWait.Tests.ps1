@@ -26,3 +26,27 @@ Describe 'Start-RapidMockServer -Wait' -Tag 'Integration' {
         finally { $ps.Dispose() }
     }
 }
+
+Describe 'Stop-RapidMockServer with clients connected' -Tag 'Integration' {
+    BeforeAll {
+        Import-Module RapidMessageTools -Force
+    }
+
+    It 'tells each client it is going away (close 1001) before dropping it' {
+        $server = Start-RapidMockServer
+        $ws = [System.Net.WebSockets.ClientWebSocket]::new()
+        try {
+            $ws.ConnectAsync([uri]$server.Url, [Threading.CancellationToken]::None).Wait(5000) | Should -BeTrue
+            $cts = [Threading.CancellationTokenSource]::new(5000)
+            $receive = $ws.ReceiveAsync([ArraySegment[byte]]::new([byte[]]::new(1024)), $cts.Token)
+            $server | Stop-RapidMockServer
+            $receive.Wait(5000) | Should -BeTrue
+            $receive.Result.MessageType | Should -Be 'Close'
+            $receive.Result.CloseStatus | Should -Be 'EndpointUnavailable'
+        }
+        finally {
+            $ws.Dispose()
+            $server | Stop-RapidMockServer
+        }
+    }
+}

@@ -158,7 +158,8 @@ public sealed class RapidConnection : IDisposable
         {
             var bytes = System.Text.Encoding.UTF8.GetBytes(text);
             _trace?.Sent(Id, bytes);
-            await _socket.SendAsync(new ArraySegment<byte>(bytes), WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            await _socket.SendAsync(new ArraySegment<byte>(bytes), WebSocketMessageType.Text, true, _lifetime.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -361,9 +362,13 @@ public sealed class RapidConnection : IDisposable
             write(_writer, state);
             _trace?.Sent(Id, _sendBuffer.WrittenSpan);
             Interlocked.Exchange(ref _sendStarted, Stopwatch.GetTimestamp());
-            await _socket.SendAsync(_sendBuffer.WrittenSegment, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+
+            // Never cancel a send half-way: ClientWebSocket aborts the whole socket when a send is cancelled.
+            // The caller's token is honoured before the send starts; the connection's own lifetime ends it.
+            cancellationToken.ThrowIfCancellationRequested();
+            await _socket.SendAsync(_sendBuffer.WrittenSegment, WebSocketMessageType.Text, true, _lifetime.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested || ex.CancellationToken == _lifetime.Token)
         {
             // ManagedWebSocket reports a broken pipe on an aborted socket as a cancellation: it is a dropped connection.
             throw ConnectionEnded(ex);

@@ -93,6 +93,24 @@ internal sealed class MockConnection : IReplySink
         }
     }
 
+    /// <summary>Server shutdown: close 1001 (Going Away) if it can be sent within <paramref name="timeout"/>, then drop the connection.</summary>
+    public async Task GoAwayAsync(TimeSpan timeout)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            await CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "The server is stopping.", cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The peer is gone or slow: it gets the abort instead.
+        }
+        finally
+        {
+            Abort();
+        }
+    }
+
     /// <summary>Runs the connection until the peer closes, the server stops, or a fault ends it.</summary>
     public async Task RunAsync()
     {

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -140,6 +141,9 @@ public sealed class RapidMockServer : IDisposable
             return;
         }
 
+        // Tell clients the server is going away (1001), in parallel and briefly, before anything is cancelled:
+        // cancelling a WebSocket's pending receive would abort it without a close frame.
+        await Task.WhenAll(_connections.Values.Select(c => c.GoAwayAsync(TimeSpan.FromMilliseconds(250)))).ConfigureAwait(false);
         _stopping.Cancel();
         try
         {
@@ -152,6 +156,7 @@ public sealed class RapidMockServer : IDisposable
 
         foreach (var c in _connections.Values)
         {
+            // Any connection accepted while the others were told to go away.
             c.Abort();
         }
 
@@ -369,7 +374,7 @@ public sealed class RapidMockServer : IDisposable
             return;
         }
 
-        if (_stopping.IsCancellationRequested)
+        if (!IsRunning)
         {
             context.Response.Abort();
             return;

@@ -158,7 +158,12 @@ internal sealed class QueueOverflowScenario : IRapidScenario
             await Task.Delay(10, cancellationToken).ConfigureAwait(false);
         }
         var answered = recorder.Ledger.Delivered - deliveredBefore;
-        if (answered < probe)
+        if (!connection.IsOpen)
+        {
+            recorder.AddViolation(ViolationCode.NoRecovery, FormattableString.Invariant(
+                $"the connection ended before recovery could be checked ({answered} of {ids.Count} recovery messages answered)."));
+        }
+        else if (answered < probe)
         {
             recorder.AddViolation(ViolationCode.NoRecovery, FormattableString.Invariant(
                 $"after the queue drained, only {answered} of {probe} new messages were answered ({recorder.Ledger.Rejected - rejectedBefore} rejected)."));
