@@ -14,9 +14,16 @@ namespace RapidMessageTools.Metrics;
 /// </summary>
 public sealed class DeliveryLedger
 {
+    /// <summary>
+    /// Settled messages remembered (to tell a late duplicate reply from an unexpected one). Older ones are
+    /// forgotten, so a run of millions of messages holds bounded memory.
+    /// </summary>
+    public const int SettledWindow = 32_768;
+
     private readonly object _sync = new();
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
+    private readonly Queue<string> _settledOrder = new();
     private TaskCompletionSource<bool> _settled = NewSignal();
     private long _outstanding;
 
@@ -146,7 +153,7 @@ public sealed class DeliveryLedger
                 if (!entry.Answered && !entry.Rejected)
                 {
                     // A replay before the original reply still answers the message.
-                    Answer(entry, receivedTimestamp);
+                    Answer(messageId, entry, receivedTimestamp);
                     settled = true;
                 }
 
@@ -183,7 +190,7 @@ public sealed class DeliveryLedger
                 _lastSequence[entry.Stream] = sequenceId;
             }
 
-            Answer(entry, receivedTimestamp);
+            Answer(messageId, entry, receivedTimestamp);
             settled = true;
             return true;
         }
@@ -210,6 +217,7 @@ public sealed class DeliveryLedger
             }
 
             entry.Rejected = true;
+            Forget(messageId);
             settled = true;
             Rejected++;
             LastAnswerTimestamp = receivedTimestamp;
@@ -337,8 +345,23 @@ public sealed class DeliveryLedger
         return n;
     }
 
-    private void Answer(Entry entry, long receivedTimestamp)
+    /// <summary>Remembers that <paramref name="messageId"/> settled; forgets the oldest settled beyond the window. Caller holds the lock.</summary>
+    private void Forget(string messageId)
     {
+        _settledOrder.Enqueue(messageId);
+        while (_settledOrder.Count > SettledWindow)
+        {
+            var old = _settledOrder.Dequeue();
+            if (_entries.TryGetValue(old, out var e) && (e.Answered || e.Rejected || e.Lost))
+            {
+                _entries.Remove(old);
+            }
+        }
+    }
+
+    private void Answer(string messageId, Entry entry, long receivedTimestamp)
+    {
+        Forget(messageId);
         entry.Answered = true;
         Delivered++;
         LastAnswerTimestamp = receivedTimestamp;
