@@ -28,10 +28,10 @@ $measurements = [ordered]@{}
 function Measure-Figure {
     param([string] $Name, [string] $Description, [hashtable] $Targets, [scriptblock] $Run, [int] $Runs = $Repeat)
     Write-Host ("{0,-34} " -f $Name) -NoNewline
-    $raw = foreach ($i in 1..$Runs) {
+    $raw = @(foreach ($i in 1..$Runs) {
         [GC]::Collect(); [GC]::WaitForPendingFinalizers()
         & $Run
-    }
+    })
     $medians = [ordered]@{}
     foreach ($key in $raw[0].Keys) { $medians[$key] = Median @($raw | ForEach-Object { [double]$_[$key] }) }
     $met = [ordered]@{}
