@@ -414,8 +414,8 @@ public sealed class RapidConnection : IDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        using var assembled = new PooledBufferWriter(64 * 1024);
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        using var assembled = new PooledBufferWriter(256); // grows only for fragmented or large frames
         try
         {
             while (true)

@@ -115,7 +115,7 @@ internal sealed class MockConnection : IReplySink
     public async Task RunAsync()
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
-        using var assembled = new PooledBufferWriter(ReceiveBufferSize);
+        using var assembled = new PooledBufferWriter(256); // grows only for fragmented or large frames
         var token = _cts.Token;
         try
         {

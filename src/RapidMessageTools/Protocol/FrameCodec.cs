@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Text.Json;
 
 namespace RapidMessageTools.Protocol;
@@ -85,7 +86,7 @@ public static class FrameCodec
         switch (name.Length)
         {
             case 4 when name.SequenceEqual(Names.Type):
-                frame.Type = ReadString(ref reader, frame, "type");
+                frame.Type = ReadType(ref reader, frame);
                 return;
             case 4 when name.SequenceEqual(Names.Code):
                 frame.Code = ReadString(ref reader, frame, "code");
@@ -175,6 +176,33 @@ public static class FrameCodec
             }
         }
     }
+
+    /// <summary>The message type, as the shared constant when it is a known one (no string per frame on the hot path).</summary>
+    private static string? ReadType(ref Utf8JsonReader reader, ProtocolFrame frame)
+    {
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped)
+        {
+            foreach (var (utf8, text) in KnownTypes)
+            {
+                if (reader.ValueSpan.SequenceEqual(utf8))
+                {
+                    return text;
+                }
+            }
+        }
+
+        return ReadString(ref reader, frame, "type");
+    }
+
+    private static readonly (byte[] Utf8, string Text)[] KnownTypes =
+    [
+        .. new[]
+        {
+            MessageType.UserMessage, MessageType.AiResponse, MessageType.GetAgentState, MessageType.AgentState,
+            MessageType.GetQueueState, MessageType.QueueState, MessageType.StateUpdate, MessageType.Error,
+            MessageType.Ping, MessageType.Pong,
+        }.Select(t => (System.Text.Encoding.UTF8.GetBytes(t), t)),
+    ];
 
     private static string? ReadString(ref Utf8JsonReader reader, ProtocolFrame frame, string field)
     {
