@@ -21,6 +21,10 @@ BeforeDiscovery {
         @{ Scenario = 'AgentStateConsistency'; Fault = @{ DropReplies = 0.2; Seed = 2 }; Run = @{ MessageCount = 30; TimeoutSec = 1 }; Expect = 'MissingReply'; NotExpect = @('StateMismatch', 'StateCorrupted') }
         @{ Scenario = 'WebSocketStability'; Fault = @{ DropReplies = 0.1; Seed = 2 }; Run = @{ Bursts = 2; TimeoutSec = 1 }; Expect = 'MissingReply'; NotExpect = @('UnexpectedClose', 'ReconnectFailed') }
         @{ Scenario = 'Sequential'; Fault = @{ DuplicateReplies = 0.05; Seed = 3 }; Run = @{}; Expect = 'DuplicateReply'; NotExpect = @('OutOfOrder', 'MissingReply') }
+        @{ Scenario = 'MultiUser'; Fault = @{ DropReplies = 0.05; Seed = 3 }; Run = @{ Users = 4; MessageCount = 30; TimeoutSec = 1 }; Expect = 'MissingReply'; NotExpect = @('StateLeak') }
+        @{ Scenario = 'MultiUser'; Fault = @{ DuplicateReplies = 0.1; Seed = 3 }; Run = @{ Users = 4; MessageCount = 30 }; Expect = 'DuplicateReply'; NotExpect = @('StateLeak') }
+        @{ Scenario = 'BurstIdempotency'; Fault = @{ CorruptState = 1 }; Run = @{ Bursts = 2 }; Expect = 'StateCorrupted'; NotExpect = @('DuplicateProcessed') }
+        @{ Scenario = 'CrossAgentSync'; Fault = @{ CorruptState = 1 }; Run = @{ MessageCount = 6 }; Expect = 'StateCorrupted'; NotExpect = @('StaleView', 'MissingStateUpdate') }
     )
 }
 

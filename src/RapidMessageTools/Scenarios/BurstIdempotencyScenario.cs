@@ -62,6 +62,15 @@ internal sealed class BurstIdempotencyScenario : IRapidScenario
         var count = state.MessageCount ?? -1;
         var ledger = recorder.Ledger;
         var expected = unique - ledger.Rejected;
+        if (state.Corrupted == true)
+        {
+            // A corrupted state says nothing about idempotency; report it for what it is.
+            recorder.AddViolation(ViolationCode.StateCorrupted, "agent_state reported corrupted = true, so message_count cannot show whether repeats were processed.");
+            recorder.CheckDelivery(order: true, duplicates: true);
+            recorder.CheckUnexpectedCloses();
+            return;
+        }
+
         var processedAgain = count > expected || ledger.RepeatsNotMarked() > 0 && count != expected;
         if (count > expected)
         {

@@ -66,6 +66,7 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
         long missingUpdates = 0;
         long staleUpdates = 0;
         long staleQueries = 0;
+        long corruptedAnswers = 0;
         long checks = 0;
         string? firstProblem = null;
         var seq = 0;
@@ -135,13 +136,22 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
             var probeAgent = (seq - 1) % agents.Length;
             var observer = observerConnections[(seq / agents.Length) % observers];
             var state = await observer.QueryAgentStateAsync(agents[probeAgent], context.QueryTimeout, cancellationToken).ConfigureAwait(false);
-            if (state.MessageCount != expected[probeAgent])
+            if (state.Corrupted == true)
+            {
+                corruptedAnswers++;
+            }
+            else if (state.MessageCount != expected[probeAgent])
             {
                 staleQueries++;
                 firstProblem ??= FormattableString.Invariant($"an observer's agent_state said message_count {state.MessageCount} for agent {agents[probeAgent]} after {expected[probeAgent]} were acknowledged");
             }
 
             _ = batchStart;
+        }
+
+        if (corruptedAnswers > 0)
+        {
+            recorder.AddViolation(ViolationCode.StateCorrupted, FormattableString.Invariant($"{corruptedAnswers} of {checks} observers' agent_state answers had corrupted = true."));
         }
 
         if (missingUpdates > 0)

@@ -50,7 +50,10 @@ internal sealed class MultiUserScenario : IRapidScenario
 
         context.Progress.Phase = "checking each user's state";
         long leaks = 0;
+        long corrupted = 0;
+        long lagging = 0;
         string? firstLeak = null;
+        string? firstLag = null;
         var reportedUsers = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var u = 0; u < users; u++)
         {
@@ -60,19 +63,32 @@ internal sealed class MultiUserScenario : IRapidScenario
             }
 
             var state = await connections[u].QueryAgentStateAsync(agent, context.QueryTimeout, cancellationToken).ConfigureAwait(false);
-            var own = perUser[u].Replies;
-            if (state.MessageCount != own)
+            var view = perUser[u];
+            var accepted = p.MessageCount - view.Rejected;
+            if (state.Corrupted == true)
             {
+                corrupted++;
+                continue;
+            }
+
+            if (state.MessageCount > accepted)
+            {
+                // Only another user's messages can raise a count above what this user had accepted.
                 leaks++;
-                firstLeak ??= FormattableString.Invariant($"user {u + 1} got {own} replies but its agent_state says message_count {state.MessageCount}");
+                firstLeak ??= FormattableString.Invariant($"user {u + 1} had {accepted} messages accepted but its agent_state says message_count {state.MessageCount}");
+            }
+            else if (state.MessageCount < view.Answered)
+            {
+                lagging++;
+                firstLag ??= FormattableString.Invariant($"user {u + 1} got {view.Answered} replies but its agent_state says message_count {state.MessageCount}");
             }
 
             if (state.UserId is not null)
             {
-                if (context.Token is null && context.TokenForUser is null && state.UserId != perUser[u].UserId)
+                if (context.Token is null && context.TokenForUser is null && state.UserId != view.UserId)
                 {
                     leaks++;
-                    firstLeak ??= $"user {u + 1} ({perUser[u].UserId}) was shown the state of {state.UserId}";
+                    firstLeak ??= $"user {u + 1} ({view.UserId}) was shown the state of {state.UserId}";
                 }
 
                 if (reportedUsers.TryGetValue(state.UserId, out var other))
@@ -86,11 +102,21 @@ internal sealed class MultiUserScenario : IRapidScenario
                 }
             }
 
-            if (perUser[u].ForeignUpdates > 0)
+            if (view.ForeignUpdates > 0)
             {
-                leaks += perUser[u].ForeignUpdates;
-                firstLeak ??= $"user {u + 1} received {perUser[u].ForeignUpdates} state_update frames though it had no other connection";
+                leaks += view.ForeignUpdates;
+                firstLeak ??= $"user {u + 1} received {view.ForeignUpdates} state_update frames though it had no other connection";
             }
+        }
+
+        if (corrupted > 0)
+        {
+            recorder.AddViolation(ViolationCode.StateCorrupted, FormattableString.Invariant($"{corrupted} of {users} users' agent_state answers had corrupted = true."));
+        }
+
+        if (lagging > 0)
+        {
+            recorder.AddViolation(ViolationCode.StateMismatch, FormattableString.Invariant($"{lagging} users' agent_state counted fewer messages than they got replies for; first: {firstLag}."));
         }
 
         if (leaks > 0)
@@ -111,32 +137,53 @@ internal sealed class MultiUserScenario : IRapidScenario
             return;
         }
 
-        var full = users.Count(u => u.Replies >= perUser);
-        var starving = users.Where(u => u.Replies < perUser / 2).ToArray();
+        var full = users.Count(u => u.Answered >= perUser);
+        var starving = users.Where(u => u.Answered < perUser / 2).ToArray();
         if (starving.Length > 0 && full >= users.Length - starving.Length && full > 0)
         {
             recorder.AddViolation(ViolationCode.Starvation, FormattableString.Invariant(
-                $"{starving.Length} user(s) got under half their replies (fewest {starving.Min(u => u.Replies)} of {perUser}) while {full} others got all of theirs."));
+                $"{starving.Length} user(s) got under half their replies (fewest {starving.Min(u => u.Answered)} of {perUser}) while {full} others got all of theirs."));
         }
     }
 
+    /// <summary>What one user saw: distinct messages answered, rejections, and state_update frames (none should come).</summary>
     private sealed class UserView(string userId)
     {
-        private long _replies;
+        private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
+        private long _rejected;
         private long _foreign;
 
         public string UserId { get; } = userId;
 
-        public long Replies => Interlocked.Read(ref _replies);
+        public long Answered
+        {
+            get
+            {
+                lock (_answered)
+                {
+                    return _answered.Count;
+                }
+            }
+        }
+
+        public long Rejected => Interlocked.Read(ref _rejected);
 
         public long ForeignUpdates => Interlocked.Read(ref _foreign);
 
         public void OnFrame(ReceivedFrame r)
         {
-            switch (r.Frame.Type)
+            var f = r.Frame;
+            switch (f.Type)
             {
-                case MessageType.AiResponse when !r.Frame.Duplicate:
-                    Interlocked.Increment(ref _replies);
+                case MessageType.AiResponse when f.MessageId is not null:
+                    lock (_answered)
+                    {
+                        _answered.Add(f.MessageId);
+                    }
+
+                    break;
+                case MessageType.Error when f.MessageId is not null:
+                    Interlocked.Increment(ref _rejected);
                     break;
                 case MessageType.StateUpdate:
                     Interlocked.Increment(ref _foreign);
