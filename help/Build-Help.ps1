@@ -399,7 +399,7 @@ if ($missingOther.Count) {
     throw "Build-Help: no help source for $($missingOther -join ', '); write help/<Verb-Noun>.md for each (see help/Invoke-RapidScenario.md for the layout)."
 }
 if ($missingPlanned.Count) {
-    Write-Warning "Build-Help: no help source for $($missingPlanned -join ', ') (listed in the manifest's CmdletsToExport); write help/<Verb-Noun>.md for each. The build goes on without their help; the help test fails for them."
+    Write-Warning "Build-Help: no help source for $($missingPlanned -join ', ') (listed in the manifest's CmdletsToExport); write help/<Verb-Noun>.md for each. The build goes on without their help; tests/Pester/Help.Tests.ps1 fails for each one the module implements."
 }
 $orphans = @($markdown.Keys | Where-Object { $compiled -notcontains $_ -and $facts.Exported -notcontains $_ } | Sort-Object)
 if ($orphans.Count) {
