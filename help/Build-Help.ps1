@@ -437,7 +437,15 @@ try {
         $examples = @(Get-Example $doc $file)
         $notes = @(Get-SectionText $doc 'NOTES' $file)
         $inputs = @(Get-TypeEntry $doc 'INPUTS')
-        if (-not $inputs.Count) { $inputs = @([pscustomobject]@{ Type = 'None'; Description = @('This cmdlet takes no pipeline input.') }) }
+        if (-not $inputs.Count) {
+            # No ## INPUTS: say what the compiled cmdlet actually binds from the pipeline.
+            $piped = @($cmd.Sets | ForEach-Object { $_.Parameters })
+            $byValue = @($piped | Where-Object ValueFromPipeline | Sort-Object Name -Unique)
+            $byName = @($piped | Where-Object ByPropertyName | ForEach-Object { $_.Name } | Sort-Object -Unique)
+            $inputs = @($byValue | ForEach-Object { [pscustomobject]@{ Type = $_.TypeFullName; Description = @("Binds to -$($_.Name) by value.") } })
+            if ($byName.Count) { $inputs += [pscustomobject]@{ Type = 'System.Object'; Description = @("Any object with a property named $($byName -join ', ') binds to the parameter of that name (or of that alias).") } }
+            if (-not $inputs.Count) { $inputs = @([pscustomobject]@{ Type = 'None'; Description = @('This cmdlet takes no pipeline input.') }) }
+        }
         $outputs = @(Get-TypeEntry $doc 'OUTPUTS')
         if (-not $outputs.Count) { $outputs = @($cmd.OutputTypes | ForEach-Object { [pscustomobject]@{ Type = $_; Description = @() } }) }
 
