@@ -241,6 +241,12 @@ public sealed class ScenarioRecorder : IAsyncDisposableLike
                 $"{Ledger.OutOfOrder} replies arrived out of order ({string.Join("; ", Ledger.OrderExamples)})."));
         }
 
+        if (ServerErrors > 0)
+        {
+            AddViolation(ViolationCode.ServerError, FormattableString.Invariant(
+                $"the server answered {ServerErrors} well-formed messages with an error other than queue_full (counted as rejected)."));
+        }
+
         if (Ledger.Unexpected > 0)
         {
             AddViolation(ViolationCode.UnexpectedReply, FormattableString.Invariant(
