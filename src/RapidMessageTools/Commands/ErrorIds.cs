@@ -15,6 +15,8 @@ internal static class ErrorIds
     public const string ScenarioFailed = nameof(ScenarioFailed);
     public const string TraceFileUnwritable = nameof(TraceFileUnwritable);
     public const string NotAScenarioResult = nameof(NotAScenarioResult);
+    public const string ReportExists = nameof(ReportExists);
+    public const string ReportUnwritable = nameof(ReportUnwritable);
 
     /// <summary>An explicit setting (a URL, the mode, a threshold) is not valid.</summary>
     public const string InvalidSettingValue = nameof(InvalidSettingValue);

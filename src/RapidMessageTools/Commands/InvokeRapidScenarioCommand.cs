@@ -10,6 +10,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
 using RapidMessageTools.Metrics;
+using RapidMessageTools.Reporting;
 using RapidMessageTools.Scenarios;
 using RapidMessageTools.TestEnvironment;
 
@@ -311,12 +312,9 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
 
         foreach (var v in result.Violations)
         {
-            Host.UI.WriteLine("##vso[task.logissue type=error]" + AzureEscape(FrameTraceWriter.Redact(result.Scenario + ": " + v)));
+            Host.UI.WriteLine(AzurePipelinesLog.LogIssue(FrameTraceWriter.Redact(result.Scenario + ": " + v)));
         }
     }
-
-    private static string AzureEscape(string text) =>
-        text.Replace("%", "%AZP25").Replace("\r", "%0D").Replace("\n", "%0A").Replace("]", "%5D").Replace(";", "%3B");
 
     /// <summary>
     /// With -Token, scenarios with several users (MultiUser) need one identity each: a fresh test user from the

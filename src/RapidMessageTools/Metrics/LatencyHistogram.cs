@@ -79,6 +79,15 @@ public sealed class LatencyHistogram
         }
     }
 
+    /// <summary>The latency at <paramref name="percentile"/> (0-100), in microseconds; 0 when empty.</summary>
+    public long ValueAtPercentile(double percentile)
+    {
+        lock (_sync)
+        {
+            return _histogram.TotalCount == 0 ? 0 : _histogram.GetValueAtPercentile(percentile);
+        }
+    }
+
     /// <summary>The percentile summary, in milliseconds.</summary>
     public RapidLatencySummary Summarize()
     {

@@ -1,0 +1,184 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net;
+using System.Text;
+using RapidMessageTools.Metrics;
+using RapidMessageTools.Scenarios;
+
+namespace RapidMessageTools.Reporting;
+
+/// <summary>
+/// One self-contained HTML file: a summary table, then per scenario a latency percentile chart (inline SVG,
+/// drawn from the histogram on HdrHistogram's log scale), the figures, violations, notes and settings.
+/// No script, no stylesheet link, no external reference of any kind.
+/// </summary>
+public static class HtmlReportWriter
+{
+    /// <summary>Percentiles the chart samples: evenly spread on the x axis log10(1 / (1 - p)).</summary>
+    private static readonly double[] ChartPercentiles = [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999];
+
+    private static readonly (double Percentile, string Label)[] Ticks = [(0, "0%"), (90, "90%"), (99, "99%"), (99.9, "99.9%"), (99.99, "99.99%"), (99.999, "99.999%")];
+
+    private const int Width = 640;
+    private const int Height = 260;
+    private const int Left = 64;
+    private const int Right = 16;
+    private const int Top = 16;
+    private const int Bottom = 40;
+
+    public static string Write(IReadOnlyList<RapidScenarioResult> results)
+    {
+        var b = new StringBuilder();
+        var failed = results.Count(r => !r.Passed);
+        b.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>RapidMessageTools report</title>\n<style>\n")
+            .Append("body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1b1f24}")
+            .Append("table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:right}")
+            .Append("th:first-child,td:first-child{text-align:left}.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}")
+            .Append("section{margin:2rem 0;border-top:1px solid #d0d7de}code{background:#f6f8fa;padding:0 .2rem}")
+            .Append("svg text{font-size:11px;fill:#57606a}.curve{fill:none;stroke:#0969da;stroke-width:2}.service{fill:none;stroke:#8250df;stroke-width:1.5;stroke-dasharray:4 3}.grid{stroke:#eaeef2}")
+            .Append("\n</style>\n</head>\n<body>\n");
+        b.Append("<h1>RapidMessageTools report</h1>\n<p>")
+            .Append(results.Count - failed).Append(" of ").Append(results.Count).Append(" scenarios passed. Written ")
+            .Append(Encode(ReportText.Date(DateTime.UtcNow))).Append(".</p>\n");
+        WriteSummary(b, results);
+        foreach (var r in results)
+        {
+            WriteScenario(b, r);
+        }
+
+        var machine = results.Select(r => r.Machine).FirstOrDefault(m => !string.IsNullOrEmpty(m));
+        if (machine is not null)
+        {
+            b.Append("<p>Machine: ").Append(Encode(machine)).Append("</p>\n");
+        }
+
+        b.Append("</body>\n</html>\n");
+        return b.ToString();
+    }
+
+    private static void WriteSummary(StringBuilder b, IReadOnlyList<RapidScenarioResult> results)
+    {
+        b.Append("<table id=\"summary\">\n<tr><th>Scenario</th><th>Result</th><th>Delivered / Sent</th><th>Rejected</th><th>Lost</th><th>msg/s</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>Violations</th></tr>\n");
+        foreach (var r in results)
+        {
+            b.Append("<tr><td><a href=\"#").Append(Anchor(r)).Append("\">").Append(Encode(r.Scenario)).Append("</a></td>")
+                .Append(r.Passed ? "<td class=\"pass\">passed</td>" : "<td class=\"fail\">failed</td>")
+                .Append("<td>").Append(r.Delivered).Append(" / ").Append(r.Sent).Append("</td>")
+                .Append("<td>").Append(r.Rejected).Append("</td><td>").Append(r.Lost).Append("</td>")
+                .Append("<td>").Append(ReportText.Number(r.ThroughputPerSec, "0")).Append("</td>")
+                .Append("<td>").Append(ReportText.Number(r.Latency.P50)).Append("</td>")
+                .Append("<td>").Append(ReportText.Number(r.Latency.P99)).Append("</td>")
+                .Append("<td>").Append(ReportText.Number(r.Latency.P999)).Append("</td>")
+                .Append("<td>").Append(Encode(string.Join(", ", r.Violations.Select(v => v.Code).Distinct()))).Append("</td></tr>\n");
+        }
+
+        b.Append("</table>\n");
+    }
+
+    private static void WriteScenario(StringBuilder b, RapidScenarioResult r)
+    {
+        b.Append("<section id=\"").Append(Anchor(r)).Append("\">\n<h2>").Append(Encode(r.Scenario)).Append(' ')
+            .Append(r.Passed ? "<span class=\"pass\">passed</span>" : "<span class=\"fail\">failed</span>").Append("</h2>\n");
+        b.Append("<p>").Append(Encode(ReportText.Figures(r))).Append("</p>\n");
+        WriteChart(b, r);
+        if (r.Violations.Length > 0)
+        {
+            b.Append("<h3>Violations</h3>\n<ul>\n");
+            foreach (var v in r.Violations)
+            {
+                b.Append("<li><code>").Append(Encode(v.Code)).Append("</code> ").Append(Encode(v.Message)).Append("</li>\n");
+            }
+
+            b.Append("</ul>\n");
+        }
+
+        if (r.Notes.Length > 0)
+        {
+            b.Append("<h3>Notes</h3>\n<ul>\n");
+            foreach (var n in r.Notes)
+            {
+                b.Append("<li>").Append(Encode(n)).Append("</li>\n");
+            }
+
+            b.Append("</ul>\n");
+        }
+
+        var t = r.Thresholds ?? new RapidThresholds();
+        var p = r.Parameters ?? new RapidScenarioParameters();
+        b.Append("<h3>Run</h3>\n<table>\n");
+        Row(b, "URL", r.Url);
+        Row(b, "Run id / shard", r.RunId + " / " + r.Shard);
+        Row(b, "Started", ReportText.Date(r.StartTime));
+        Row(b, "Size", string.Format(CultureInfo.InvariantCulture, "MessageCount {0}, Connections {1}, Users {2}, BurstSize {3}, Bursts {4}, Agents {5}, Rate {6}/s, Duration {7} s, TimeoutSec {8}", p.MessageCount, p.Connections, p.Users, p.BurstSize, p.Bursts, p.Agents, p.Rate, p.Duration, p.TimeoutSec));
+        Row(b, "Thresholds", string.Format(CultureInfo.InvariantCulture, "MaxLatency {0} s at p{1}, MinThroughput {2} msg/s, MinDeliveryRatio {3}, MaxMemoryGrowth {4:0} bytes", t.MaxLatency, t.LatencyPercentile, t.MinThroughput, t.MinDeliveryRatio, t.MaxMemoryGrowth));
+        Row(b, "Memory growth", string.Format(CultureInfo.InvariantCulture, "client {0} bytes, server {1}", r.MemoryGrowthBytes, r.ServerMemoryGrowthBytes?.ToString(CultureInfo.InvariantCulture) ?? "not reported"));
+        Row(b, "Settings", r.Settings?.ToString() ?? string.Empty);
+        b.Append("</table>\n</section>\n");
+    }
+
+    /// <summary>Latency (y, ms) against percentile (x, log scale) from the histogram; service latency dashed when it differs.</summary>
+    private static void WriteChart(StringBuilder b, RapidScenarioResult r)
+    {
+        var latency = LatencyHistogram.Import(r.Histogram);
+        var service = LatencyHistogram.Import(r.ServiceHistogram);
+        var id = "latency-chart-" + Anchor(r);
+        b.Append("<svg id=\"").Append(id).Append("\" role=\"img\" aria-label=\"Latency by percentile for ").Append(Encode(r.Scenario))
+            .Append("\" width=\"").Append(Width).Append("\" height=\"").Append(Height).Append("\" viewBox=\"0 0 ").Append(Width).Append(' ').Append(Height).Append("\">\n");
+        if (latency.TotalCount == 0)
+        {
+            b.Append("<text x=\"").Append(Left).Append("\" y=\"").Append(Height / 2).Append("\">No latency samples.</text>\n</svg>\n");
+            return;
+        }
+
+        var points = ChartPercentiles.Select(pc => (X: X(pc), Ms: latency.ValueAtPercentile(pc) / 1000.0)).ToArray();
+        var servicePoints = service.TotalCount == 0 ? [] : ChartPercentiles.Select(pc => (X: X(pc), Ms: service.ValueAtPercentile(pc) / 1000.0)).ToArray();
+        var max = Math.Max(points.Max(p => p.Ms), servicePoints.Length == 0 ? 0 : servicePoints.Max(p => p.Ms));
+        max = max <= 0 ? 1 : max * 1.1;
+        double Y(double ms) => Top + ((Height - Top - Bottom) * (1 - (ms / max)));
+
+        for (var i = 0; i <= 4; i++)
+        {
+            var ms = max * i / 4;
+            var y = Y(ms);
+            b.Append("<line class=\"grid\" x1=\"").Append(Left).Append("\" x2=\"").Append(Width - Right).Append("\" y1=\"").Append(F(y)).Append("\" y2=\"").Append(F(y)).Append("\"/>")
+                .Append("<text x=\"").Append(Left - 6).Append("\" y=\"").Append(F(y + 4)).Append("\" text-anchor=\"end\">").Append(F(ms)).Append("</text>\n");
+        }
+
+        foreach (var (pc, label) in Ticks)
+        {
+            b.Append("<text x=\"").Append(F(X(pc))).Append("\" y=\"").Append(Height - Bottom + 16).Append("\" text-anchor=\"middle\">").Append(label).Append("</text>\n");
+        }
+
+        b.Append("<text x=\"").Append(Width / 2).Append("\" y=\"").Append(Height - 4).Append("\" text-anchor=\"middle\">percentile</text>")
+            .Append("<text x=\"12\" y=\"").Append(Top + 8).Append("\">ms</text>\n");
+        if (servicePoints.Length > 0 && r.Histogram.Encoded != r.ServiceHistogram.Encoded)
+        {
+            b.Append("<polyline class=\"service\" points=\"").Append(Points(servicePoints, Y)).Append("\"/>\n");
+        }
+
+        b.Append("<polyline class=\"curve\" points=\"").Append(Points(points, Y)).Append("\"/>\n</svg>\n");
+    }
+
+    private static string Points((double X, double Ms)[] points, Func<double, double> y) =>
+        string.Join(" ", points.Select(p => F(p.X) + "," + F(y(p.Ms))));
+
+    /// <summary>x position of a percentile: log10(1 / (1 - p)) from 0 (p = 0) to 5 (p = 99.999).</summary>
+    private static double X(double percentile)
+    {
+        var rest = Math.Max(1e-5, 1 - (percentile / 100));
+        var scaled = Math.Min(5, Math.Log10(1 / rest)) / 5;
+        return Left + ((Width - Left - Right) * scaled);
+    }
+
+    private static void Row(StringBuilder b, string name, string value) =>
+        b.Append("<tr><th>").Append(Encode(name)).Append("</th><td>").Append(Encode(value)).Append("</td></tr>\n");
+
+    private static string Anchor(RapidScenarioResult r) =>
+        new string((r.Scenario + "-" + r.Shard.Replace('/', '-').Replace(',', '-')).Select(c => char.IsLetterOrDigit(c) || c == '-' ? c : '-').ToArray());
+
+    private static string F(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
+
+    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+}

@@ -1,0 +1,69 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Xml;
+using RapidMessageTools.Scenarios;
+
+namespace RapidMessageTools.Reporting;
+
+/// <summary>JUnit XML: one testcase per scenario; a failed one carries its violations.</summary>
+public static class JUnitReportWriter
+{
+    public static string Write(IReadOnlyList<RapidScenarioResult> results)
+    {
+        var settings = new XmlWriterSettings { Indent = true, Encoding = new UTF8Encoding(false) };
+        using var text = new Utf8StringWriter();
+        using (var w = XmlWriter.Create(text, settings))
+        {
+            var failures = results.Count(r => !r.Passed);
+            var time = results.Sum(r => r.Duration).ToString("0.###", CultureInfo.InvariantCulture);
+            w.WriteStartElement("testsuites");
+            w.WriteAttributeString("name", "RapidMessageTools");
+            w.WriteAttributeString("tests", results.Count.ToString(CultureInfo.InvariantCulture));
+            w.WriteAttributeString("failures", failures.ToString(CultureInfo.InvariantCulture));
+            w.WriteAttributeString("time", time);
+            w.WriteStartElement("testsuite");
+            w.WriteAttributeString("name", "RapidMessageTools");
+            w.WriteAttributeString("tests", results.Count.ToString(CultureInfo.InvariantCulture));
+            w.WriteAttributeString("failures", failures.ToString(CultureInfo.InvariantCulture));
+            w.WriteAttributeString("errors", "0");
+            w.WriteAttributeString("time", time);
+            foreach (var r in results)
+            {
+                w.WriteStartElement("testcase");
+                w.WriteAttributeString("classname", "RapidMessageTools.Scenarios");
+                w.WriteAttributeString("name", r.Scenario);
+                w.WriteAttributeString("time", r.Duration.ToString("0.###", CultureInfo.InvariantCulture));
+                if (!r.Passed)
+                {
+                    var first = r.Violations.FirstOrDefault();
+                    w.WriteStartElement("failure");
+                    w.WriteAttributeString("message", first?.ToString() ?? "failed");
+                    w.WriteAttributeString("type", first?.Code ?? "Failed");
+                    w.WriteString(string.Join("\n", r.Violations.Select(v => v.ToString())));
+                    w.WriteEndElement();
+                }
+
+                w.WriteElementString("system-out", ReportText.Figures(r));
+                w.WriteEndElement();
+            }
+
+            w.WriteEndElement();
+            w.WriteEndElement();
+        }
+
+        return text.ToString();
+    }
+
+    private sealed class Utf8StringWriter : StringWriter
+    {
+        public Utf8StringWriter()
+            : base(CultureInfo.InvariantCulture)
+        {
+        }
+
+        public override Encoding Encoding => new UTF8Encoding(false);
+    }
+}

@@ -1,0 +1,180 @@
+using System.Collections.Generic;
+using System.Text;
+using System.Text.Json;
+using RapidMessageTools.Metrics;
+using RapidMessageTools.Protocol;
+using RapidMessageTools.Scenarios;
+
+namespace RapidMessageTools.Reporting;
+
+/// <summary>The results as JSON, histograms included (they merge exactly with Merge-RapidResult after ConvertFrom-Json).</summary>
+public static class JsonReportWriter
+{
+    public static string Write(IReadOnlyList<RapidScenarioResult> results)
+    {
+        using var buffer = new PooledBufferWriter();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartArray();
+            foreach (var r in results)
+            {
+                WriteResult(w, r);
+            }
+
+            w.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan.ToArray());
+    }
+
+    private static void WriteResult(Utf8JsonWriter w, RapidScenarioResult r)
+    {
+        w.WriteStartObject();
+        w.WriteString("Scenario", r.Scenario);
+        w.WriteBoolean("Passed", r.Passed);
+        w.WriteStartArray("Violations");
+        foreach (var v in r.Violations)
+        {
+            w.WriteStartObject();
+            w.WriteString("Code", v.Code);
+            w.WriteString("Message", v.Message);
+            WriteNullableString(w, "Measure", v.Measure);
+            WriteNullable(w, "Limit", v.Limit);
+            WriteNullable(w, "Value", v.Value);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteNumber("Sent", r.Sent);
+        w.WriteNumber("Delivered", r.Delivered);
+        w.WriteNumber("Rejected", r.Rejected);
+        w.WriteNumber("Lost", r.Lost);
+        w.WriteNumber("Duplicates", r.Duplicates);
+        w.WriteNumber("OutOfOrder", r.OutOfOrder);
+        w.WriteNumber("DeliveryRatio", r.DeliveryRatio);
+        w.WriteNumber("ThroughputPerSec", r.ThroughputPerSec);
+        WriteLatency(w, "Latency", r.Latency);
+        WriteLatency(w, "ServiceLatency", r.ServiceLatency);
+        w.WriteNumber("MemoryGrowthBytes", r.MemoryGrowthBytes);
+        WriteNullable(w, "ServerMemoryGrowthBytes", r.ServerMemoryGrowthBytes);
+        w.WriteNumber("ConnectionDrops", r.ConnectionDrops);
+        w.WriteNumber("Duration", r.Duration);
+        WriteHistogram(w, "Histogram", r.Histogram);
+        WriteHistogram(w, "ServiceHistogram", r.ServiceHistogram);
+        if (r.OverflowProvoked is bool provoked)
+        {
+            w.WriteBoolean("OverflowProvoked", provoked);
+        }
+        else
+        {
+            w.WriteNull("OverflowProvoked");
+        }
+
+        w.WriteNumber("LateSends", r.LateSends);
+        w.WriteNumber("UnmatchedFrames", r.UnmatchedFrames);
+        w.WriteNumber("MalformedFrames", r.MalformedFrames);
+        WriteStrings(w, "CloseReasons", r.CloseReasons);
+        WriteStrings(w, "Notes", r.Notes);
+        w.WriteString("Url", r.Url);
+        w.WriteString("RunId", r.RunId);
+        w.WriteString("Shard", r.Shard);
+        w.WriteString("StartTime", r.StartTime.ToUniversalTime());
+        w.WriteString("WindowStart", r.WindowStart.ToUniversalTime());
+        w.WriteString("WindowEnd", r.WindowEnd.ToUniversalTime());
+        w.WriteStartObject("Parameters");
+        var p = r.Parameters ?? new RapidScenarioParameters();
+        w.WriteNumber("MessageCount", p.MessageCount);
+        w.WriteNumber("Connections", p.Connections);
+        w.WriteNumber("Users", p.Users);
+        w.WriteNumber("BurstSize", p.BurstSize);
+        w.WriteNumber("Bursts", p.Bursts);
+        w.WriteNumber("Agents", p.Agents);
+        w.WriteNumber("Rate", p.Rate);
+        w.WriteNumber("Duration", p.Duration);
+        w.WriteNumber("TimeoutSec", p.TimeoutSec);
+        w.WriteNumber("MaxInFlight", p.MaxInFlight);
+        w.WriteEndObject();
+        w.WriteStartObject("Thresholds");
+        var t = r.Thresholds ?? new RapidThresholds();
+        w.WriteNumber("MaxLatency", t.MaxLatency);
+        w.WriteNumber("LatencyPercentile", t.LatencyPercentile);
+        w.WriteNumber("MinThroughput", t.MinThroughput);
+        w.WriteNumber("MinDeliveryRatio", t.MinDeliveryRatio);
+        w.WriteNumber("MaxMemoryGrowth", t.MaxMemoryGrowth);
+        w.WriteEndObject();
+        WriteNullableString(w, "Settings", r.Settings?.ToString());
+        w.WriteString("Machine", r.Machine);
+        w.WriteEndObject();
+    }
+
+    private static void WriteLatency(Utf8JsonWriter w, string name, RapidLatencySummary? s)
+    {
+        s ??= new RapidLatencySummary();
+        w.WriteStartObject(name);
+        w.WriteNumber("Count", s.Count);
+        w.WriteNumber("P50", s.P50);
+        w.WriteNumber("P90", s.P90);
+        w.WriteNumber("P99", s.P99);
+        w.WriteNumber("P999", s.P999);
+        w.WriteNumber("Max", s.Max);
+        w.WriteNumber("Mean", s.Mean);
+        w.WriteEndObject();
+    }
+
+    private static void WriteHistogram(Utf8JsonWriter w, string name, RapidHistogram? h)
+    {
+        h ??= new RapidHistogram();
+        w.WriteStartObject(name);
+        w.WriteString("Encoded", h.Encoded);
+        w.WriteNumber("TotalCount", h.TotalCount);
+        w.WriteString("Unit", h.Unit);
+        w.WriteEndObject();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter w, string name, string[]? values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values ?? [])
+        {
+            w.WriteStringValue(v);
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static void WriteNullable(Utf8JsonWriter w, string name, double? value)
+    {
+        if (value is double d)
+        {
+            w.WriteNumber(name, d);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+
+    private static void WriteNullable(Utf8JsonWriter w, string name, long? value)
+    {
+        if (value is long l)
+        {
+            w.WriteNumber(name, l);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+
+    private static void WriteNullableString(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is null)
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteString(name, value);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using RapidMessageTools.Scenarios;
+
+namespace RapidMessageTools.Reporting;
+
+/// <summary>A Markdown summary for Azure DevOps (##vso[task.uploadsummary]) or a pull request comment.</summary>
+public static class MarkdownReportWriter
+{
+    public static string Write(IReadOnlyList<RapidScenarioResult> results)
+    {
+        var b = new StringBuilder();
+        var failed = results.Count(r => !r.Passed);
+        b.Append("## RapidMessageTools: ").Append(results.Count - failed).Append(" of ").Append(results.Count).Append(" scenarios passed\n\n");
+        b.Append("| Scenario | Result | Delivered / Sent | Rejected | Lost | msg/s | p50 ms | p99 ms | p99.9 ms | Violations |\n");
+        b.Append("|---|---|---|---|---|---|---|---|---|---|\n");
+        foreach (var r in results)
+        {
+            b.Append("| ").Append(Cell(r.Scenario))
+                .Append(" | ").Append(r.Passed ? "✅ passed" : "❌ failed")
+                .Append(" | ").Append(r.Delivered).Append(" / ").Append(r.Sent)
+                .Append(" | ").Append(r.Rejected)
+                .Append(" | ").Append(r.Lost)
+                .Append(" | ").Append(ReportText.Number(r.ThroughputPerSec, "0"))
+                .Append(" | ").Append(ReportText.Number(r.Latency.P50))
+                .Append(" | ").Append(ReportText.Number(r.Latency.P99))
+                .Append(" | ").Append(ReportText.Number(r.Latency.P999))
+                .Append(" | ").Append(Cell(string.Join(", ", r.Violations.Select(v => v.Code).Distinct())))
+                .Append(" |\n");
+        }
+
+        foreach (var r in results.Where(r => !r.Passed))
+        {
+            b.Append("\n### ").Append(r.Scenario).Append(" violations\n\n");
+            foreach (var v in r.Violations)
+            {
+                b.Append("- **").Append(v.Code).Append("**: ").Append(v.Message.Replace("\n", " ")).Append('\n');
+            }
+        }
+
+        return b.ToString();
+    }
+
+    private static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ");
+}

@@ -1,0 +1,34 @@
+using System;
+using System.IO;
+
+namespace RapidMessageTools.Reporting;
+
+/// <summary>The report formats Export-RapidReport writes.</summary>
+public enum ReportFormat
+{
+    Html,
+    JUnit,
+    Json,
+    Markdown,
+}
+
+/// <summary>Picks a format from a file's extension.</summary>
+public static class ReportFormats
+{
+    public static ReportFormat FromPath(string path) => Path.GetExtension(path).ToUpperInvariant() switch
+    {
+        ".XML" => ReportFormat.JUnit,
+        ".JSON" => ReportFormat.Json,
+        ".MD" or ".MARKDOWN" => ReportFormat.Markdown,
+        _ => ReportFormat.Html,
+    };
+
+    public static string Write(ReportFormat format, System.Collections.Generic.IReadOnlyList<Scenarios.RapidScenarioResult> results) => format switch
+    {
+        ReportFormat.JUnit => JUnitReportWriter.Write(results),
+        ReportFormat.Json => JsonReportWriter.Write(results),
+        ReportFormat.Markdown => MarkdownReportWriter.Write(results),
+        ReportFormat.Html => HtmlReportWriter.Write(results),
+        _ => throw new ArgumentOutOfRangeException(nameof(format)),
+    };
+}

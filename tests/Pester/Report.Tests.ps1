@@ -1,0 +1,140 @@
+BeforeAll {
+    Import-Module RapidMessageTools -Force
+
+    function New-Result([string] $Name, [bool] $Passed, [long[]] $Micros) {
+        $h = [RapidMessageTools.Metrics.LatencyHistogram]::new()
+        foreach ($m in $Micros) { $h.RecordMicroseconds($m) }
+        $r = [RapidMessageTools.Scenarios.RapidScenarioResult]::new()
+        $r.Scenario = $Name
+        $r.Passed = $Passed
+        $r.Sent = $Micros.Count
+        $r.Delivered = $Micros.Count
+        $r.Histogram = $h.Export()
+        $r.ServiceHistogram = $h.Export()
+        $r.Latency = $h.Summarize()
+        $r.ServiceLatency = $h.Summarize()
+        $r.Duration = 1.5
+        $r.Url = 'ws://127.0.0.1:1/ws'
+        if (-not $Passed) {
+            $r.Violations = @(
+                [RapidMessageTools.Metrics.RapidViolation]::new('OutOfOrder', '3 replies arrived out of order (sequence 5 after 6); <b>&'),
+                [RapidMessageTools.Metrics.RapidViolation]::new('MissingReply', '1 of 10 messages got no reply.')
+            )
+        }
+        $r
+    }
+}
+
+Describe 'Export-RapidReport' -Tag 'Unit' {
+    BeforeAll {
+        $results = @(
+            New-Result 'Sequential' $true (1..500)
+            New-Result 'Benchmark' $false (1..1000 | ForEach-Object { $_ * 10 })
+        )
+    }
+
+    It 'writes JUnit XML with one testcase per scenario and the violations as the failure' {
+        $file = $results | Export-RapidReport -Path (Join-Path $TestDrive 'r.xml')
+        $file | Should -BeOfType System.IO.FileInfo
+        [xml] $xml = Get-Content $file.FullName -Raw
+        $cases = $xml.testsuites.testsuite.testcase
+        $cases | Should -HaveCount 2
+        $xml.testsuites.testsuite.failures | Should -Be '1'
+        $failed = $cases | Where-Object name -eq 'Benchmark'
+        $failed.failure.type | Should -Be 'OutOfOrder'
+        $failed.failure.'#text' | Should -Match 'MissingReply'
+    }
+
+    It 'writes JSON whose histograms round-trip' {
+        $file = $results | Export-RapidReport -Path (Join-Path $TestDrive 'r.json')
+        $json = Get-Content $file.FullName -Raw | ConvertFrom-Json
+        $json | Should -HaveCount 2
+        $back = [RapidMessageTools.Metrics.RapidHistogram]::new($json[1].Histogram.Encoded, $json[1].Histogram.TotalCount)
+        $back.Summarize().P99 | Should -Be $results[1].Latency.P99
+        $back.Summarize().Count | Should -Be 1000
+        $json[1].Violations[0].Code | Should -Be 'OutOfOrder'
+    }
+
+    It 'writes a Markdown table with one row per result' {
+        $file = $results | Export-RapidReport -Path (Join-Path $TestDrive 'r.md')
+        $rows = Get-Content $file.FullName | Where-Object { $_ -match '^\| (Sequential|Benchmark) \|' }
+        $rows | Should -HaveCount 2
+    }
+
+    It 'writes self-contained HTML with a chart per scenario and encodes what it shows' {
+        $file = $results | Export-RapidReport -Path (Join-Path $TestDrive 'r.html')
+        $html = Get-Content $file.FullName -Raw
+        ([regex]::Matches($html, '<svg ')).Count | Should -Be 2
+        $html | Should -Match 'id="latency-chart-Sequential-1-1"'
+        $html | Should -Match '<polyline class="curve" points="'
+        $html | Should -Not -Match 'https?://'
+        $html | Should -Not -Match '<script|<link'
+        $html | Should -Match '&lt;b&gt;&amp;'
+    }
+
+    It 'accepts results deserialized by Import-Clixml' {
+        $xmlPath = Join-Path $TestDrive 'results.clixml'
+        $results | Export-Clixml $xmlPath
+        $file = Import-Clixml $xmlPath | Export-RapidReport -Path (Join-Path $TestDrive 'from-clixml.xml')
+        ([xml](Get-Content $file.FullName -Raw)).testsuites.testsuite.testcase | Should -HaveCount 2
+    }
+
+    It 'refuses to overwrite without -Force, with a stable error id, and overwrites with it' {
+        $path = Join-Path $TestDrive 'twice.html'
+        $null = $results | Export-RapidReport -Path $path
+        { $results | Export-RapidReport -Path $path -ErrorAction Stop } | Should -Throw -ErrorId 'ReportExists*'
+        ($results | Export-RapidReport -Path $path -Force).FullName | Should -Be $path
+    }
+
+    It 'writes nothing with -WhatIf' {
+        $path = Join-Path $TestDrive 'whatif.html'
+        $results | Export-RapidReport -Path $path -WhatIf
+        Test-Path $path | Should -BeFalse
+    }
+
+    It 'takes the format from -Format over the extension' {
+        $file = $results | Export-RapidReport -Path (Join-Path $TestDrive 'report.txt') -Format Json
+        { Get-Content $file.FullName -Raw | ConvertFrom-Json } | Should -Not -Throw
+    }
+
+    It 'escapes Azure Pipelines logging data' {
+        [RapidMessageTools.Reporting.AzurePipelinesLog]::LogIssue("a;b]c`r`nd%") | Should -Be '##vso[task.logissue type=error]a%3Bb%5Dc%0D%0Ad%AZP25'
+    }
+}
+
+Describe 'Export-RapidReport with real results' -Tag 'Integration' {
+    BeforeAll {
+        $server = Start-RapidMockServer
+        $real = Invoke-RapidScenario Sequential -Url $server.Url -MessageCount 50
+    }
+    AfterAll {
+        $server | Stop-RapidMockServer
+    }
+
+    It 'reports a real run' {
+        $file = $real | Export-RapidReport -Path (Join-Path $TestDrive 'real.html')
+        (Get-Content $file.FullName -Raw) | Should -Match 'id="latency-chart-Sequential-1-1"'
+    }
+
+    It 'renders in headless Chromium with the chart drawn' -Tag 'Browser' {
+        $chromium = Get-Command chromium, chromium-browser -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+        if (-not $chromium) {
+            Set-ItResult -Skipped -Because 'Chromium is not installed (apt-get install chromium; .ci/run installs it)'
+            return
+        }
+        $file = $real | Export-RapidReport -Path (Join-Path $TestDrive 'browser.html') -Force
+        $chromeProfile = Join-Path $TestDrive 'chromium-profile'
+        $psi = [Diagnostics.ProcessStartInfo]::new($chromium.Source)
+        foreach ($arg in '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+            '--disable-sync', '--no-first-run', "--user-data-dir=$chromeProfile", '--dump-dom', $file.FullName) { $psi.ArgumentList.Add($arg) }
+        $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
+        $psi.UseShellExecute = $false
+        $p = [Diagnostics.Process]::Start($psi)
+        $dom = $p.StandardOutput.ReadToEndAsync()
+        $null = $p.StandardError.ReadToEndAsync()
+        if (-not $p.WaitForExit(60000)) { $p.Kill($true); throw 'Chromium did not finish in 60 s.' }
+        $dom.Result | Should -Match 'id="latency-chart-Sequential-1-1"'
+        $dom.Result | Should -Match '<polyline class="curve" points="[0-9., ]+"'
+    }
+}
