@@ -9,18 +9,20 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module RapidMessageTools
 
-# QueueOverflow needs an agent that can fall behind: a small queue and a 2 ms reply delay.
-$server = Start-RapidMockServer -QueueCapacity 50 -ResponseDelay 0.002 -SetEnvironment
+$server = Start-RapidMockServer -SetEnvironment
+# QueueOverflow needs an agent that can fall behind: a second mock with a small queue and a 2 ms reply delay.
+$slow = Start-RapidMockServer -QueueCapacity 50 -ResponseDelay 0.002
 try {
     Write-Host "Mock backend at $($server.Url) (health: $($server.HealthUrl))"
     $health = Invoke-RestMethod $server.HealthUrl
     Write-Host "Health: status=$($health.status) connections=$($health.connections)"
 
     Write-Host "`nScenarios:"
-    Get-RapidScenario | Format-Table Name, FailsWhen -AutoSize | Out-Host
+    Get-RapidScenario | Format-Table Name, FailsWhen -AutoSize | Out-String -Width 160 | Write-Host
 
-    $results = Get-RapidScenario | Invoke-RapidScenario
-    $results | Format-Table | Out-Host
+    $results = @(Get-RapidScenario | Where-Object Name -ne 'QueueOverflow' | Invoke-RapidScenario) +
+        @(Invoke-RapidScenario QueueOverflow -Url $slow.Url)
+    $results | Format-Table | Out-String -Width 160 | Write-Host
 
     if (Get-Command Export-RapidReport -ErrorAction SilentlyContinue) {
         $report = $results | Export-RapidReport -Path $ReportPath -Format Html -Force
@@ -38,5 +40,5 @@ try {
     Write-Host "All $(@($results).Count) scenarios passed."
 }
 finally {
-    $server | Stop-RapidMockServer
+    $server, $slow | Stop-RapidMockServer
 }
