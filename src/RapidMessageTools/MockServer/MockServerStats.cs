@@ -6,7 +6,7 @@ namespace RapidMessageTools.MockServer;
 /// <summary>A snapshot of a mock backend's counters.</summary>
 public sealed class MockServerStats
 {
-    public MockServerStats(double uptimeSeconds, long connectionsOpen, long connectionsTotal, long messagesReceived, long processed, long rejected, long duplicates, long errors, long dropped, long framesSent, long queued, long authRejected, long oversizeClosed)
+    public MockServerStats(double uptimeSeconds, long connectionsOpen, long connectionsTotal, long messagesReceived, long processed, long rejected, long duplicates, long errors, long dropped, long framesSent, long queued, long authRejected, long oversizeClosed, long activeHandlers)
     {
         UptimeSeconds = uptimeSeconds;
         ConnectionsOpen = connectionsOpen;
@@ -21,6 +21,7 @@ public sealed class MockServerStats
         Queued = queued;
         AuthRejected = authRejected;
         OversizeClosed = oversizeClosed;
+        ActiveHandlers = activeHandlers;
     }
 
     /// <summary>Seconds since the server started.</summary>
@@ -47,6 +48,9 @@ public sealed class MockServerStats
     /// <summary>Connections closed with 1009 for an oversized frame.</summary>
     public long OversizeClosed { get; }
 
+    /// <summary>Request and connection handlers still running (0 once every client is gone).</summary>
+    public long ActiveHandlers { get; }
+
     public override string ToString() =>
         FormattableString.Invariant($"{ConnectionsOpen} open, {MessagesReceived} received, {Processed} processed, {Rejected} rejected, {Duplicates} duplicates");
 }
@@ -67,7 +71,7 @@ internal sealed class MockServerCounters
     public long AuthRejected;
     public long OversizeClosed;
 
-    public MockServerStats Snapshot(double uptimeSeconds) => new(
+    public MockServerStats Snapshot(double uptimeSeconds, long activeHandlers) => new(
         uptimeSeconds,
         Volatile.Read(ref ConnectionsOpen),
         Volatile.Read(ref ConnectionsTotal),
@@ -80,5 +84,6 @@ internal sealed class MockServerCounters
         Volatile.Read(ref FramesSent),
         Volatile.Read(ref Queued),
         Volatile.Read(ref AuthRejected),
-        Volatile.Read(ref OversizeClosed));
+        Volatile.Read(ref OversizeClosed),
+        activeHandlers);
 }

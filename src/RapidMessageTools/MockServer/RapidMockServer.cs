@@ -76,7 +76,7 @@ public sealed class RapidMockServer : IDisposable
     public bool IsRunning => Volatile.Read(ref _stopped) == 0;
 
     /// <summary>Live counters: each read is a fresh snapshot.</summary>
-    public MockServerStats Stats => _counters.Snapshot(Math.Round(_uptime.Elapsed.TotalSeconds, 3));
+    public MockServerStats Stats => _counters.Snapshot(Math.Round(_uptime.Elapsed.TotalSeconds, 3), _tasks.Count);
 
     /// <summary>The HMAC key tokens are signed with, for tests that forge or check tokens.</summary>
     public byte[] GetSigningKey() => (byte[])_secret.Clone();
