@@ -18,24 +18,7 @@ public sealed class MergeRapidResultCommand : PSCmdlet
     [ValidateNotNull]
     public PSObject[] InputObject { get; set; } = [];
 
-    protected override void ProcessRecord()
-    {
-        foreach (var item in InputObject)
-        {
-            var result = ResultConverter.FromPSObject(item);
-            if (result is null)
-            {
-                WriteError(new ErrorRecord(
-                    new ArgumentException($"'{item}' is not a RapidScenarioResult: pass what Invoke-RapidScenario returned (or Import-Clixml of it)."),
-                    ErrorIds.NotAScenarioResult,
-                    ErrorCategory.InvalidType,
-                    item));
-                continue;
-            }
-
-            _results.Add(result);
-        }
-    }
+    protected override void ProcessRecord() => ResultConverter.Collect(this, InputObject, _results);
 
     protected override void EndProcessing()
     {

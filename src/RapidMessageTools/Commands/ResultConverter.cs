@@ -36,6 +36,26 @@ public static class ResultConverter
         return (RapidScenarioResult)Copy(source, typeof(RapidScenarioResult));
     }
 
+    /// <summary>Converts pipeline input into results, writing a NotAScenarioResult error for anything else.</summary>
+    internal static void Collect(PSCmdlet cmdlet, IEnumerable<PSObject> items, List<RapidScenarioResult> into)
+    {
+        foreach (var item in items)
+        {
+            var result = FromPSObject(item);
+            if (result is null)
+            {
+                cmdlet.WriteError(new ErrorRecord(
+                    new ArgumentException($"'{item}' is not a RapidScenarioResult: pass what Invoke-RapidScenario returned (or Import-Clixml of it)."),
+                    ErrorIds.NotAScenarioResult,
+                    ErrorCategory.InvalidType,
+                    item));
+                continue;
+            }
+
+            into.Add(result);
+        }
+    }
+
     private static object Copy(PSObject source, Type type)
     {
         var target = Activator.CreateInstance(type)!;
