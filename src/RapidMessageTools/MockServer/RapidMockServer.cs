@@ -102,11 +102,12 @@ public sealed class RapidMockServer : IDisposable
 
         var host = UrlHost(options.ListenAddress);
         var attempts = options.Port == 0 ? 10 : 1;
+        var localhostOnly = false;
         for (var attempt = 1; ; attempt++)
         {
             var port = options.Port == 0 ? FreePort(options.ListenAddress) : options.Port;
             var listener = new HttpListener { IgnoreWriteExceptions = true };
-            foreach (var prefix in Prefixes(options.ListenAddress, port))
+            foreach (var prefix in localhostOnly ? ["http://localhost:" + port.ToString(CultureInfo.InvariantCulture) + "/"] : Prefixes(options.ListenAddress, port))
             {
                 listener.Prefixes.Add(prefix);
             }
@@ -114,6 +115,16 @@ public sealed class RapidMockServer : IDisposable
             try
             {
                 listener.Start();
+            }
+            catch (HttpListenerException ex) when (ex.ErrorCode == 5 && !localhostOnly && host == "127.0.0.1")
+            {
+                // http.sys (Windows) lets a user who is not an administrator register localhost only:
+                // serve there, and name the server by it so clients send a Host header it accepts.
+                listener.Close();
+                localhostOnly = true;
+                host = "localhost";
+                attempt--;
+                continue;
             }
             catch (HttpListenerException ex) when (attempt < attempts)
             {
