@@ -16,7 +16,7 @@ namespace RapidMessageTools.Scenarios;
 /// the <see cref="DeliveryLedger"/>; violations, notes and drops are added by the scenario. Closes every
 /// connection at the end, whatever happened.
 /// </summary>
-public sealed class ScenarioRecorder : IAsyncDisposableLike
+public sealed class ScenarioRecorder
 {
     private readonly ScenarioContext _context;
     private readonly List<RapidConnection> _connections = new();
@@ -414,10 +414,4 @@ public sealed class ScenarioRecorder : IAsyncDisposableLike
 
     /// <summary>Error frames other than queue_full that named a message.</summary>
     public long ServerErrors => Interlocked.Read(ref _serverErrors);
-}
-
-/// <summary>netstandard2.0 has no IAsyncDisposable without another package; this is the same shape.</summary>
-public interface IAsyncDisposableLike
-{
-    Task DisposeAsync();
 }
