@@ -441,3 +441,26 @@ Describe 'Get-RapidTestToken' -Tag 'Integration' {
         $back.ExpiresAt | Should -Be $t.ExpiresAt
     }
 }
+
+Describe 'Test-RapidEnvironment -TraceFile' -Tag 'Integration' {
+    BeforeAll {
+        Import-Module RapidMessageTools -Force
+        $server = Start-RapidMockServer
+    }
+    AfterAll {
+        $server | Stop-RapidMockServer
+    }
+
+    It 'writes one line per probed service' {
+        $trace = Join-Path $TestDrive 'probe.log'
+        $null = Test-RapidEnvironment -Url $server.Url -TraceFile $trace
+        $lines = Get-Content $trace
+        @($lines | Where-Object { $_ -match ' \* probe ' }).Count | Should -Be 3
+        ($lines -join "`n") | Should -Match 'WebSocket'
+    }
+
+    It 'stops with TraceFileUnwritable for a path it cannot write' {
+        $bad = Join-Path $TestDrive 'no-such-dir/x/probe.log'
+        { Test-RapidEnvironment -Url $server.Url -TraceFile $bad -ErrorAction Stop } | Should -Throw -ErrorId 'TraceFileUnwritable*'
+    }
+}

@@ -165,20 +165,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         _thresholds = ResolveThresholds(_settings);
         ParseShard();
         _runId = "r" + Guid.NewGuid().ToString("N").Substring(0, 8);
-        if (TraceFile is not null)
-        {
-            var path = GetUnresolvedProviderPathFromPSPath(TraceFile);
-            try
-            {
-                _trace = new FrameTraceWriter(path);
-            }
-            catch (Exception ex) when (ex is System.IO.IOException or UnauthorizedAccessException)
-            {
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"Cannot write the trace file '{path}': {ex.Message}. Choose a writable -TraceFile path.", ex), ErrorIds.TraceFileUnwritable, ErrorCategory.WriteError, path));
-            }
-
-            WriteVerbose($"Tracing every frame to {path}.");
-        }
+        _trace = TraceFiles.Open(this, TraceFile);
     }
 
     protected override void ProcessRecord()

@@ -45,6 +45,11 @@ public sealed class TestRapidEnvironmentCommand : RapidAsyncCmdlet
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
+    /// <summary>Writes each probe's outcome, with a timestamp, to this file (tokens redacted).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? TraceFile { get; set; }
+
     protected override void ProcessRecord()
     {
         var settings = SessionSettings.Resolve(
@@ -52,7 +57,8 @@ public sealed class TestRapidEnvironmentCommand : RapidAsyncCmdlet
             new RapidSettingsInput { WebSocketUrl = Url, BackendUrl = BackendUrl, AuthServiceUrl = AuthServiceUrl, Mode = Mode },
             s => !s.IsWebSocketUrlConfigured);
         WriteVerbose($"Probing ({settings.Mode} mode, timeout {TimeoutSec} s): WebSocket {settings.WebSocketUrl} ({settings.WebSocketUrlSource}), backend {settings.BackendUrl} ({settings.BackendUrlSource}), auth {settings.AuthServiceUrl} ({settings.AuthServiceUrlSource}){(IncludeTokenCheck ? ", with a token check" : string.Empty)}.");
-        var options = new EnvironmentProbeOptions { Timeout = TimeSpan.FromSeconds(TimeoutSec), IncludeTokenCheck = IncludeTokenCheck.IsPresent };
+        using var trace = TraceFiles.Open(this, TraceFile);
+        var options = new EnvironmentProbeOptions { Timeout = TimeSpan.FromSeconds(TimeoutSec), IncludeTokenCheck = IncludeTokenCheck.IsPresent, Trace = trace };
         var report = WaitFor(
             EnvironmentProbe.ProbeAsync(settings, options, Cancellation),
             "Test-RapidEnvironment",

@@ -19,6 +19,9 @@ public sealed class EnvironmentProbeOptions
 
     /// <summary>Also fetch a test user from POST /auth/test-user and open the WebSocket with its token (Authorization: Bearer).</summary>
     public bool IncludeTokenCheck { get; set; }
+
+    /// <summary>Where each probe's outcome is written (tokens redacted), when tracing.</summary>
+    public Client.FrameTraceWriter? Trace { get; set; }
 }
 
 /// <summary>
@@ -109,6 +112,11 @@ public static class EnvironmentProbe
 
         services.Insert(0, webSocket);
         var statuses = await Task.WhenAll(services).ConfigureAwait(false);
+        foreach (var status in statuses)
+        {
+            options.Trace?.Event(0, "probe " + status);
+        }
+
         var ready = statuses.All(s => s.Available || !s.Required);
         return new RapidEnvironmentReport(settings.Mode, ready, statuses, Explain(settings, statuses, ready), settings, Math.Round(clock.Elapsed.TotalSeconds, 3));
     }
