@@ -83,13 +83,43 @@ Measure-Figure 'fixed-rate-20k' "fixed arrival rate 20,000 msg/s for $(10 * $sca
     @{ P50Ms = $o.Result.Latency.P50; P99Ms = $o.Result.Latency.P99; P999Ms = $o.Result.Latency.P999; ServiceP99Ms = $o.Result.ServiceLatency.P99; LateSends = $o.Result.LateSends; Lost = $o.Result.Lost }
 }
 
-Measure-Figure 'one-million-messages' "$(Size 1000000) messages through one session: memory growth" @{ ClientGrowthMB = @{ Max = 10 }; ServerGrowthMB = @{ Max = 10 } } -Runs 1 {
-    $o = Invoke-Load $big @{ Name = 'Benchmark'; Connections = 4; MessageCount = (Size 1000000); TimeoutSec = 60 }
-    @{
-        MsgPerSec      = $o.Result.ThroughputPerSec
-        ClientGrowthMB = [math]::Round($o.Result.MemoryGrowthBytes / 1MB, 1)
-        ServerGrowthMB = if ($null -ne $o.Result.ServerMemoryGrowthBytes) { [math]::Round($o.Result.ServerMemoryGrowthBytes / 1MB, 1) } else { -1 }
-        Lost           = $o.Result.Lost
+# One session (one user, one connection), the mock in its own pwsh so each side's memory is its own.
+# Growth is the managed heap retained after a full collection, end against start; RSS growth is shown beside it.
+function Start-MockProcess {
+    $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($a in 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'MockProcess.ps1'), '-ModulePath', (Get-Module RapidMessageTools).Path) { $info.ArgumentList.Add($a) }
+    $info.RedirectStandardInput = $true
+    $info.RedirectStandardOutput = $true
+    $info.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($info)
+    $line = $process.StandardOutput.ReadLine()
+    if ($line -notmatch '^URL (\S+)') { $process.Kill(); throw "The mock process did not start: $line" }
+    @{ Process = $process; Url = $Matches[1] }
+}
+function Get-MockProcessMemory([hashtable] $Mock) {
+    $Mock.Process.StandardInput.WriteLine('heap')
+    $line = $Mock.Process.StandardOutput.ReadLine()
+    if ($line -notmatch '^HEAP (\d+) RSS (\d+)') { throw "Unexpected answer from the mock process: $line" }
+    @{ Heap = [long]$Matches[1]; Rss = [long]$Matches[2] }
+}
+
+Measure-Figure 'one-million-messages' "$(Size 1000000) messages through one session (mock in its own process): retained memory growth" @{ ClientGrowthMB = @{ Max = 10 }; ServerGrowthMB = @{ Max = 10 } } -Runs 1 {
+    $mock = Start-MockProcess
+    try {
+        $before = Get-MockProcessMemory $mock
+        $r = Invoke-RapidScenario -Name Benchmark -Url $mock.Url -Connections 1 -MessageCount (Size 1000000) -TimeoutSec 120 -WarningAction SilentlyContinue
+        $after = Get-MockProcessMemory $mock
+        @{
+            MsgPerSec         = $r.ThroughputPerSec
+            ClientGrowthMB    = [math]::Round($r.MemoryGrowthBytes / 1MB, 1)
+            ServerGrowthMB    = [math]::Round(($after.Heap - $before.Heap) / 1MB, 1)
+            ServerRssGrowthMB = [math]::Round(($after.Rss - $before.Rss) / 1MB, 1)
+            Lost              = $r.Lost
+        }
+    }
+    finally {
+        $mock.Process.StandardInput.WriteLine('stop')
+        if (-not $mock.Process.WaitForExit(10000)) { $mock.Process.Kill() }
     }
 }
 

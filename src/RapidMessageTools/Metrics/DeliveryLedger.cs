@@ -16,14 +16,18 @@ public sealed class DeliveryLedger
 {
     /// <summary>
     /// Settled messages remembered (to tell a late duplicate reply from an unexpected one). Older ones are
-    /// forgotten, so a run of millions of messages holds bounded memory.
+    /// forgotten, so a run of millions of messages holds bounded memory. A settled message is kept as a
+    /// 64-bit hash of its id and its counts (about 50 bytes), not as its id and timestamps.
     /// </summary>
     public const int SettledWindow = 32_768;
 
     private readonly object _sync = new();
+
+    // Messages not yet answered or rejected (and those lost with their connection).
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<ulong, SettledEntry> _settledEntries = new();
+    private readonly Queue<ulong> _settledOrder = new();
     private readonly Dictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
-    private readonly Queue<string> _settledOrder = new();
     private TaskCompletionSource<bool> _settled = NewSignal();
     private long _outstanding;
 
@@ -82,7 +86,7 @@ public sealed class DeliveryLedger
         {
             foreach (var entry in _entries.Values)
             {
-                if (!entry.Answered && !entry.Rejected && !entry.Lost && entry.Stream.StartsWith(streamPrefix, StringComparison.Ordinal))
+                if (!entry.Lost && entry.Stream.StartsWith(streamPrefix, StringComparison.Ordinal))
                 {
                     entry.Lost = true;
                     n++;
@@ -115,6 +119,14 @@ public sealed class DeliveryLedger
                 return;
             }
 
+            var key = IdHash(messageId);
+            if (_settledEntries.TryGetValue(key, out var settled))
+            {
+                settled.Sends++;
+                _settledEntries[key] = settled;
+                return;
+            }
+
             _entries[messageId] = new Entry(sequenceId, stream, sentTimestamp, intendedTimestamp);
             Distinct++;
             if (Interlocked.Increment(ref _outstanding) == 1 && _settled.Task.IsCompleted)
@@ -136,8 +148,7 @@ public sealed class DeliveryLedger
         {
             if (!_entries.TryGetValue(messageId, out var entry))
             {
-                Unexpected++;
-                return false;
+                return RecordLateReply(messageId, markedDuplicate);
             }
 
             if (entry.Lost)
@@ -148,35 +159,15 @@ public sealed class DeliveryLedger
 
             if (markedDuplicate)
             {
+                // A replay before the original reply still answers the message.
                 Replays++;
                 entry.Replays++;
-                if (!entry.Answered && !entry.Rejected)
-                {
-                    // A replay before the original reply still answers the message.
-                    Answer(messageId, entry, receivedTimestamp);
-                    settled = true;
-                }
-
+                Answer(messageId, entry, receivedTimestamp);
+                settled = true;
                 return true;
             }
 
             entry.Replies++;
-            if (entry.Answered && entry.Replies > 1)
-            {
-                DuplicateReplies++;
-                if (DuplicateExamples.Count < 3)
-                {
-                    DuplicateExamples.Add(messageId);
-                }
-
-                return true;
-            }
-
-            if (entry.Rejected)
-            {
-                return true;
-            }
-
             if (_lastSequence.TryGetValue(entry.Stream, out var last) && sequenceId < last)
             {
                 OutOfOrder++;
@@ -196,6 +187,38 @@ public sealed class DeliveryLedger
         }
     }
 
+    /// <summary>A reply for a message already settled (or never sent). Caller holds the lock.</summary>
+    private bool RecordLateReply(string messageId, bool markedDuplicate)
+    {
+        var key = IdHash(messageId);
+        if (!_settledEntries.TryGetValue(key, out var settled))
+        {
+            Unexpected++;
+            return false;
+        }
+
+        if (markedDuplicate)
+        {
+            Replays++;
+            settled.Replays++;
+        }
+        else
+        {
+            settled.Replies++;
+            if (settled.Answered && settled.Replies > 1)
+            {
+                DuplicateReplies++;
+                if (DuplicateExamples.Count < 3)
+                {
+                    DuplicateExamples.Add(messageId);
+                }
+            }
+        }
+
+        _settledEntries[key] = settled;
+        return true;
+    }
+
     /// <summary>Records a rejection (queue_full or another error naming the message).</summary>
     public bool RecordRejection(string messageId, long receivedTimestamp) => RecordRejection(messageId, receivedTimestamp, out _);
 
@@ -207,17 +230,21 @@ public sealed class DeliveryLedger
         {
             if (!_entries.TryGetValue(messageId, out var entry))
             {
+                if (_settledEntries.ContainsKey(IdHash(messageId)))
+                {
+                    return true;
+                }
+
                 Unexpected++;
                 return false;
             }
 
-            if (entry.Answered || entry.Rejected || entry.Lost)
+            if (entry.Lost)
             {
                 return true;
             }
 
-            entry.Rejected = true;
-            Forget(messageId);
+            Forget(messageId, entry, rejected: true);
             settled = true;
             Rejected++;
             LastAnswerTimestamp = receivedTimestamp;
@@ -254,7 +281,6 @@ public sealed class DeliveryLedger
         {
             foreach (var kv in _entries)
             {
-                if (!kv.Value.Answered && !kv.Value.Rejected)
                 {
                     list.Add(kv.Value.Lost ? kv.Key + " (connection ended)" : kv.Key);
                     if (list.Count >= max)
@@ -277,7 +303,7 @@ public sealed class DeliveryLedger
         {
             foreach (var entry in _entries.Values)
             {
-                if (!entry.Answered && !entry.Rejected && !entry.Lost)
+                if (!entry.Lost)
                 {
                     entry.Lost = true;
                     lost++;
@@ -296,7 +322,7 @@ public sealed class DeliveryLedger
     {
         lock (_sync)
         {
-            return _entries.TryGetValue(messageId, out var e) && (e.Answered || e.Rejected);
+            return !_entries.ContainsKey(messageId) && _settledEntries.ContainsKey(IdHash(messageId));
         }
     }
 
@@ -305,7 +331,7 @@ public sealed class DeliveryLedger
     {
         lock (_sync)
         {
-            return _entries.TryGetValue(messageId, out var e) && e.Answered;
+            return !_entries.ContainsKey(messageId) && _settledEntries.TryGetValue(IdHash(messageId), out var s) && s.Answered;
         }
     }
 
@@ -315,7 +341,7 @@ public sealed class DeliveryLedger
         long n = 0;
         lock (_sync)
         {
-            foreach (var e in _entries.Values)
+            foreach (var e in _settledEntries.Values)
             {
                 if (e.Replies > 1)
                 {
@@ -340,29 +366,53 @@ public sealed class DeliveryLedger
                     n++;
                 }
             }
+
+            foreach (var e in _settledEntries.Values)
+            {
+                if (e.Sends > 1 && e.Replays == 0 && e.Replies >= e.Sends)
+                {
+                    n++;
+                }
+            }
         }
 
         return n;
     }
 
-    /// <summary>Remembers that <paramref name="messageId"/> settled; forgets the oldest settled beyond the window. Caller holds the lock.</summary>
-    private void Forget(string messageId)
+    /// <summary>FNV-1a over the id's UTF-16 code units: 64 bits, so 32,768 remembered ids collide with odds of about 1 in 30 billion.</summary>
+    internal static ulong IdHash(string messageId)
     {
-        _settledOrder.Enqueue(messageId);
+        var hash = 14695981039346656037UL;
+        foreach (var c in messageId)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return hash;
+    }
+
+    /// <summary>Moves a message from the outstanding entries to the settled window; forgets the oldest beyond it. Caller holds the lock.</summary>
+    private void Forget(string messageId, Entry entry, bool rejected)
+    {
+        _entries.Remove(messageId);
+        var key = IdHash(messageId);
+        _settledEntries[key] = new SettledEntry
+        {
+            Sends = entry.Sends,
+            Replies = entry.Replies,
+            Replays = entry.Replays,
+            Answered = !rejected,
+        };
+        _settledOrder.Enqueue(key);
         while (_settledOrder.Count > SettledWindow)
         {
-            var old = _settledOrder.Dequeue();
-            if (_entries.TryGetValue(old, out var e) && (e.Answered || e.Rejected || e.Lost))
-            {
-                _entries.Remove(old);
-            }
+            _settledEntries.Remove(_settledOrder.Dequeue());
         }
     }
 
     private void Answer(string messageId, Entry entry, long receivedTimestamp)
     {
-        Forget(messageId);
-        entry.Answered = true;
+        Forget(messageId, entry, rejected: false);
         Delivered++;
         LastAnswerTimestamp = receivedTimestamp;
         Latency.RecordTicks(entry.IntendedTimestamp, receivedTimestamp);
@@ -380,6 +430,7 @@ public sealed class DeliveryLedger
 
     private static TaskCompletionSource<bool> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>A message not yet settled: what latency and order need.</summary>
     private sealed class Entry(long sequenceId, string stream, long sentTimestamp, long intendedTimestamp)
     {
         public long SequenceId { get; } = sequenceId;
@@ -389,8 +440,15 @@ public sealed class DeliveryLedger
         public int Sends { get; set; } = 1;
         public int Replies { get; set; }
         public int Replays { get; set; }
-        public bool Answered { get; set; }
-        public bool Rejected { get; set; }
         public bool Lost { get; set; }
+    }
+
+    /// <summary>A settled message: only the counts later replies and repeats change.</summary>
+    private struct SettledEntry
+    {
+        public int Sends;
+        public int Replies;
+        public int Replays;
+        public bool Answered;
     }
 }

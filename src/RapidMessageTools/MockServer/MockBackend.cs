@@ -139,7 +139,7 @@ internal sealed class MockBackend
             IdempotencyEntry? entry = null;
             if (!_fault.ProcessDuplicates)
             {
-                entry = new IdempotencyEntry(messageId, frame.SequenceId.Value, agentId, frame.Content);
+                entry = new IdempotencyEntry(messageId, frame.SequenceId.Value, agent.AgentId, frame.Content);
                 user.Remember(entry, _options.IdempotencyWindow);
             }
 

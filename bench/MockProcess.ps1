@@ -1,0 +1,30 @@
+<#
+.SYNOPSIS
+    Runs the mock backend in its own process for the benchmark, so client and server memory are measured apart.
+.DESCRIPTION
+    Started by bench/Bench.ps1 with redirected standard input and output. Prints "URL <ws url>" once the mock
+    listens, then answers one command per input line:
+      heap   prints "HEAP <bytes> RSS <bytes>": managed heap after a full collection, and the working set;
+      stop   stops the mock and exits.
+    End of input stops it too, so the mock never outlives the benchmark.
+#>
+param([string] $ModulePath = 'RapidMessageTools', [int] $QueueCapacity = 1000000)
+$ErrorActionPreference = 'Stop'
+Import-Module $ModulePath
+$mock = Start-RapidMockServer -Port 0 -QueueCapacity $QueueCapacity
+try {
+    [Console]::Out.WriteLine("URL $($mock.Url)")
+    [Console]::Out.Flush()
+    while ($null -ne ($line = [Console]::In.ReadLine())) {
+        switch ($line.Trim()) {
+            'heap' {
+                $heap = [GC]::GetTotalMemory($true)
+                $process = [System.Diagnostics.Process]::GetCurrentProcess()
+                [Console]::Out.WriteLine("HEAP $heap RSS $($process.WorkingSet64)")
+                [Console]::Out.Flush()
+            }
+            'stop' { return }
+        }
+    }
+}
+finally { $mock | Stop-RapidMockServer }
