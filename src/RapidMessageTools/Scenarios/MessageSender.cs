@@ -38,43 +38,12 @@ internal static class MessageSender
         }
 
         recorder.FixedRate = true;
-        var interval = Stopwatch.Frequency / ratePerSecond;
-        var start = Stopwatch.GetTimestamp();
-        long late = 0;
-        var sent = 0;
-        while (sent < count)
-        {
-            var now = Stopwatch.GetTimestamp();
-            var due = Math.Min(count, (int)((now - start) / interval) + 1);
-            if (due <= sent)
-            {
-                var wait = (start + (long)(sent * interval)) - now;
-                var ms = wait * 1000.0 / Stopwatch.Frequency;
-                if (ms >= 1.5)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(ms - 0.5), cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    Thread.SpinWait(50);
-                }
-
-                continue;
-            }
-
-            for (; sent < due; sent++)
-            {
-                var intended = start + (long)(sent * interval);
-                if (Stopwatch.GetTimestamp() - intended > LateTolerance)
-                {
-                    late++;
-                }
-
-                var seq = firstSequence + sent;
-                await recorder.SendAsync(connection, idPrefix + "-" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture), seq, agentId, intended, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        return late;
+        var stream = new PacedStream(
+            (seq, intended, ct) => recorder.SendAsync(connection, idPrefix + "-" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture), seq, agentId, intended, ct),
+            firstSequence,
+            count,
+            ratePerSecond,
+            cancellationToken);
+        return await recorder.Pacer.Add(stream).ConfigureAwait(false);
     }
 }

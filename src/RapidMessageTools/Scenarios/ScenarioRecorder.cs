@@ -45,6 +45,9 @@ public sealed class ScenarioRecorder
     /// <summary>Whether a scenario sent at a fixed rate (latency then counts from the intended time).</summary>
     public bool FixedRate { get; set; }
 
+    /// <summary>Paces this run's fixed-rate streams, all from one thread.</summary>
+    internal RatePacer Pacer { get; } = new();
+
     public IReadOnlyList<RapidViolation> Violations => _violations;
 
     /// <summary>Opens a connection for <paramref name="userKey"/> and routes its frames into the ledger; <paramref name="onFrame"/> sees every frame too.</summary>

@@ -1,0 +1,203 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>
+/// Sends fixed-rate streams at their intended times from one dedicated thread, so several connections
+/// send side by side (not one after another) and the pacing neither holds pool threads nor burns a core
+/// per stream. Between sends the thread yields the processor; when the next send is more than 2 ms away
+/// it sleeps. A stream whose previous send has not completed waits (its sends then count as late), while
+/// the other streams go on. The thread ends when no stream is left.
+/// </summary>
+internal sealed class RatePacer
+{
+    private static readonly long SleepThreshold = Stopwatch.Frequency / 500; // 2 ms
+
+    private readonly object _sync = new();
+    private readonly List<PacedStream> _added = new();
+    private bool _running;
+
+    /// <summary>Starts pacing <paramref name="stream"/>; the task completes with its count of late sends.</summary>
+    public Task<long> Add(PacedStream stream)
+    {
+        lock (_sync)
+        {
+            _added.Add(stream);
+            if (!_running)
+            {
+                _running = true;
+                new Thread(Run) { IsBackground = true, Name = "RapidMessageTools rate pacer" }.Start();
+            }
+        }
+
+        return stream.Completion.Task;
+    }
+
+    private void Run()
+    {
+        var active = new List<PacedStream>();
+        while (true)
+        {
+            lock (_sync)
+            {
+                active.AddRange(_added);
+                _added.Clear();
+                if (active.Count == 0)
+                {
+                    _running = false;
+                    return;
+                }
+            }
+
+            var next = long.MaxValue;
+            for (var i = active.Count - 1; i >= 0; i--)
+            {
+                var stream = active[i];
+                if (stream.Step(Stopwatch.GetTimestamp()))
+                {
+                    active.RemoveAt(i);
+                }
+                else
+                {
+                    next = Math.Min(next, stream.NextDue);
+                }
+            }
+
+            var wait = next - Stopwatch.GetTimestamp();
+            if (wait > SleepThreshold)
+            {
+                Thread.Sleep(1);
+            }
+            else if (wait > 0 || active.Count > 0)
+            {
+                Thread.Yield();
+            }
+        }
+    }
+}
+
+/// <summary>One connection's messages at a fixed rate: message i is due at start + i / rate.</summary>
+internal sealed class PacedStream
+{
+    private readonly Func<long, long, CancellationToken, Task> _send;
+    private readonly long _firstSequence;
+    private readonly int _count;
+    private readonly double _interval;
+    private readonly CancellationToken _cancellationToken;
+    private long _start;
+    private int _sent;
+    private long _late;
+    private Task? _pending;
+
+    /// <param name="send">Sends the message with the given sequence id and intended timestamp.</param>
+    public PacedStream(Func<long, long, CancellationToken, Task> send, long firstSequence, int count, double ratePerSecond, CancellationToken cancellationToken)
+    {
+        _send = send;
+        _firstSequence = firstSequence;
+        _count = count;
+        _interval = Stopwatch.Frequency / ratePerSecond;
+        _cancellationToken = cancellationToken;
+    }
+
+    public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>When this stream next has something to do (Stopwatch ticks).</summary>
+    public long NextDue { get; private set; }
+
+    /// <summary>Sends what is due at <paramref name="now"/>. True when the stream is finished (completed, failed or cancelled).</summary>
+    public bool Step(long now)
+    {
+        try
+        {
+            return StepCore(now);
+        }
+        catch (Exception ex)
+        {
+            Completion.TrySetException(ex);
+            return true;
+        }
+    }
+
+    private bool StepCore(long now)
+    {
+        if (_start == 0)
+        {
+            _start = now;
+        }
+
+        if (_pending is { } pending)
+        {
+            if (!pending.IsCompleted)
+            {
+                NextDue = now;
+                return false;
+            }
+
+            _pending = null;
+            if (Finished(pending))
+            {
+                return true;
+            }
+        }
+
+        while (_sent < _count)
+        {
+            if (_cancellationToken.IsCancellationRequested)
+            {
+                Completion.TrySetCanceled(_cancellationToken);
+                return true;
+            }
+
+            var intended = _start + (long)(_sent * _interval);
+            if (intended > now)
+            {
+                NextDue = intended;
+                return false;
+            }
+
+            if (Stopwatch.GetTimestamp() - intended > MessageSender.LateTolerance)
+            {
+                _late++;
+            }
+
+            var send = _send(_firstSequence + _sent, intended, _cancellationToken);
+            _sent++;
+            if (!send.IsCompleted)
+            {
+                _pending = send;
+                NextDue = now;
+                return false;
+            }
+
+            if (Finished(send))
+            {
+                return true;
+            }
+        }
+
+        Completion.TrySetResult(_late);
+        return true;
+    }
+
+    /// <summary>Ends the stream when a send failed or was cancelled.</summary>
+    private bool Finished(Task send)
+    {
+        if (send.IsFaulted)
+        {
+            Completion.TrySetException(send.Exception!.InnerExceptions);
+            return true;
+        }
+
+        if (send.IsCanceled)
+        {
+            Completion.TrySetCanceled(_cancellationToken);
+            return true;
+        }
+
+        return false;
+    }
+}
