@@ -48,10 +48,22 @@ function Invoke-Load {
     $mock = Start-RapidMockServer @Server
     try {
         $rssBefore = Get-Rss
+        $process = [System.Diagnostics.Process]::GetCurrentProcess()
+        $cpu = $process.TotalProcessorTime; $user = $process.UserProcessorTime
+        $allocated = [GC]::GetTotalAllocatedBytes($true); $gen0 = [GC]::CollectionCount(0)
         $r = Invoke-RapidScenario -Url $mock.Url @Scenario -WarningAction SilentlyContinue
+        $process.Refresh()
         $rssAfter = Get-Rss
         if ($r.Lost -gt 0 -or $r.Rejected -gt 0) { Write-Warning "$($r.Scenario): lost $($r.Lost), rejected $($r.Rejected): $($r.Violations -join '; ')" }
-        @{ Result = $r; RssGrowthBytes = $rssAfter - $rssBefore; Stats = $mock.Stats }
+        # Cost per message, client and server together (one process): where the time and the garbage go.
+        $n = [math]::Max(1, $r.Sent)
+        $cost = @{
+            CpuUsPerMsg      = [math]::Round(($process.TotalProcessorTime - $cpu).TotalMilliseconds * 1000 / $n, 2)
+            KernelUsPerMsg   = [math]::Round((($process.TotalProcessorTime - $cpu) - ($process.UserProcessorTime - $user)).TotalMilliseconds * 1000 / $n, 2)
+            AllocBytesPerMsg = [math]::Round(([GC]::GetTotalAllocatedBytes($true) - $allocated) / $n)
+            Gen0PerSec       = [math]::Round(([GC]::CollectionCount(0) - $gen0) / [math]::Max(0.001, $r.Duration), 1)
+        }
+        @{ Result = $r; RssGrowthBytes = $rssAfter - $rssBefore; Stats = $mock.Stats; Cost = $cost }
     }
     finally { $mock | Stop-RapidMockServer }
 }
@@ -60,7 +72,7 @@ $big = @{ QueueCapacity = 1000000 }
 
 Measure-Figure 'pipelined-1-connection' "one connection, pipelined (250 in flight), $(Size 200000) messages" @{ MsgPerSec = @{ Min = 150000 } } {
     $o = Invoke-Load $big @{ Name = 'Benchmark'; Connections = 1; MessageCount = (Size 200000); MaxInFlight = 250; TimeoutSec = 30 }
-    @{ MsgPerSec = $o.Result.ThroughputPerSec; P50Ms = $o.Result.Latency.P50; P99Ms = $o.Result.Latency.P99; Lost = $o.Result.Lost }
+    @{ MsgPerSec = $o.Result.ThroughputPerSec; P50Ms = $o.Result.Latency.P50; P99Ms = $o.Result.Latency.P99; Lost = $o.Result.Lost } + $o.Cost
 }
 
 Measure-Figure 'request-response' "one connection, strict request/response, $(Size 20000) messages" @{ P99Ms = @{ Max = 0.5 } } {
@@ -70,7 +82,7 @@ Measure-Figure 'request-response' "one connection, strict request/response, $(Si
 
 Measure-Figure '100-connections' "100 connections x $(Size 2000) messages" @{ MsgPerSec = @{ Min = 150000 } } {
     $o = Invoke-Load $big @{ Name = 'Benchmark'; Connections = 100; MessageCount = 100 * (Size 2000); MaxInFlight = 100; TimeoutSec = 60 }
-    @{ MsgPerSec = $o.Result.ThroughputPerSec; P99Ms = $o.Result.Latency.P99; Lost = $o.Result.Lost }
+    @{ MsgPerSec = $o.Result.ThroughputPerSec; P99Ms = $o.Result.Latency.P99; Lost = $o.Result.Lost } + $o.Cost
 }
 
 Measure-Figure '1000-connections' "1,000 connections held open while $(Size 100000) messages flow" @{ Lost = @{ Max = 0 } } {
@@ -80,7 +92,7 @@ Measure-Figure '1000-connections' "1,000 connections held open while $(Size 1000
 
 Measure-Figure 'fixed-rate-20k' "fixed arrival rate 20,000 msg/s for $(10 * $scale) s (latency from intended send)" @{ P99Ms = @{ Max = 2 } } {
     $o = Invoke-Load $big @{ Name = 'Benchmark'; Connections = 4; Rate = 20000; Duration = (10 * $scale); TimeoutSec = 30 }
-    @{ P50Ms = $o.Result.Latency.P50; P99Ms = $o.Result.Latency.P99; P999Ms = $o.Result.Latency.P999; ServiceP99Ms = $o.Result.ServiceLatency.P99; LateSends = $o.Result.LateSends; Lost = $o.Result.Lost }
+    @{ P50Ms = $o.Result.Latency.P50; P99Ms = $o.Result.Latency.P99; P999Ms = $o.Result.Latency.P999; ServiceP99Ms = $o.Result.ServiceLatency.P99; LateSends = $o.Result.LateSends; Lost = $o.Result.Lost; MsgPerSec = $o.Result.ThroughputPerSec } + $o.Cost
 }
 
 # One session (one user, one connection), the mock in its own pwsh so each side's memory is its own.

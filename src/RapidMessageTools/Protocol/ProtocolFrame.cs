@@ -4,8 +4,15 @@ namespace RapidMessageTools.Protocol;
 /// One decoded frame of the wire protocol, in either direction. Every field of DESIGN.md's
 /// messages is here; a field the frame did not carry is null.
 /// </summary>
+/// <remarks>
+/// Two frames are decoded per message (the server's user_message, the client's ai_response), so the
+/// fields only state, queue and error frames carry live in a part allocated on first use: a message
+/// frame is about 100 bytes instead of about 270.
+/// </remarks>
 public sealed class ProtocolFrame
 {
+    private FrameDetails? _details;
+
     public string? Type { get; set; }
     public string? MessageId { get; set; }
     public long? SequenceId { get; set; }
@@ -17,23 +24,42 @@ public sealed class ProtocolFrame
     public double? Timestamp { get; set; }
 
     // agent_state / state_update
-    public long? MessageCount { get; set; }
-    public long? LastSequenceId { get; set; }
-    public string? LastMessageId { get; set; }
-    public bool? Corrupted { get; set; }
-    public long? MemoryRss { get; set; }
+    public long? MessageCount { get => _details?.MessageCount; set => Details.MessageCount = value; }
+    public long? LastSequenceId { get => _details?.LastSequenceId; set => Details.LastSequenceId = value; }
+    public string? LastMessageId { get => _details?.LastMessageId; set => Details.LastMessageId = value; }
+    public bool? Corrupted { get => _details?.Corrupted; set => Details.Corrupted = value; }
+    public long? MemoryRss { get => _details?.MemoryRss; set => Details.MemoryRss = value; }
 
     // queue_state
-    public long? QueueSize { get; set; }
-    public long? MaxCapacity { get; set; }
-    public long? ProcessedTotal { get; set; }
-    public long? RejectedTotal { get; set; }
+    public long? QueueSize { get => _details?.QueueSize; set => Details.QueueSize = value; }
+    public long? MaxCapacity { get => _details?.MaxCapacity; set => Details.MaxCapacity = value; }
+    public long? ProcessedTotal { get => _details?.ProcessedTotal; set => Details.ProcessedTotal = value; }
+    public long? RejectedTotal { get => _details?.RejectedTotal; set => Details.RejectedTotal = value; }
 
     // error
-    public string? Code { get; set; }
-    public string? Message { get; set; }
-    public long? RetryAfterMs { get; set; }
+    public string? Code { get => _details?.Code; set => Details.Code = value; }
+    public string? Message { get => _details?.Message; set => Details.Message = value; }
+    public long? RetryAfterMs { get => _details?.RetryAfterMs; set => Details.RetryAfterMs = value; }
 
     /// <summary>When decoding found a field of the wrong JSON type, its name; the frame is then invalid.</summary>
     public string? InvalidField { get; set; }
+
+    private FrameDetails Details => _details ??= new FrameDetails();
+
+    /// <summary>The fields of state, queue and error frames.</summary>
+    private sealed class FrameDetails
+    {
+        public long? MessageCount;
+        public long? LastSequenceId;
+        public string? LastMessageId;
+        public bool? Corrupted;
+        public long? MemoryRss;
+        public long? QueueSize;
+        public long? MaxCapacity;
+        public long? ProcessedTotal;
+        public long? RejectedTotal;
+        public string? Code;
+        public string? Message;
+        public long? RetryAfterMs;
+    }
 }
