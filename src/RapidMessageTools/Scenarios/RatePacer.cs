@@ -9,14 +9,11 @@ namespace RapidMessageTools.Scenarios;
 /// <summary>
 /// Sends fixed-rate streams at their intended times from one dedicated thread, so several connections
 /// send side by side (not one after another) and the pacing neither holds pool threads nor burns a core
-/// per stream. Between sends the thread yields the processor; when the next send is more than 2 ms away
-/// it sleeps. A stream whose previous send has not completed waits (its sends then count as late), while
+/// per stream. Between sends the thread sleeps until the next is due (<see cref="PreciseSleep"/>). A stream whose previous send has not completed waits (its sends then count as late), while
 /// the other streams go on. The thread ends when no stream is left.
 /// </summary>
 internal sealed class RatePacer
 {
-    private static readonly long SleepThreshold = Stopwatch.Frequency / 500; // 2 ms
-
     private readonly object _sync = new();
     private readonly List<PacedStream> _added = new();
     private bool _running;
@@ -67,15 +64,7 @@ internal sealed class RatePacer
                 }
             }
 
-            var wait = next - Stopwatch.GetTimestamp();
-            if (wait > SleepThreshold)
-            {
-                Thread.Sleep(1);
-            }
-            else if (wait > 0 || active.Count > 0)
-            {
-                Thread.Yield();
-            }
+            PreciseSleep.For(next - Stopwatch.GetTimestamp());
         }
     }
 }
@@ -83,6 +72,9 @@ internal sealed class RatePacer
 /// <summary>One connection's messages at a fixed rate: message i is due at start + i / rate.</summary>
 internal sealed class PacedStream
 {
+    /// <summary>How often a send that has not completed is looked at again: 50 µs.</summary>
+    private static readonly long PendingPoll = Stopwatch.Frequency / 20_000;
+
     private readonly Func<long, long, CancellationToken, Task> _send;
     private readonly long _firstSequence;
     private readonly int _count;
@@ -133,7 +125,7 @@ internal sealed class PacedStream
         {
             if (!pending.IsCompleted)
             {
-                NextDue = now;
+                NextDue = now + PendingPoll;
                 return false;
             }
 
@@ -169,7 +161,7 @@ internal sealed class PacedStream
             if (!send.IsCompleted)
             {
                 _pending = send;
-                NextDue = now;
+                NextDue = now + PendingPoll;
                 return false;
             }
 

@@ -1,0 +1,78 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>
+/// Waits a fraction of a millisecond without spinning. Thread.Sleep has millisecond resolution (15.6 ms on
+/// a default Windows timer), and spinning or yielding in a loop takes a core from the client and server being
+/// measured. On Linux and macOS this sleeps with nanosleep (which oversleeps by about 60–100 µs, the kernel's
+/// timer slack), then yields for the last stretch; elsewhere, or when libc cannot be loaded, it sleeps 1 ms
+/// when the wait is long and yields the processor otherwise.
+/// </summary>
+internal static class PreciseSleep
+{
+    private static readonly long OneMillisecond = Stopwatch.Frequency / 1000;
+    private static readonly long SleepAbove = Stopwatch.Frequency * 250 / 1_000_000;
+    private static readonly long WakeEarly = Stopwatch.Frequency * 150 / 1_000_000;
+    private static readonly bool IsMacOS = RuntimeInformation.IsOSPlatform(OSPlatform.OSX);
+    private static bool _nanosleep = !RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+
+    /// <summary>
+    /// Waits toward a point <paramref name="ticks"/> Stopwatch ticks away, at most 1 ms at a time: sleeps
+    /// when it is more than 150 µs away, waking 100 µs early (the sleep's own lateness), and yields the
+    /// processor when it is nearer. Callers loop until their time has come.
+    /// </summary>
+    public static void For(long ticks)
+    {
+        if (ticks <= 0)
+        {
+            return;
+        }
+
+        if (_nanosleep && ticks > SleepAbove)
+        {
+            try
+            {
+                var nanoseconds = Math.Min(ticks - WakeEarly, OneMillisecond) * (1_000_000_000.0 / Stopwatch.Frequency);
+                var request = new TimeSpec { Seconds = IntPtr.Zero, Nanoseconds = (IntPtr)(long)nanoseconds };
+                _ = IsMacOS ? NativeMethods.nanosleep_macos(ref request, IntPtr.Zero) : NativeMethods.nanosleep_linux(ref request, IntPtr.Zero);
+                return;
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+            {
+                _nanosleep = false;
+            }
+        }
+
+        if (!_nanosleep && ticks > 2 * OneMillisecond)
+        {
+            Thread.Sleep(1);
+        }
+        else
+        {
+            Thread.Yield();
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public IntPtr Seconds;
+        public IntPtr Nanoseconds;
+    }
+
+    private static class NativeMethods
+    {
+        // glibc's soname: plain "libc" would find the libc.so linker script, which dlopen cannot load.
+        [DllImport("libc.so.6", EntryPoint = "nanosleep")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int nanosleep_linux(ref TimeSpec request, IntPtr remaining);
+
+        [DllImport("libSystem.dylib", EntryPoint = "nanosleep")]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int nanosleep_macos(ref TimeSpec request, IntPtr remaining);
+    }
+}
