@@ -542,6 +542,47 @@ Describe 'Wire protocol' -Tag 'Integration' {
             (Get-StateFrame $c).message_count | Should -Be 1
         }
     }
+
+    Context 'idempotency memory bound' {
+        BeforeAll {
+            # 1 MiB for one user's remembered contents: about five messages of 100,000 characters.
+            $bounded = Start-RapidMockServer -IdempotencyWindowBytes 1MB -MaxMessageBytes 256KB
+        }
+        AfterAll {
+            $bounded | Stop-RapidMockServer
+        }
+
+        It 'forgets the oldest large messages beyond -IdempotencyWindowBytes, keeps the newest, and counts them' {
+            $c = New-WsTestClient $bounded.Url -Query @{ user_id = (New-TestId) }
+            $big = 'x' * 100000
+            foreach ($i in 1..12) { Send-WsUserMessage $c -MessageId "big-$i" -SequenceId $i -Content $big }
+            @(Receive-WsJson $c -Count 12 -TimeoutSec 10).Count | Should -Be 12
+            $bounded.Stats.IdempotencyForgottenEarly | Should -BeGreaterOrEqual 6
+
+            Send-WsUserMessage $c -MessageId 'big-12' -SequenceId 12 -Content $big
+            $newest = @(Receive-WsJson $c -TimeoutSec 5)
+            $newest[0].duplicate | Should -BeTrue -Because 'the newest message is still remembered'
+
+            Send-WsUserMessage $c -MessageId 'big-1' -SequenceId 13 -Content $big
+            $oldest = @(Receive-WsJson $c -TimeoutSec 5)
+            $oldest[0].PSObject.Properties.Name | Should -Not -Contain 'duplicate' -Because 'the oldest was forgotten for memory'
+            (Get-StateFrame $c).message_count | Should -Be 13
+        }
+
+        It 'keeps the whole id window for small messages' {
+            $c = New-WsTestClient $bounded.Url -Query @{ user_id = (New-TestId) }
+            $before = $bounded.Stats.IdempotencyForgottenEarly
+            foreach ($i in 1..300) { Send-WsUserMessage $c -MessageId "small-$i" -SequenceId $i }
+            @(Receive-WsJson $c -Count 300 -TimeoutSec 10).Count | Should -Be 300
+            Send-WsUserMessage $c -MessageId 'small-1' -SequenceId 1
+            (@(Receive-WsJson $c -TimeoutSec 5))[0].duplicate | Should -BeTrue
+            $bounded.Stats.IdempotencyForgottenEarly | Should -Be $before
+        }
+
+        It 'refuses a bound under 1 MiB, saying what to use' {
+            { Start-RapidMockServer -IdempotencyWindowBytes 1000 } | Should -Throw -ExpectedMessage '*1048576*'
+        }
+    }
 }
 
 Describe 'Bad input' -Tag 'Integration' {

@@ -40,6 +40,10 @@ public sealed class StartRapidMockServerCommand : RapidAsyncCmdlet
     public int IdempotencyWindow { get; set; } = MockServerOptions.DefaultIdempotencyWindow;
 
     [Parameter]
+    [ValidateRange(1024 * 1024, long.MaxValue)]
+    public long IdempotencyWindowBytes { get; set; } = MockServerOptions.DefaultIdempotencyWindowBytes;
+
+    [Parameter]
     [ValidateRange(256, int.MaxValue)]
     public int MaxMessageBytes { get; set; } = MockServerOptions.DefaultMaxMessageBytes;
 
@@ -66,6 +70,7 @@ public sealed class StartRapidMockServerCommand : RapidAsyncCmdlet
             ResponseJitter = ResponseJitter,
             QueueCapacity = QueueCapacity,
             IdempotencyWindow = IdempotencyWindow,
+            IdempotencyWindowBytes = IdempotencyWindowBytes,
             MaxMessageBytes = MaxMessageBytes,
             RequireAuth = RequireAuth.IsPresent,
             Fault = Fault ?? new MockFaultSettings(),

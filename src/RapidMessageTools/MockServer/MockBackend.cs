@@ -140,7 +140,11 @@ internal sealed class MockBackend
             if (!_fault.ProcessDuplicates)
             {
                 entry = new IdempotencyEntry(messageId, frame.SequenceId.Value, agent.AgentId, frame.Content);
-                user.Remember(entry, _options.IdempotencyWindow);
+                var forgotten = user.Remember(entry, _options.IdempotencyWindow, _options.IdempotencyWindowBytes);
+                if (forgotten > 0)
+                {
+                    Interlocked.Add(ref _counters.IdempotencyForgottenEarly, forgotten);
+                }
             }
 
             agent.Items.Enqueue(new WorkItem(sink, messageId, frame.SequenceId.Value, frame.Content, entry));

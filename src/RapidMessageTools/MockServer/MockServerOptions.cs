@@ -8,6 +8,7 @@ public sealed class MockServerOptions
     public const int DefaultQueueCapacity = 500;
     public const int DefaultIdempotencyWindow = 10_000;
     public const int DefaultMaxMessageBytes = 1024 * 1024;
+    public const long DefaultIdempotencyWindowBytes = 256L * 1024 * 1024;
 
     /// <summary>TCP port; 0 takes a free one.</summary>
     public int Port { get; set; }
@@ -26,6 +27,13 @@ public sealed class MockServerOptions
 
     /// <summary>Message ids remembered per user for idempotency.</summary>
     public int IdempotencyWindow { get; set; } = DefaultIdempotencyWindow;
+
+    /// <summary>
+    /// Memory the remembered ids and contents of one user may take. Beyond it the oldest are forgotten even
+    /// inside <see cref="IdempotencyWindow"/>, so large messages cannot exhaust memory (10,000 of 1 MiB would
+    /// take 20 GB); messages under about 26 KB on average never reach it.
+    /// </summary>
+    public long IdempotencyWindowBytes { get; set; } = DefaultIdempotencyWindowBytes;
 
     /// <summary>Largest frame accepted; larger ones close the connection with 1009.</summary>
     public int MaxMessageBytes { get; set; } = DefaultMaxMessageBytes;
@@ -86,6 +94,11 @@ public sealed class MockServerOptions
         if (IdempotencyWindow < 10_000)
         {
             throw new ArgumentException($"IdempotencyWindow must be at least 10000 message ids (DESIGN.md), not {IdempotencyWindow}.");
+        }
+
+        if (IdempotencyWindowBytes < 1024 * 1024)
+        {
+            throw new ArgumentException($"IdempotencyWindowBytes must be at least 1048576 (1 MiB), not {IdempotencyWindowBytes}.");
         }
 
         if (MaxMessageBytes < 256)

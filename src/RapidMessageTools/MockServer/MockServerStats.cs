@@ -6,7 +6,7 @@ namespace RapidMessageTools.MockServer;
 /// <summary>A snapshot of a mock backend's counters.</summary>
 public sealed class MockServerStats
 {
-    public MockServerStats(double uptimeSeconds, long connectionsOpen, long connectionsTotal, long messagesReceived, long processed, long rejected, long duplicates, long errors, long dropped, long framesSent, long queued, long authRejected, long oversizeClosed, long activeHandlers)
+    public MockServerStats(double uptimeSeconds, long connectionsOpen, long connectionsTotal, long messagesReceived, long processed, long rejected, long duplicates, long errors, long dropped, long framesSent, long queued, long authRejected, long oversizeClosed, long activeHandlers, long idempotencyForgottenEarly = 0)
     {
         UptimeSeconds = uptimeSeconds;
         ConnectionsOpen = connectionsOpen;
@@ -22,6 +22,7 @@ public sealed class MockServerStats
         AuthRejected = authRejected;
         OversizeClosed = oversizeClosed;
         ActiveHandlers = activeHandlers;
+        IdempotencyForgottenEarly = idempotencyForgottenEarly;
     }
 
     /// <summary>Seconds since the server started.</summary>
@@ -51,6 +52,12 @@ public sealed class MockServerStats
     /// <summary>Request and connection handlers still running (0 once every client is gone).</summary>
     public long ActiveHandlers { get; }
 
+    /// <summary>
+    /// Message ids forgotten before the id window was full because the user's remembered contents passed
+    /// -IdempotencyWindowBytes; a repeat of one of them is processed again. Non-zero only with large messages.
+    /// </summary>
+    public long IdempotencyForgottenEarly { get; }
+
     public override string ToString() =>
         FormattableString.Invariant($"{ConnectionsOpen} open, {MessagesReceived} received, {Processed} processed, {Rejected} rejected, {Duplicates} duplicates");
 }
@@ -70,6 +77,7 @@ internal sealed class MockServerCounters
     public long Queued;
     public long AuthRejected;
     public long OversizeClosed;
+    public long IdempotencyForgottenEarly;
 
     public MockServerStats Snapshot(double uptimeSeconds, long activeHandlers) => new(
         uptimeSeconds,
@@ -85,5 +93,6 @@ internal sealed class MockServerCounters
         Volatile.Read(ref Queued),
         Volatile.Read(ref AuthRejected),
         Volatile.Read(ref OversizeClosed),
-        activeHandlers);
+        activeHandlers,
+        Volatile.Read(ref IdempotencyForgottenEarly));
 }

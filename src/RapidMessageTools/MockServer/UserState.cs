@@ -17,7 +17,10 @@ internal sealed class UserState
 
     public Dictionary<string, IdempotencyEntry> Seen { get; } = new();
 
-    public Queue<string> SeenOrder { get; } = new();
+    public Queue<IdempotencyEntry> SeenOrder { get; } = new();
+
+    /// <summary>What the remembered ids and contents take, about (UTF-16 strings and the entry).</summary>
+    public long SeenBytes { get; private set; }
 
     public long ProcessedTotal { get; set; }
 
@@ -47,15 +50,35 @@ internal sealed class UserState
         }
     }
 
-    /// <summary>Remembers a message id, forgetting the oldest beyond <paramref name="window"/>. Caller holds <see cref="Sync"/>.</summary>
-    public void Remember(IdempotencyEntry entry, int window)
+    /// <summary>
+    /// Remembers a message id, forgetting the oldest beyond <paramref name="window"/> ids or
+    /// <paramref name="windowBytes"/> bytes (the newest is always kept). Returns how many were forgotten
+    /// for bytes while still inside the id window. Caller holds <see cref="Sync"/>.
+    /// </summary>
+    public int Remember(IdempotencyEntry entry, int window, long windowBytes)
     {
         Seen[entry.MessageId] = entry;
-        SeenOrder.Enqueue(entry.MessageId);
-        while (SeenOrder.Count > window)
+        SeenOrder.Enqueue(entry);
+        SeenBytes += entry.Bytes;
+        var forgottenForBytes = 0;
+        while (SeenOrder.Count > window || (SeenBytes > windowBytes && SeenOrder.Count > 1))
         {
-            Seen.Remove(SeenOrder.Dequeue());
+            if (SeenOrder.Count <= window)
+            {
+                forgottenForBytes++;
+            }
+
+            var old = SeenOrder.Dequeue();
+            SeenBytes -= old.Bytes;
+
+            // A repeat of a forgotten id may have been remembered again since; only the entry itself goes.
+            if (Seen.TryGetValue(old.MessageId, out var current) && ReferenceEquals(current, old))
+            {
+                Seen.Remove(old.MessageId);
+            }
         }
+
+        return forgottenForBytes;
     }
 
     public AgentQueue GetAgent(string agentId)
@@ -126,6 +149,9 @@ internal sealed class IdempotencyEntry
     public string AgentId { get; }
 
     public string Content { get; }
+
+    /// <summary>About what this entry holds: its strings (UTF-16) and the entry with its index slots.</summary>
+    public long Bytes => ((MessageId.Length + Content.Length) * 2L) + 160;
 
     public bool Completed { get; set; }
 
