@@ -420,13 +420,13 @@ public sealed class RapidConnection : IDisposable
         {
             while (true)
             {
-                var result = await _socket.ReceiveAsync(new ArraySegment<byte>(buffer), _lifetime.Token).ConfigureAwait(false);
+                var result = await WebSocketReceive.ReceiveAsync(_socket, buffer, _lifetime.Token).ConfigureAwait(false);
                 var now = Stopwatch.GetTimestamp();
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     if (Volatile.Read(ref _closing) == 0)
                     {
-                        EndUnexpectedly(FormattableString.Invariant($"{(int?)result.CloseStatus} {result.CloseStatusDescription}").Trim());
+                        EndUnexpectedly(FormattableString.Invariant($"{(int?)_socket.CloseStatus} {_socket.CloseStatusDescription}").Trim());
                         try
                         {
                             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));

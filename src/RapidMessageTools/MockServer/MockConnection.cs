@@ -121,7 +121,7 @@ internal sealed class MockConnection : IReplySink
         {
             while (_socket.State == WebSocketState.Open)
             {
-                var result = await _socket.ReceiveAsync(new ArraySegment<byte>(buffer), token).ConfigureAwait(false);
+                var result = await WebSocketReceive.ReceiveAsync(_socket, buffer, token).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     await CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, token).ConfigureAwait(false);
