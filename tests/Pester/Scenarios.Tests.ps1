@@ -102,6 +102,22 @@ Describe 'Invoke-RapidScenario against a healthy mock' -Tag 'Integration' {
         $r.ThroughputPerSec | Should -BeGreaterThan 2000 -Because 'sequential streams give about 1,000 msg/s'
     }
 
+    It 'keeps the rate where nanosleep is missing (the Windows path: long sleeps, then yields)' {
+        $sleep = [RapidMessageTools.Scenarios.ScenarioRecorder].Assembly.GetType('RapidMessageTools.Scenarios.PreciseSleep')
+        $field = $sleep.GetField('_nanosleep', [Reflection.BindingFlags]'Static,NonPublic')
+        $saved = $field.GetValue($null)
+        try {
+            $field.SetValue($null, $false)
+            $r = Invoke-RapidScenario Benchmark -Url $server.Url -Rate 4000 -Duration 1 -Connections 4
+            $r.Delivered | Should -Be 4000
+            $r.ThroughputPerSec | Should -BeGreaterThan 2000
+            $slow = Invoke-RapidScenario Benchmark -Url $server.Url -Rate 40 -Duration 1 -Connections 2
+            $slow.Delivered | Should -Be 40
+            $slow.LateSends | Should -BeLessOrEqual 1 -Because 'waits of 50 ms are slept through, then yielded, not overslept by 5 ms'
+        }
+        finally { $field.SetValue($null, $saved) }
+    }
+
     It 'round-trips a result through Export-Clixml and ConvertTo-Json' {
         $r = Invoke-RapidScenario Sequential -Url $server.Url -MessageCount 50
         $path = Join-Path $TestDrive 'r.xml'

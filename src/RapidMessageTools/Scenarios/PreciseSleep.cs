@@ -10,7 +10,7 @@ namespace RapidMessageTools.Scenarios;
 /// a default Windows timer), and spinning or yielding in a loop takes a core from the client and server being
 /// measured. On Linux and macOS this sleeps with nanosleep (which oversleeps by about 60–100 µs, the kernel's
 /// timer slack), then yields for the last stretch; elsewhere, or when libc cannot be loaded, it sleeps 1 ms
-/// when the wait is long and yields the processor otherwise.
+/// when the wait is longer than a Windows timer tick (16 ms) and yields the processor otherwise.
 /// </summary>
 internal static class PreciseSleep
 {
@@ -47,7 +47,8 @@ internal static class PreciseSleep
             }
         }
 
-        if (!_nanosleep && ticks > 2 * OneMillisecond)
+        // Windows: Sleep(1) lasts up to a timer tick (15.6 ms unless something raised the resolution).
+        if (!_nanosleep && ticks > 16 * OneMillisecond)
         {
             Thread.Sleep(1);
         }
