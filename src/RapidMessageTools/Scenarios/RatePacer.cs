@@ -9,8 +9,9 @@ namespace RapidMessageTools.Scenarios;
 /// <summary>
 /// Sends fixed-rate streams at their intended times from one dedicated thread, so several connections
 /// send side by side (not one after another) and the pacing neither holds pool threads nor burns a core
-/// per stream. Between sends the thread sleeps until the next is due (<see cref="PreciseSleep"/>). A stream whose previous send has not completed waits (its sends then count as late), while
-/// the other streams go on. The thread ends when no stream is left.
+/// per stream. Between sends the thread sleeps until the next is due (<see cref="PreciseSleep"/>). A
+/// stream whose previous send has not completed waits (its sends then count as late), while the other
+/// streams go on. The thread ends when no stream is left.
 /// </summary>
 internal sealed class RatePacer
 {
