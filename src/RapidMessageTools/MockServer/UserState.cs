@@ -70,12 +70,7 @@ internal sealed class UserState
 
             var old = SeenOrder.Dequeue();
             SeenBytes -= old.Bytes;
-
-            // A repeat of a forgotten id may have been remembered again since; only the entry itself goes.
-            if (Seen.TryGetValue(old.MessageId, out var current) && ReferenceEquals(current, old))
-            {
-                Seen.Remove(old.MessageId);
-            }
+            Seen.Remove(old.MessageId);
         }
 
         return forgottenForBytes;
