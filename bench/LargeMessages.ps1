@@ -17,17 +17,15 @@ param(
 $ErrorActionPreference = 'Stop'
 if (-not (Test-Path $ModulePath)) { throw "No built module at $ModulePath; run: dotnet pwsh ./build.ps1 -Task Build" }
 Import-Module $ModulePath -Force
-$none = [Threading.CancellationToken]::None
+. (Join-Path $PSScriptRoot '../tests/Pester/Support/WsTestClient.ps1')
 $mock = Start-RapidMockServer -IdempotencyWindowBytes $WindowBytes -MaxMessageBytes ([math]::Max(1MB, $Characters * 2))
-$socket = [System.Net.WebSockets.ClientWebSocket]::new()
+$client = $null
 try {
-    $socket.ConnectAsync([uri]($mock.Url + '?user_id=large'), $none).Wait()
+    $client = New-WsTestClient $mock.Url -Query @{ user_id = 'large' }
     $content = 'x' * $Characters
-    $buffer = [byte[]]::new(64KB)
     foreach ($i in 1..$Count) {
-        $payload = [Text.Encoding]::UTF8.GetBytes((@{ type = 'user_message'; message_id = "large-$i"; sequence_id = $i; content = $content } | ConvertTo-Json -Compress))
-        $socket.SendAsync([ArraySegment[byte]]$payload, 'Text', $true, $none).Wait()
-        do { $r = $socket.ReceiveAsync([ArraySegment[byte]]$buffer, $none).GetAwaiter().GetResult() } until ($r.EndOfMessage)
+        Send-WsUserMessage $client -MessageId "large-$i" -SequenceId $i -Content $content
+        if ((Receive-WsFrame $client -TimeoutSec 10).MessageType -ne 'Text') { throw "No reply to message $i." }
     }
     [pscustomobject]@{
         Messages                  = $Count
@@ -39,6 +37,6 @@ try {
     }
 }
 finally {
-    $socket.Dispose()
+    if ($client) { Remove-WsTestClient $client }
     $mock | Stop-RapidMockServer
 }

@@ -127,7 +127,7 @@ public sealed class DeliveryLedger
                 return;
             }
 
-            _entries[messageId] = new Entry(sequenceId, stream, sentTimestamp, intendedTimestamp);
+            _entries[messageId] = new Entry(key, stream, sentTimestamp, intendedTimestamp);
             Distinct++;
             if (Interlocked.Increment(ref _outstanding) == 1 && _settled.Task.IsCompleted)
             {
@@ -395,7 +395,7 @@ public sealed class DeliveryLedger
     private void Forget(string messageId, Entry entry, bool rejected)
     {
         _entries.Remove(messageId);
-        var key = IdHash(messageId);
+        var key = entry.Key;
         _settledEntries[key] = new SettledEntry
         {
             Sends = entry.Sends,
@@ -431,9 +431,10 @@ public sealed class DeliveryLedger
     private static TaskCompletionSource<bool> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>A message not yet settled: what latency and order need.</summary>
-    private sealed class Entry(long sequenceId, string stream, long sentTimestamp, long intendedTimestamp)
+    private sealed class Entry(ulong key, string stream, long sentTimestamp, long intendedTimestamp)
     {
-        public long SequenceId { get; } = sequenceId;
+        /// <summary>The id's hash, computed once at the send; the settled window is keyed by it.</summary>
+        public ulong Key { get; } = key;
         public string Stream { get; } = stream;
         public long SentTimestamp { get; } = sentTimestamp;
         public long IntendedTimestamp { get; } = intendedTimestamp;

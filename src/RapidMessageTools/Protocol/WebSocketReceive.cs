@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Linq.Expressions;
 using System.Net.WebSockets;
 using System.Reflection;
@@ -28,8 +29,9 @@ internal readonly struct ReceivedChunk
 /// Receives from a WebSocket without allocating per call where the runtime allows it. netstandard2.0 has only
 /// the ArraySegment overload, which allocates a Task and a WebSocketReceiveResult per call (about 280 bytes
 /// per message between client and mock). On .NET Core the Memory overload, which returns a ValueTask and
-/// allocates nothing when data is already there, is bound once at run time; on .NET Framework (Windows
-/// PowerShell 5.1) the ArraySegment overload serves.
+/// allocates nothing when data is already there, is bound once at run time and used for sockets that
+/// implement it (ClientWebSocket). Sockets that only inherit it, such as HttpListener's wrapper, and all
+/// sockets on .NET Framework (Windows PowerShell 5.1), are read through the ArraySegment overload directly.
 /// </summary>
 internal static class WebSocketReceive
 {
@@ -38,8 +40,16 @@ internal static class WebSocketReceive
     /// <summary>Whether the allocation-free Memory overload is in use (true on .NET Core).</summary>
     public static bool UsesMemoryOverload => MemoryReceive is not null;
 
+    private static readonly ConcurrentDictionary<Type, bool> ImplementsMemoryReceive = new();
+
     public static ValueTask<ReceivedChunk> ReceiveAsync(WebSocket socket, byte[] buffer, CancellationToken cancellationToken) =>
-        MemoryReceive is { } receive ? receive(socket, buffer, cancellationToken) : ReceiveSegmentAsync(socket, buffer, cancellationToken);
+        MemoryReceive is { } receive && ImplementsMemoryReceive.GetOrAdd(socket.GetType(), Implements)
+            ? receive(socket, buffer, cancellationToken)
+            : ReceiveSegmentAsync(socket, buffer, cancellationToken);
+
+    /// <summary>Whether <paramref name="type"/> itself implements the Memory overload (the base one only calls the ArraySegment one).</summary>
+    internal static bool Implements(Type type) =>
+        type.GetMethod(nameof(WebSocket.ReceiveAsync), [typeof(Memory<byte>), typeof(CancellationToken)])?.DeclaringType is { } declaring && declaring != typeof(WebSocket);
 
     private static async ValueTask<ReceivedChunk> ReceiveSegmentAsync(WebSocket socket, byte[] buffer, CancellationToken cancellationToken)
     {
