@@ -75,6 +75,9 @@ public sealed class ScenarioContext
 
     public ScenarioProgress Progress { get; } = new();
 
+    /// <summary>Seconds per timeline interval; 0 records no timeline.</summary>
+    public double TimelineInterval { get; set; } = 1;
+
     /// <summary>Seconds to wait for replies before counting the rest lost.</summary>
     public TimeSpan ReplyTimeout => TimeSpan.FromSeconds(Parameters.TimeoutSec);
 
