@@ -9,6 +9,9 @@ internal static class ErrorIds
     public const string MockStopFailed = nameof(MockStopFailed);
     public const string ScenarioNotFound = nameof(ScenarioNotFound);
     public const string InvalidScenarioParameter = nameof(InvalidScenarioParameter);
+
+    /// <summary>A -Stage table lacks a key, has an unknown one, or a value that is not a number.</summary>
+    public const string InvalidStage = nameof(InvalidStage);
     public const string NoBackendUrl = nameof(NoBackendUrl);
     public const string ScenarioConnectFailed = nameof(ScenarioConnectFailed);
     public const string ScenarioAuthRefused = nameof(ScenarioAuthRefused);

@@ -30,6 +30,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     private int _shardCount = 1;
     private string _runId = string.Empty;
     private int _identities;
+    private RapidLoadStage[] _stages = [];
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ScenarioNameCompleter))]
@@ -86,6 +87,25 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     [Parameter]
     [ValidateRange(0.1, 3600.0)]
     public double TimeoutSec { get; set; }
+
+    /// <summary>Load stages: @{ Duration = 30; Rate = 500 }, @{ Duration = 60; RampTo = 5000 } (the whole load's msg/s).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public Hashtable[]? Stage { get; set; }
+
+    /// <summary>Spacing of sends at an arrival rate: Constant (even) or Poisson (exponential gaps).</summary>
+    [Parameter]
+    public RapidArrival Arrival { get; set; }
+
+    /// <summary>Seed of the Poisson gaps; the same seed sends at the same times. Default: a fresh one, recorded in the result.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Seed { get; set; }
+
+    /// <summary>Seconds per timeline entry (default 1); 0 records no timeline.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 3600.0)]
+    public double TimelineInterval { get; set; } = 1;
 
     /// <summary>Back-to-back sends keep at most this many messages unanswered per connection; 1 is strict request/response. Default: half the agent's queue capacity.</summary>
     [Parameter]
@@ -166,6 +186,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         ParseShard();
         _runId = "r" + Guid.NewGuid().ToString("N").Substring(0, 8);
         _trace = TraceFiles.Open(this, TraceFile);
+        _stages = ParseStages();
     }
 
     protected override void ProcessRecord()
@@ -208,6 +229,9 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             Duration = Duration,
             TimeoutSec = TimeoutSec,
             MaxInFlight = MaxInFlight,
+            Stages = _stages,
+            Arrival = Arrival,
+            Seed = Seed,
         };
         var parameters = ScenarioRunner.ResolveParameters(scenario, given);
         var context = new ScenarioContext(_url, _runId, parameters, _thresholds!)
@@ -220,6 +244,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             Log = _log,
             Trace = _trace,
             TokenForUser = Token is null ? null : TokenPerUser,
+            TimelineInterval = TimelineInterval,
         };
         _identities = 0;
         WriteVerbose($"{scenario.Name}: {scenario.Description} Against {ConnectionOptions.Redact(_url)}, run id {_runId}.");
@@ -346,6 +371,26 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException(ex.Message, ex), ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, Threshold));
             return new RapidThresholds();
+        }
+    }
+
+    /// <summary>-Stage tables as stages; a bad table is a terminating error that names the stage and key.</summary>
+    private RapidLoadStage[] ParseStages()
+    {
+        if (Stage is null)
+        {
+            return [];
+        }
+
+        try
+        {
+            var tables = Stage.Select(t => (IDictionary?)t?.Cast<DictionaryEntry>().ToDictionary(e => e.Key, e => e.Value is PSObject o ? o.BaseObject : e.Value)).ToArray();
+            return RapidLoadStage.Parse(tables);
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidStage, ErrorCategory.InvalidArgument, Stage));
+            return [];
         }
     }
 

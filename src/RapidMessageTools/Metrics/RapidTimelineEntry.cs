@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 
 namespace RapidMessageTools.Metrics;
 
@@ -63,9 +64,15 @@ public sealed class RapidTimelineEntry
 
     public double Max { get; set; }
 
-    /// <summary>The replies' latencies (microseconds), mergeable exactly; empty when none arrived.</summary>
-    public RapidHistogram Histogram { get; set; } = new();
+    /// <summary>
+    /// The latencies of the replies that arrived in this interval (<see cref="Delivered"/> of them): base64 of HdrHistogram's
+    /// compressed encoding, microseconds, as in <see cref="RapidHistogram.Encoded"/>; empty when none arrived. A string, so
+    /// it survives Export-Clixml at its default depth; <see cref="ToHistogram"/> gives the mergeable histogram.
+    /// </summary>
+    public string EncodedHistogram { get; set; } = string.Empty;
+
+    public RapidHistogram ToHistogram() => new(EncodedHistogram ?? string.Empty, string.IsNullOrEmpty(EncodedHistogram) ? 0 : Delivered);
 
     public override string ToString() =>
-        FormattableString.Invariant($"{Start:HH:mm:ss.fff} +{Elapsed:0.###} s: sent {Sent}, delivered {Delivered}, rejected {Rejected}, p99 {P99} ms");
+        string.Format(CultureInfo.InvariantCulture, "+{0:0.###} s: sent {1}, delivered {2}, rejected {3}, p99 {4} ms", Elapsed, Sent, Delivered, Rejected, P99);
 }

@@ -148,8 +148,9 @@ public sealed class RunTimeline
     {
         lock (_sync)
         {
-            _open = Math.Max(0, _open - 1);
+            // The interval it closed in still counts it.
             SlotAt(Index(timestamp));
+            _open = Math.Max(0, _open - 1);
         }
     }
 
@@ -243,9 +244,10 @@ public sealed class RunTimeline
                 Errors = parts.Sum(p => p.Errors),
                 Connections = parts.Sum(p => p.Connections),
             };
-            var histograms = parts.Select(p => p.Histogram).Where(h => h is { TotalCount: > 0 }).ToArray();
-            entry.Histogram = histograms.Length == 0 ? new RapidHistogram() : histograms.Length == 1 ? histograms[0] : RapidHistogram.Merge(histograms);
-            Finish(entry, entry.Histogram.TotalCount == 0 ? null : entry.Histogram.Summarize());
+            var histograms = parts.Select(p => p.ToHistogram()).Where(h => h.TotalCount > 0).ToArray();
+            var sum = histograms.Length == 0 ? null : histograms.Length == 1 ? histograms[0] : RapidHistogram.Merge(histograms);
+            entry.EncodedHistogram = sum?.Encoded ?? string.Empty;
+            Finish(entry, sum?.Summarize());
             merged.Add(entry);
         }
 
@@ -277,7 +279,7 @@ public sealed class RunTimeline
         }
 
         var slot = SlotAt(_liveIndex);
-        slot.Histogram = RapidHistogram.Encode(_live);
+        slot.Histogram = RapidHistogram.Encode(_live).Encoded;
         slot.Summary = RapidLatencySummary.From(_live);
         _live.Reset();
     }
@@ -299,7 +301,7 @@ public sealed class RunTimeline
             Lost = slot.Lost,
             Errors = slot.Errors,
             Connections = slot.Connections,
-            Histogram = slot.Histogram ?? new RapidHistogram(),
+            EncodedHistogram = slot.Histogram ?? string.Empty,
         };
         Finish(entry, slot.Summary);
         return entry;
@@ -330,7 +332,7 @@ public sealed class RunTimeline
         public long Lost;
         public long Errors;
         public int Connections;
-        public RapidHistogram? Histogram;
+        public string? Histogram;
         public RapidLatencySummary? Summary;
 
         public bool IsEmpty => Sent == 0 && Intended == 0 && Delivered == 0 && Rejected == 0 && Lost == 0 && Errors == 0;

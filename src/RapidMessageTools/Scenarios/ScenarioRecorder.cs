@@ -358,6 +358,8 @@ public sealed class ScenarioRecorder
             ServiceLatency = Ledger.Service.Summarize(),
             Histogram = Ledger.Latency.Export(),
             ServiceHistogram = Ledger.Service.Export(),
+            Timeline = Ledger.Timeline?.ToEntries() ?? [],
+            TimelineInterval = Ledger.Timeline?.IntervalSeconds ?? 0,
             MemoryGrowthBytes = memoryGrowth,
             ServerMemoryGrowthBytes = ServerRssStart is long a && ServerRssEnd is long b ? b - a : null,
             ConnectionDrops = ConnectionDrops,
@@ -443,7 +445,7 @@ public sealed class ScenarioRecorder
     {
         if (_context.TimelineInterval > 0)
         {
-            Ledger.Timeline = new RunTimeline(_context.TimelineInterval, MessageSender.LateTolerance);
+            Ledger.Timeline = new RunTimeline(Math.Max(0.01, _context.TimelineInterval), MessageSender.LateTolerance);
         }
     }
 
