@@ -12,6 +12,9 @@ internal static class ErrorIds
 
     /// <summary>A -Stage table lacks a key, has an unknown one, or a value that is not a number.</summary>
     public const string InvalidStage = nameof(InvalidStage);
+
+    /// <summary>Find-RapidCapacity: a search setting out of range (-StartRate above -MaxRate...).</summary>
+    public const string InvalidCapacitySearch = nameof(InvalidCapacitySearch);
     public const string NoBackendUrl = nameof(NoBackendUrl);
     public const string ScenarioConnectFailed = nameof(ScenarioConnectFailed);
     public const string ScenarioAuthRefused = nameof(ScenarioAuthRefused);
