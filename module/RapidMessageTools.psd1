@@ -20,6 +20,7 @@
         'Invoke-RapidScenario'
         'Merge-RapidResult'
         'Export-RapidReport'
+        'Find-RapidCapacity'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -366,13 +366,16 @@ public sealed class RapidConnection : IDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var buffers = new ReceiveBuffer();
         using var assembled = new PooledBufferWriter(256); // grows only for fragmented or large frames
+        var insideMessage = false;
         try
         {
             while (true)
             {
+                var buffer = buffers.For(insideMessage);
                 var result = await WebSocketReceive.ReceiveAsync(_socket, buffer, _lifetime.Token).ConfigureAwait(false);
+                insideMessage = !result.EndOfMessage;
                 var now = Stopwatch.GetTimestamp();
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
@@ -414,6 +417,7 @@ public sealed class RapidConnection : IDisposable
                     }
 
                     payload = assembled.WrittenSpan;
+                    buffers.MessageDone();
                 }
 
                 Interlocked.Increment(ref _received);
@@ -439,7 +443,7 @@ public sealed class RapidConnection : IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            buffers.Dispose();
             FailQueries(new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The connection ended: " + (CloseReason ?? "closed") + "."));
         }
     }

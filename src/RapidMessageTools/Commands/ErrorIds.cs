@@ -8,12 +8,21 @@ internal static class ErrorIds
     public const string MockServerNotFound = nameof(MockServerNotFound);
     public const string ScenarioNotFound = nameof(ScenarioNotFound);
     public const string InvalidScenarioParameter = nameof(InvalidScenarioParameter);
+
+    /// <summary>A -Stage table lacks a key, has an unknown one, or a value that is not a number.</summary>
+    public const string InvalidStage = nameof(InvalidStage);
+
+    /// <summary>Find-RapidCapacity: a search setting out of range (-StartRate above -MaxRate...).</summary>
+    public const string InvalidCapacitySearch = nameof(InvalidCapacitySearch);
     public const string NoBackendUrl = nameof(NoBackendUrl);
 
     /// <summary>Invoke-RapidScenario: the -Token is a JWT whose exp is past.</summary>
     public const string TokenExpired = nameof(TokenExpired);
     public const string ScenarioConnectFailed = nameof(ScenarioConnectFailed);
     public const string ScenarioAuthRefused = nameof(ScenarioAuthRefused);
+
+    /// <summary>Invoke-RapidScenario: the run would open more connections than the process's file limit allows (nothing was opened).</summary>
+    public const string ConnectionLimit = nameof(ConnectionLimit);
 
     /// <summary>-ErrorOnFailure: the run ended Failed, Inconclusive or Interrupted (the result was written first).</summary>
     public const string ScenarioNotPassed = nameof(ScenarioNotPassed);

@@ -24,6 +24,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     private RapidSettings? _settings;
     private ShardSpec _shard = ShardSpec.Whole;
     private string _runId = string.Empty;
+    private RapidLoadStage[] _stages = [];
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ScenarioNameCompleter))]
@@ -47,12 +48,22 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     public int MessageCount { get; set; }
 
     [Parameter]
-    [ValidateRange(1, 10_000)]
+    [ValidateRange(1, 1_000_000)]
     public int Connections { get; set; }
 
     [Parameter]
-    [ValidateRange(1, 10_000)]
+    [ValidateRange(1, 1_000_000)]
     public int Users { get; set; }
+
+    /// <summary>MultiUser: seconds between one user's messages (the mean with -Arrival Poisson); the run's rate becomes users / think time.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 86_400.0)]
+    public double ThinkTime { get; set; }
+
+    /// <summary>MultiUser: users connected per second; each starts sending once connected and, with -Duration, stays that long.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 1_000_000.0)]
+    public double ConnectRate { get; set; }
 
     [Parameter]
     [ValidateRange(1, 1_000_000)]
@@ -80,6 +91,25 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     [Parameter]
     [ValidateRange(0.1, 3600.0)]
     public double TimeoutSec { get; set; }
+
+    /// <summary>Load stages: @{ Duration = 30; Rate = 500 }, @{ Duration = 60; RampTo = 5000 } (the whole load's msg/s).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public Hashtable[]? Stage { get; set; }
+
+    /// <summary>Spacing of sends at an arrival rate: Constant (even) or Poisson (exponential gaps).</summary>
+    [Parameter]
+    public RapidArrival Arrival { get; set; }
+
+    /// <summary>Seed of the Poisson gaps; the same seed sends at the same times. Default: a fresh one, recorded in the result.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Seed { get; set; }
+
+    /// <summary>Seconds per timeline entry (default 1); 0 records no timeline.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 3600.0)]
+    public double TimelineInterval { get; set; } = 1;
 
     /// <summary>Back-to-back sends keep at most this many messages unanswered per connection; 1 is strict request/response. Default: half the agent's queue capacity.</summary>
     [Parameter]
@@ -158,6 +188,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         _shard = ParseShard();
         _runId = "r" + Guid.NewGuid().ToString("N").Substring(0, 8);
         _trace = TraceFiles.Open(this, TraceFile);
+        _stages = ParseStages();
     }
 
     protected override void ProcessRecord()
@@ -198,6 +229,11 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             Duration = Duration,
             TimeoutSec = TimeoutSec,
             MaxInFlight = MaxInFlight,
+            Stages = _stages,
+            Arrival = Arrival,
+            Seed = Seed,
+            ThinkTime = ThinkTime,
+            ConnectRate = ConnectRate,
         };
         RapidScenarioParameters parameters;
         try
@@ -216,11 +252,13 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             TokenTransport = TokenTransport,
             ConnectAttempts = ConnectAttempts,
             RealBackend = !_settings.IsMock,
+            ServerInProcess = MockServerRegistry.All().Any(m => string.Equals(m.Server.Url, _settings.WebSocketUrl, StringComparison.OrdinalIgnoreCase)),
             ShardIndex = _shard.Index,
             ShardCount = _shard.Count,
             Log = Log,
             Trace = _trace,
             TokenForUser = Token is null ? null : TestUserTokens.PerUser(Token, _settings.AuthServiceUrl, Log),
+            TimelineInterval = TimelineInterval,
         };
         WriteVerbose($"{scenario.Name}: {scenario.Description} Against {ConnectionOptions.Redact(context.Url)}, run id {_runId}.");
         var task = Task.Run(() => ScenarioRunner.RunAsync(scenario, context, Cancellation));
@@ -290,6 +328,11 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             ThrowTerminatingError(new ErrorRecord(bad, ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, scenario.Name));
             return null;
         }
+        catch (ConnectionLimitException limit)
+        {
+            ThrowTerminatingError(new ErrorRecord(limit, ErrorIds.ConnectionLimit, ErrorCategory.LimitsExceeded, scenario.Name));
+            return null;
+        }
         catch (Exception error) when (error is not PipelineStoppedException)
         {
             ThrowTerminatingError(new ErrorRecord(error, ErrorIds.ScenarioCrashed, error is OperationCanceledException ? ErrorCategory.OperationStopped : ErrorCategory.NotSpecified, scenario.Name));
@@ -336,6 +379,26 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, Threshold));
             throw;
+        }
+    }
+
+    /// <summary>-Stage tables as stages; a bad table is a terminating error that names the stage and key.</summary>
+    private RapidLoadStage[] ParseStages()
+    {
+        if (Stage is null)
+        {
+            return [];
+        }
+
+        try
+        {
+            var tables = Stage.Select(t => (IDictionary?)t?.Cast<DictionaryEntry>().ToDictionary(e => e.Key, e => e.Value is PSObject o ? o.BaseObject : e.Value)).ToArray();
+            return RapidLoadStage.Parse(tables);
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidStage, ErrorCategory.InvalidArgument, Stage));
+            return [];
         }
     }
 

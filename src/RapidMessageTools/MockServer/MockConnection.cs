@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.WebSockets;
@@ -15,7 +14,6 @@ namespace RapidMessageTools.MockServer;
 /// </summary>
 internal sealed class MockConnection : IReplySink
 {
-    private const int ReceiveBufferSize = 16 * 1024;
     private static long _nextId;
 
     private readonly HttpListenerContext _context;
@@ -114,13 +112,15 @@ internal sealed class MockConnection : IReplySink
     /// <summary>Runs the connection until the peer closes, the server stops, or a fault ends it.</summary>
     public async Task RunAsync()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        using var buffers = new ReceiveBuffer();
         using var assembled = new PooledBufferWriter(256); // grows only for fragmented or large frames
         var token = _cts.Token;
+        var insideMessage = false;
         try
         {
             while (_socket.State == WebSocketState.Open)
             {
+                var buffer = buffers.For(insideMessage);
                 var result = await WebSocketReceive.ReceiveAsync(_socket, buffer, token).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
@@ -131,7 +131,7 @@ internal sealed class MockConnection : IReplySink
                 if (assembled.WrittenCount + result.Count > _options.MaxMessageBytes)
                 {
                     Interlocked.Increment(ref _counters.OversizeClosed);
-                    await CloseTooBigAsync(buffer, token).ConfigureAwait(false);
+                    await CloseTooBigAsync(buffers.For(insideMessage: true), token).ConfigureAwait(false);
                     break;
                 }
 
@@ -149,6 +149,12 @@ internal sealed class MockConnection : IReplySink
                     }
                 }
 
+                insideMessage = !result.EndOfMessage;
+                if (!insideMessage)
+                {
+                    buffers.MessageDone();
+                }
+
                 if (Volatile.Read(ref _aborted) != 0)
                 {
                     break;
@@ -161,7 +167,6 @@ internal sealed class MockConnection : IReplySink
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             Abort();
             _cts.Dispose();
         }

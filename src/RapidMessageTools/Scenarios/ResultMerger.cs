@@ -90,6 +90,8 @@ public static class ResultMerger
             ServiceLatency = service.Summarize(),
             Histogram = latency.Export(),
             ServiceHistogram = service.Export(),
+            Timeline = RunTimeline.Merge(results.Select(r => r.Timeline)),
+            TimelineInterval = results.Max(r => r.TimelineInterval),
             MemoryGrowthBytes = memory,
             ServerMemoryGrowthBytes = serverGrowth.Length == 0 ? null : serverGrowth.Max(),
             ConnectionDrops = results.Sum(r => r.ConnectionDrops),

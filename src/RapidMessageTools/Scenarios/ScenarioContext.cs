@@ -60,6 +60,9 @@ public sealed class ScenarioContext
 
     public int ConnectAttempts { get; set; } = 3;
 
+    /// <summary>The server's end of each connection is in this process too (a mock started in this session): each connection then takes two file descriptors.</summary>
+    public bool ServerInProcess { get; set; }
+
     /// <summary>Against a real backend (real mode): failures advise about real services.</summary>
     public bool RealBackend { get; set; }
 
@@ -77,6 +80,9 @@ public sealed class ScenarioContext
     public FrameTraceWriter? Trace { get; set; }
 
     public ScenarioProgress Progress { get; } = new();
+
+    /// <summary>Seconds per timeline interval; 0 records no timeline.</summary>
+    public double TimelineInterval { get; set; } = 1;
 
     /// <summary>Seconds to wait for replies before counting the rest lost.</summary>
     public TimeSpan ReplyTimeout => TimeSpan.FromSeconds(Parameters.TimeoutSec);

@@ -1,0 +1,64 @@
+BeforeAll {
+    Import-Module RapidMessageTools -Force
+}
+
+Describe 'Find-RapidCapacity on a mock of known capacity' -Tag 'Integration', 'Slow' {
+    # Benchmark gives each connection its own user and agent; each agent has one worker that answers in
+    # ResponseDelay, so N connections hold N / ResponseDelay msg/s.
+    It 'lands within 15 % of <Agents> agents x <Delay> s = <Expected> msg/s' -ForEach @(
+        @{ Agents = 4; Delay = 0.02; Expected = 200 }
+        @{ Agents = 10; Delay = 0.01; Expected = 1000 }
+        @{ Agents = 20; Delay = 0.025; Expected = 800 }
+    ) {
+        $server = Start-RapidMockServer -ResponseDelay $Delay
+        try {
+            $c = Find-RapidCapacity -Url $server.Url -Connections $Agents -MaxLatency ($Delay * 5) -StartRate ($Expected / 4) -StepDuration 1.5 -TimelineInterval 0.5
+        }
+        finally { $server | Stop-RapidMockServer }
+        $c.GeneratorLimited | Should -BeFalse -Because $c.Reason
+        $c.HighestHeldRate | Should -BeGreaterOrEqual ($Expected * 0.85) -Because ($c.Steps | Out-String)
+        $c.HighestHeldRate | Should -BeLessOrEqual ($Expected * 1.15) -Because ($c.Steps | Out-String)
+        $c.FirstBrokenRate | Should -BeGreaterThan $c.HighestHeldRate
+        $c.BrokenBy | Should -BeIn 'Latency', 'Rejections'
+        $c.Steps.Count | Should -BeGreaterThan 2
+        $c.Steps.Phase | Should -Contain 'narrow'
+        ($c.Steps | Where-Object Held).Rate | ForEach-Object { $_ | Should -BeLessOrEqual $c.HighestHeldRate }
+        $c.Steps[0].Result.Timeline.Count | Should -BeGreaterThan 0
+    }
+
+    It 'says the generator could not go faster when the mock is faster than the client' {
+        $server = Start-RapidMockServer -QueueCapacity 1000000
+        try {
+            # A mock with no delay takes whatever one client sends; the client falls behind first.
+            $c = Find-RapidCapacity -Url $server.Url -Connections 2 -MaxLatency 5 -StartRate 25000 -Growth 4 -StepDuration 1 -MaxSteps 6 -WarningVariable warned -WarningAction SilentlyContinue
+        }
+        finally { $server | Stop-RapidMockServer }
+        $c.GeneratorLimited | Should -BeTrue -Because ($c.Steps | Format-Table Rate, Held, BrokenBy, Reason, LateSends, Sent | Out-String)
+        $c.BrokenBy | Should -Be 'Generator'
+        $c.Reason | Should -BeLike 'the generator could not go faster*'
+        $c.Steps[-1].BrokenBy | Should -Be 'Generator'
+        $warned | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'Find-RapidCapacity input' -Tag 'Unit' {
+    BeforeAll {
+        $server = Start-RapidMockServer
+    }
+    AfterAll {
+        $server | Stop-RapidMockServer
+    }
+
+    It 'refuses -StartRate above -MaxRate with InvalidCapacitySearch' {
+        { Find-RapidCapacity -Url $server.Url -StartRate 500 -MaxRate 100 } | Should -Throw -ErrorId 'InvalidCapacitySearch*'
+    }
+
+    It 'reports every rate held when the limit is never reached, without claiming a broken rate' {
+        $c = Find-RapidCapacity -Url $server.Url -StartRate 50 -MaxRate 100 -StepDuration 0.5 -Connections 2
+        $c.FirstBrokenRate | Should -BeNullOrEmpty
+        $c.BrokenBy | Should -Be 'None'
+        $c.HighestHeldRate | Should -Be 100
+        $c.Steps.Rate | Should -Be @(50, 100)
+        $c.Reason | Should -BeLike 'every rate tried held*'
+    }
+}
