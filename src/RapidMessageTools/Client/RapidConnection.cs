@@ -53,7 +53,7 @@ public sealed class RapidConnection : IDisposable
     private int _closing;
     private bool _serverEchoesRequestId;
     private long _sendStarted;
-    private Timer? _sendWatchdog;
+    private long _sendLimitTicks;
 
     private RapidConnection(ClientWebSocket socket, string url, FrameTraceWriter? trace)
     {
@@ -221,7 +221,7 @@ public sealed class RapidConnection : IDisposable
     public void Dispose()
     {
         Interlocked.Exchange(ref _closing, 1);
-        _sendWatchdog?.Dispose();
+        SendWatchdog.Remove(this);
         try
         {
             _lifetime.Cancel();
@@ -241,20 +241,19 @@ public sealed class RapidConnection : IDisposable
     /// </summary>
     private void StartSendWatchdog(TimeSpan limit)
     {
-        var limitTicks = (long)(limit.TotalSeconds * Stopwatch.Frequency);
-        _sendWatchdog = new Timer(
-            _ =>
-            {
-                var started = Interlocked.Read(ref _sendStarted);
-                if (started != 0 && Stopwatch.GetTimestamp() - started > limitTicks && Volatile.Read(ref _closing) == 0)
-                {
-                    EndUnexpectedly(FormattableString.Invariant($"a send was blocked for more than {limit.TotalSeconds:0.#} s: the server stopped reading"));
-                    _socket.Abort();
-                }
-            },
-            null,
-            TimeSpan.FromSeconds(1),
-            TimeSpan.FromSeconds(1));
+        _sendLimitTicks = (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        SendWatchdog.Add(this);
+    }
+
+    /// <summary>Called about once a second by <see cref="SendWatchdog"/>: ends the connection when a send has been blocked past the limit.</summary>
+    internal void CheckSendBlocked(long now)
+    {
+        var started = Interlocked.Read(ref _sendStarted);
+        if (started != 0 && now - started > _sendLimitTicks && Volatile.Read(ref _closing) == 0)
+        {
+            EndUnexpectedly(FormattableString.Invariant($"a send was blocked for more than {_sendLimitTicks / (double)Stopwatch.Frequency:0.#} s: the server stopped reading"));
+            _socket.Abort();
+        }
     }
 
     private WebSocketException ConnectionEnded(Exception inner) =>

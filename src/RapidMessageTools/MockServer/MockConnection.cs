@@ -1,5 +1,5 @@
 using System;
-using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Net;
 using System.Net.WebSockets;
 using System.Threading;
@@ -21,7 +21,9 @@ internal sealed class MockConnection : IReplySink
     private readonly MockBackend _backend;
     private readonly MockServerOptions _options;
     private readonly MockServerCounters _counters;
-    private readonly ConcurrentQueue<byte[]> _outbound = new();
+    // A plain queue under its own lock: a ConcurrentQueue starts with a 32-slot segment (about 800 bytes), which
+    // every idle connection would hold.
+    private readonly Queue<byte[]> _outbound = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _cts;
     private long _pendingBytes;
@@ -59,7 +61,11 @@ internal sealed class MockConnection : IReplySink
             return;
         }
 
-        _outbound.Enqueue(frame);
+        lock (_outbound)
+        {
+            _outbound.Enqueue(frame);
+        }
+
         if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
         {
             _ = DrainAsync();
@@ -197,7 +203,7 @@ internal sealed class MockConnection : IReplySink
                 await _sendLock.WaitAsync(_cts.Token).ConfigureAwait(false);
                 try
                 {
-                    while (_outbound.TryDequeue(out var frame))
+                    while (TryDequeue(out var frame))
                     {
                         await _socket.SendAsync(new ArraySegment<byte>(frame), WebSocketMessageType.Text, true, _cts.Token).ConfigureAwait(false);
                         Interlocked.Add(ref _pendingBytes, -frame.Length);
@@ -209,7 +215,7 @@ internal sealed class MockConnection : IReplySink
                 }
 
                 Volatile.Write(ref _draining, 0);
-                if (_outbound.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+                if (IsOutboundEmpty() || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
                 {
                     return;
                 }
@@ -218,6 +224,29 @@ internal sealed class MockConnection : IReplySink
         catch (Exception)
         {
             Abort();
+        }
+    }
+
+    private bool TryDequeue(out byte[] frame)
+    {
+        lock (_outbound)
+        {
+            if (_outbound.Count > 0)
+            {
+                frame = _outbound.Dequeue();
+                return true;
+            }
+        }
+
+        frame = [];
+        return false;
+    }
+
+    private bool IsOutboundEmpty()
+    {
+        lock (_outbound)
+        {
+            return _outbound.Count == 0;
         }
     }
 

@@ -27,6 +27,7 @@ internal sealed class RatePacer
         lock (_sync)
         {
             _added.Add(stream);
+            Monitor.Pulse(_sync);
             if (!_running)
             {
                 _running = true;
@@ -72,9 +73,33 @@ internal sealed class RatePacer
 
             if (due.Count > 0)
             {
-                PreciseSleep.For(due.PeekDue() - Stopwatch.GetTimestamp());
+                Wait(due.PeekDue() - Stopwatch.GetTimestamp());
             }
         }
+    }
+
+    /// <summary>
+    /// Waits toward the next send, <paramref name="ticks"/> away. A far send (users with seconds of think time) is
+    /// waited for on the lock, which a new stream interrupts, so the thread does not wake every millisecond for
+    /// nothing; the last 2 ms are slept finely (<see cref="PreciseSleep"/>).
+    /// </summary>
+    private void Wait(long ticks)
+    {
+        var coarse = (ticks - (2 * Stopwatch.Frequency / 1000)) * 1000 / Stopwatch.Frequency;
+        if (coarse >= 1)
+        {
+            lock (_sync)
+            {
+                if (_added.Count == 0)
+                {
+                    Monitor.Wait(_sync, (int)Math.Min(coarse, 1000));
+                }
+            }
+
+            return;
+        }
+
+        PreciseSleep.For(ticks);
     }
 
     /// <summary>A binary min-heap of streams by due time (netstandard2.0 has no PriorityQueue).</summary>
