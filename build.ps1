@@ -41,6 +41,7 @@ $PesterVersion = '5.9.1'
 $ModuleFiles = @(
     'RapidMessageTools.psd1'
     'RapidMessageTools.Format.ps1xml'
+    'RapidMessageTools.Types.ps1xml'
     'RapidMessageTools.dll'
     'HdrHistogram.dll'
     'System.Text.Json.dll'
@@ -87,6 +88,7 @@ function Invoke-Build {
 
     Copy-Item (Join-Path $Root 'module/RapidMessageTools.psd1') $ModuleOut
     Copy-Item (Join-Path $Root 'module/RapidMessageTools.Format.ps1xml') $ModuleOut
+    Copy-Item (Join-Path $Root 'module/RapidMessageTools.Types.ps1xml') $ModuleOut
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'System.Management.Automation.dll' | Copy-Item -Destination $ModuleOut
 
     # Help: MAML and about_ topic generated from the Markdown source in help/.

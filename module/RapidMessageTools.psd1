@@ -10,6 +10,7 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('RapidMessageTools.Format.ps1xml')
+    TypesToProcess       = @('RapidMessageTools.Types.ps1xml')
     CmdletsToExport      = @(
         'Start-RapidMockServer'
         'Stop-RapidMockServer'

@@ -15,6 +15,9 @@ internal static class ErrorIds
     public const string ScenarioFailed = nameof(ScenarioFailed);
     public const string TraceFileUnwritable = nameof(TraceFileUnwritable);
     public const string NotAScenarioResult = nameof(NotAScenarioResult);
+
+    /// <summary>A scenario result whose histograms, counts or shard cannot be read (e.g. nested objects that arrived as text).</summary>
+    public const string UnreadableScenarioResult = nameof(UnreadableScenarioResult);
     public const string ReportExists = nameof(ReportExists);
     public const string ReportUnwritable = nameof(ReportUnwritable);
 
