@@ -1,5 +1,8 @@
 # Results survive PowerShell's own serialization whole (jobs, remoting, Export-Clixml at their default
 # depths), and Merge-RapidResult refuses what it cannot read instead of merging it as zeros.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
+param()
 
 BeforeAll {
     Import-Module RapidMessageTools -Force

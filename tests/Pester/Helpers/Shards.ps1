@@ -1,5 +1,7 @@
 # Shared by the tests that run a load in shards somewhere else (jobs, remoting) and merge the results.
 # Dot-source inside BeforeAll.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'files that dot-source this one read $ShardScript')]
+param()
 
 # The script a shard runs: the result, then the histogram's encoded form as a plain string. A string
 # survives any serialization, so the caller can rebuild the exact histogram of every shard's samples
