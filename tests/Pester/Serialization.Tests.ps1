@@ -34,12 +34,40 @@ Describe 'Results through Export-Clixml' -Tag 'Integration' {
         $back.Violations.Message | Should -Be $r.Violations.Message
     }
 
+    It 'carries every nested object as data at the depth jobs and remoting use, whatever properties the result has' {
+        # Walks the live result and its depth-1 serialization side by side: no object may arrive as text.
+        function Compare-Nested($Live, $Back, [string] $Path, [int] $Level) {
+            if ($null -eq $Live -or $Level -gt 6) { return }
+            $type = $Live.GetType()
+            if ($Live -is [string] -or $type.IsPrimitive -or $type.IsEnum -or $Live -is [datetime] -or $Live -is [decimal] -or $Live -is [timespan]) { return }
+            $null -eq $Back | Should -BeFalse -Because "$Path arrives"
+            ($Back -is [string]) | Should -BeFalse -Because "$Path arrives as data, not as the text '$Back'"
+            if ($Live -is [Collections.IDictionary]) {
+                $Back.Count | Should -Be $Live.Count -Because "$Path keeps its entries"
+                return
+            }
+            if ($Live -is [Collections.IEnumerable]) {
+                @($Back).Count | Should -Be @($Live).Count -Because "$Path keeps its items"
+                if (@($Live).Count -gt 0) { Compare-Nested @($Live)[0] @($Back)[0] "$Path[0]" ($Level + 1) }
+                return
+            }
+            foreach ($p in $Live.PSObject.Properties) {
+                Compare-Nested $p.Value $Back.($p.Name) "$Path.$($p.Name)" ($Level + 1)
+            }
+        }
+        $back = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($r, 1))
+        $back.PSObject.TypeNames[0] | Should -Be 'Deserialized.RapidMessageTools.Scenarios.RapidScenarioResult'
+        Compare-Nested $r $back 'Result' 0
+        $back.Outcome | Should -Be "$($r.Outcome)" -Because 'the outcome arrives by name, so $r.Outcome -eq ''Failed'' holds after a job'
+        $back.Outcome | Should -BeOfType [string]
+    }
+
     It 'merges a round-tripped result into what the live one merges into' {
         $path = Join-Path $TestDrive 'merge.xml'
         $r | Export-Clixml $path
         $live = $r | Merge-RapidResult
         $back = Import-Clixml $path | Merge-RapidResult
-        foreach ($p in 'Sent', 'Delivered', 'Lost', 'OutOfOrder', 'Passed', 'DeliveryRatio') { $back.$p | Should -Be $live.$p -Because $p }
+        foreach ($p in 'Sent', 'Delivered', 'Lost', 'OutOfOrder', 'Passed', 'Outcome', 'DeliveryRatio') { $back.$p | Should -Be $live.$p -Because $p }
         foreach ($p in 'Count', 'P50', 'P99', 'Max') { $back.Latency.$p | Should -Be $live.Latency.$p -Because $p }
         $back.Histogram.Encoded | Should -Be $live.Histogram.Encoded
         $back.Violations.Code | Should -Be $live.Violations.Code
