@@ -18,12 +18,13 @@ $ShardScript = {
 function Split-ShardOutput {
     param([object[]] $Output)
     $reference = [RapidMessageTools.Metrics.LatencyHistogram]::new()
-    $encoded = @($Output | Where-Object { $_ -is [string] -and $_.StartsWith('encoded:') })
+    # Remoting adds PSComputerName to what comes back, so look at the object under it.
+    $encoded = @($Output | Where-Object { $_.PSObject.BaseObject -is [string] -and "$_".StartsWith('encoded:') } | ForEach-Object { "$_" })
     foreach ($e in $encoded) {
         $reference.Add([RapidMessageTools.Metrics.LatencyHistogram]::Import([RapidMessageTools.Metrics.RapidHistogram]::new($e.Substring(8), 0)))
     }
     [pscustomobject]@{
-        Results   = @($Output | Where-Object { $_ -isnot [string] })
+        Results   = @($Output | Where-Object { $_.PSObject.BaseObject -isnot [string] })
         Reference = $reference.Summarize()
         Encoded   = $encoded.Count
     }
