@@ -71,10 +71,18 @@ Describe 'Install-PSResource from the package' -Tag 'Integration', 'Package', 'S
         $home_ = Join-Path $TestDrive 'home'
         New-Item -ItemType Directory $work, $home_ | Out-Null
 
+        # The README's install example, with the clone's path replaced by the folder holding the package.
+        $text = (Get-Content (Join-Path $root 'README.md') -Raw) -replace "`r`n", "`n"
+        $example = @([regex]::Matches($text, '(?m)^```powershell\n([\s\S]*?)\n```') | ForEach-Object { $_.Groups[1].Value } | Where-Object { $_.Contains('Install-PSResource') })[0]
+        $example | Should -Not -BeNullOrEmpty -Because 'the README shows how to install the package'
+        $example.Contains("'/path/to/clone/out/packages'") | Should -BeTrue
+        $example = $example.Replace("'/path/to/clone/out/packages'", "'$repo'")
+
         $environment = @{ PSModulePath = $null }
         if ($IsWindows) {
             # Windows has no per-process user folders: install with Save-PSResource into a clean folder.
-            $install = "Save-PSResource RapidMessageTools -Repository `$name -Path '$home_' -TrustRepository -IncludeXml; `$env:PSModulePath = '$home_' + [IO.Path]::PathSeparator + `$env:PSModulePath"
+            $example = $example.Replace('Install-PSResource RapidMessageTools -Repository RapidLocal', "Save-PSResource RapidMessageTools -Repository RapidLocal -Path '$home_' -IncludeXml; `$env:PSModulePath = '$home_' + [IO.Path]::PathSeparator + `$env:PSModulePath")
+            $example += "`nUnregister-PSResourceRepository -Name RapidLocal"
         }
         else {
             # A HOME of its own: PSResourceGet's settings and the CurrentUser module path are under it.
@@ -82,18 +90,13 @@ Describe 'Install-PSResource from the package' -Tag 'Integration', 'Package', 'S
             $environment.XDG_DATA_HOME = $null
             $environment.XDG_CONFIG_HOME = $null
             $environment.XDG_CACHE_HOME = $null
-            $install = 'Install-PSResource RapidMessageTools -Repository $name -Scope CurrentUser -TrustRepository'
         }
         $script = @"
 `$ErrorActionPreference = 'Stop'
-`$name = 'RapidLocal' + [guid]::NewGuid().ToString('N').Substring(0, 8)
-Register-PSResourceRepository -Name `$name -Uri '$repo' -Trusted
-try { $install } finally { Unregister-PSResourceRepository -Name `$name }
-Import-Module RapidMessageTools
+$example
 `$m = Get-Module RapidMessageTools
 `$demo = & (Join-Path `$m.ModuleBase 'Examples/Demo.ps1') -ReportPath (Join-Path '$work' 'demo.html') *>&1 | Out-String
 `$demoPassed = `$?
-Copy-Item (Join-Path `$m.ModuleBase 'Examples/RapidMessageSuccession.Tests.ps1') '$work'
 Import-Module '$pester'
 `$suite = Invoke-Pester -Path (Join-Path '$work' 'RapidMessageSuccession.Tests.ps1') -PassThru -Output None
 'RESULT:' + ([pscustomobject]@{
