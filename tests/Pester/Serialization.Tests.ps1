@@ -72,6 +72,10 @@ Describe 'Results through Export-Clixml' -Tag 'Integration' {
         $back.Histogram.Encoded | Should -Be $live.Histogram.Encoded
         $back.Violations.Code | Should -Be $live.Violations.Code
         $back.Passed | Should -BeFalse -Because 'the shard''s OutOfOrder violation is kept'
+        $r.Thresholds.Sources.Count | Should -BeGreaterThan 0
+        foreach ($k in $r.Thresholds.Sources.Keys) {
+            $back.Thresholds.Sources[$k.ToLowerInvariant()] | Should -Be $r.Thresholds.Sources[$k] -Because "where $k came from travels, its names still case-insensitive"
+        }
     }
 
     It 'merges a result read back from ConvertTo-Json' {

@@ -110,7 +110,20 @@ public static class ResultConverter
                 continue;
             }
 
-            property.SetValue(target, ConvertValue(found.Value, property.PropertyType, path.Length == 0 ? property.Name : path + "." + property.Name));
+            var converted = ConvertValue(found.Value, property.PropertyType, path.Length == 0 ? property.Name : path + "." + property.Name);
+            if (converted is IDictionary entries && property.GetValue(target) is IDictionary initial && !initial.IsReadOnly)
+            {
+                // Fill the dictionary the type made, so it keeps its key comparer (case-insensitive names, say).
+                initial.Clear();
+                foreach (DictionaryEntry entry in entries)
+                {
+                    initial[entry.Key] = entry.Value;
+                }
+
+                continue;
+            }
+
+            property.SetValue(target, converted);
         }
 
         return target;
