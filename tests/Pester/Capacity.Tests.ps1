@@ -12,7 +12,7 @@ Describe 'Find-RapidCapacity on a mock of known capacity' -Tag 'Integration', 'S
     ) {
         $server = Start-RapidMockServer -ResponseDelay $Delay
         try {
-            $c = Find-RapidCapacity -Url $server.Url -Connections $Agents -MaxLatency ($Delay * 5) -StartRate ($Expected / 4) -StepDuration 1.5 -TimelineInterval 0.5
+            $c = Find-RapidCapacity -Url $server.Url -Connections $Agents -MaxLatency ($Delay * 4) -StartRate ($Expected / 4) -StepDuration 1 -TimelineInterval 0.5
         }
         finally { $server | Stop-RapidMockServer }
         $c.GeneratorLimited | Should -BeFalse -Because $c.Reason
@@ -22,7 +22,7 @@ Describe 'Find-RapidCapacity on a mock of known capacity' -Tag 'Integration', 'S
         $c.BrokenBy | Should -BeIn 'Latency', 'Rejections'
         $c.Steps.Count | Should -BeGreaterThan 2
         $c.Steps.Phase | Should -Contain 'narrow'
-        ($c.Steps | Where-Object Held).Rate | ForEach-Object { $_ | Should -BeLessOrEqual $c.HighestHeldRate }
+        ($c.Steps | Where-Object { $_.Held -and $_.Phase -ne 'warm-up' }).Rate | ForEach-Object { $_ | Should -BeLessOrEqual $c.HighestHeldRate }
         $c.Steps[0].Result.Timeline.Count | Should -BeGreaterThan 0
     }
 
@@ -30,7 +30,7 @@ Describe 'Find-RapidCapacity on a mock of known capacity' -Tag 'Integration', 'S
         $server = Start-RapidMockServer -QueueCapacity 1000000
         try {
             # A mock with no delay takes whatever one client sends; the client falls behind first.
-            $c = Find-RapidCapacity -Url $server.Url -Connections 2 -MaxLatency 5 -StartRate 25000 -Growth 4 -StepDuration 1 -MaxSteps 6 -WarningVariable warned -WarningAction SilentlyContinue
+            $c = Find-RapidCapacity -Url $server.Url -Connections 2 -MaxLatency 5 -StartRate 5000 -Growth 4 -StepDuration 1 -MaxSteps 6 -WarningVariable warned -WarningAction SilentlyContinue
         }
         finally { $server | Stop-RapidMockServer }
         $c.GeneratorLimited | Should -BeTrue -Because ($c.Steps | Format-Table Rate, Held, BrokenBy, Reason, LateSends, Sent | Out-String)
@@ -58,7 +58,8 @@ Describe 'Find-RapidCapacity input' -Tag 'Unit' {
         $c.FirstBrokenRate | Should -BeNullOrEmpty
         $c.BrokenBy | Should -Be 'None'
         $c.HighestHeldRate | Should -Be 100
-        $c.Steps.Rate | Should -Be @(50, 100)
+        ($c.Steps | Where-Object Phase -ne 'warm-up').Rate | Should -Be @(50, 100)
+        $c.Steps[0].Phase | Should -Be 'warm-up'
         $c.Reason | Should -BeLike 'every rate tried held*'
     }
 }
