@@ -1,4 +1,4 @@
-# The mock backend, from outside: its cmdlets, its wire protocol (DESIGN.md), bad input, every
+# The mock backend, from outside: its cmdlets, its wire protocol (docs/PROTOCOL.md), bad input, every
 # injected fault, connection lifecycle, third-party clients and abuse. Every server is on port 0,
 # loopback, and stopped in AfterAll; every network wait has a timeout (Support/WsTestClient.ps1).
 
@@ -580,7 +580,7 @@ Describe 'Wire protocol' -Tag 'Integration' {
         }
 
         It 'refuses a bound under 1 MiB, saying what to use' {
-            { Start-RapidMockServer -IdempotencyWindowBytes 1000 } | Should -Throw -ExpectedMessage '*1048576*'
+            { Start-RapidMockServer -IdempotencyWindowBytes 1000 } | Should -Throw -ErrorId 'InvalidMockOption,RapidMessageTools.Commands.StartRapidMockServerCommand' -ExpectedMessage '*1048576*'
         }
     }
 }

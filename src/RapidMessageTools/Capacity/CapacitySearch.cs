@@ -315,7 +315,7 @@ public static class CapacitySearch
         var context = newContext(parameters, limits);
         context.TimelineInterval = options.TimelineInterval;
         progress.StepProgress = context.Progress;
-        var r = await ScenarioRunner.RunAsync(scenario, context, false, true, cancellationToken).ConfigureAwait(false);
+        var r = await ScenarioRunner.RunAsync(scenario, context, cancellationToken).ConfigureAwait(false);
         var (limit, reason) = Judge(r, rate, limits, options.MaxLateShare);
         return new RapidCapacityStep
         {

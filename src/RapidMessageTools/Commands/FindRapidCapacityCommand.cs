@@ -161,8 +161,8 @@ public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(
                 connect,
-                connect.Failure == ConnectFailure.AuthRefused ? ErrorIds.ScenarioAuthRefused : ErrorIds.ScenarioConnectFailed,
-                connect.Failure == ConnectFailure.AuthRefused ? ErrorCategory.PermissionDenied : ErrorCategory.ConnectionError,
+                connect.Failure == ConnectFailure.AuthRequired ? ErrorIds.ScenarioAuthRefused : ErrorIds.ScenarioConnectFailed,
+                connect.Failure == ConnectFailure.AuthRequired ? ErrorCategory.PermissionDenied : ErrorCategory.ConnectionError,
                 connect.Url));
             return;
         }

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using RapidMessageTools.Scenarios;
 
 namespace RapidMessageTools.Reporting;
 
@@ -15,15 +17,17 @@ public enum ReportFormat
 /// <summary>Picks a format from a file's extension.</summary>
 public static class ReportFormats
 {
-    public static ReportFormat FromPath(string path) => Path.GetExtension(path).ToUpperInvariant() switch
+    /// <summary>The format a file's extension names, or null for an extension that names none (.pdf, .txt…).</summary>
+    public static ReportFormat? FromPath(string path) => Path.GetExtension(path).ToUpperInvariant() switch
     {
+        ".HTML" or ".HTM" => ReportFormat.Html,
         ".XML" => ReportFormat.JUnit,
         ".JSON" => ReportFormat.Json,
         ".MD" or ".MARKDOWN" => ReportFormat.Markdown,
-        _ => ReportFormat.Html,
+        _ => null,
     };
 
-    public static string Write(ReportFormat format, System.Collections.Generic.IReadOnlyList<Scenarios.RapidScenarioResult> results) => format switch
+    public static string Write(ReportFormat format, IReadOnlyList<RapidScenarioResult> results) => format switch
     {
         ReportFormat.JUnit => JUnitReportWriter.Write(results),
         ReportFormat.Json => JsonReportWriter.Write(results),

@@ -8,6 +8,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using RapidMessageTools.Client;
 
 namespace RapidMessageTools.TestEnvironment;
 
@@ -21,7 +22,7 @@ public sealed class EnvironmentProbeOptions
     public bool IncludeTokenCheck { get; set; }
 
     /// <summary>Where each probe's outcome is written (tokens redacted), when tracing.</summary>
-    public Client.FrameTraceWriter? Trace { get; set; }
+    public FrameTraceWriter? Trace { get; set; }
 }
 
 /// <summary>
@@ -81,7 +82,12 @@ public static class EnvironmentProbe
                 async ct =>
                 {
                     token = await TestTokenClient.PostAsync(http, endpoint, TestTokenClient.NewTestEmail(), ct).ConfigureAwait(false);
-                    return new ProbeOutcome(200, null);
+                    return token.IsExpired
+                        ? new ProbeOutcome(200, new ProbeFailure(
+                            RapidProbeErrorKinds.TokenExpired,
+                            FormattableString.Invariant($"The auth service issued a token that expired at {token.ExpiresAt:u} (it is now {DateTime.UtcNow:u}): a backend that checks exp refuses it. Check the service's token lifetime and this machine's clock."),
+                            200))
+                        : new ProbeOutcome(200, null);
                 },
                 timeout,
                 cancellationToken);
