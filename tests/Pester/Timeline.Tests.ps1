@@ -147,6 +147,15 @@ Describe 'Timeline in results' -Tag 'Integration' {
         ($m.Timeline.P99 -join ',') | Should -Be ($r.Timeline.P99 -join ',')
     }
 
+    It 'writes one verbose line per interval with -Verbose' {
+        $out = Invoke-RapidScenario Benchmark -Url $server.Url -Connections 2 -Rate 200 -Duration 2.5 -TimelineInterval 0.5 -Verbose 4>&1
+        $r = $out | Where-Object { $_ -is [RapidMessageTools.Scenarios.RapidScenarioResult] }
+        $lines = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match '^\+[\d.]+ s: sent \d+/s \(intended \d+/s, \d+ late\), delivered \d+/s, p50 [\d.]+ ms, p99 [\d.]+ ms, \d+ rejected, \d+ lost, \d+ errors, \d+ connections$' })
+        $lines.Count | Should -BeGreaterOrEqual 2
+        $lines.Count | Should -BeLessOrEqual $r.Timeline.Count
+        ($lines.Message | Sort-Object -Unique).Count | Should -Be $lines.Count -Because 'each interval is written once'
+    }
+
     It 'records no timeline with -TimelineInterval 0' {
         $r = Invoke-RapidScenario Sequential -Url $server.Url -MessageCount 50 -TimelineInterval 0
         $r.Timeline.Count | Should -Be 0

@@ -133,6 +133,7 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario
         var p = context.Parameters;
         string Prefix(int u) => context.RunId + "-mu" + u.ToString(CultureInfo.InvariantCulture);
         var plan = recorder.PlanLoad();
+        context.Progress.ExpectedMessages = plan is { IsTimed: true } ? 0 : (long)p.MessageCount * connections.Length;
         if (plan is null)
         {
             await Task.WhenAll(connections.Select((c, u) =>
