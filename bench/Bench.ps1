@@ -139,8 +139,8 @@ Measure-Figure 'one-million-messages' "$(Size 1000000) messages through one sess
 # CPU and allocations per message (client and mock in one process); and the memory an hour of 1-s intervals holds.
 foreach ($interval in 1, 0) {
     $label = if ($interval) { 'timeline-on' } else { 'timeline-off' }
-    Measure-Figure "fixed-rate-20k-$label" "fixed arrival rate 20,000 msg/s for $(5 * $scale) s, TimelineInterval $interval" @{ CpuUsPerMsg = @{ Max = 100 } } {
-        $o = Invoke-Load $big @{ Name = 'Benchmark'; Connections = 4; Rate = 20000; Duration = (5 * $scale); TimeoutSec = 30; TimelineInterval = $interval }
+    Measure-Figure "fixed-rate-20k-$label" "fixed arrival rate 20,000 msg/s for $([math]::Max(2, 5 * $scale)) s, TimelineInterval $interval" @{ CpuUsPerMsg = @{ Max = 100 } } {
+        $o = Invoke-Load $big @{ Name = 'Benchmark'; Connections = 4; Rate = 20000; Duration = [math]::Max(2, 5 * $scale); TimeoutSec = 30; TimelineInterval = $interval }
         @{ P99Ms = $o.Result.Latency.P99; Lost = $o.Result.Lost; Intervals = $o.Result.Timeline.Count } + $o.Cost
     }
 }

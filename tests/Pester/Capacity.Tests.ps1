@@ -63,3 +63,17 @@ Describe 'Find-RapidCapacity input' -Tag 'Unit' {
         $c.Reason | Should -BeLike 'every rate tried held*'
     }
 }
+
+Describe 'Find-RapidCapacity help' -Tag 'Integration', 'Slow' {
+    It 'runs Example 1 verbatim, and it finds what it says' {
+        $md = Get-Content (Join-Path $PSScriptRoot '../../help/Find-RapidCapacity.md') -Raw
+        $code = [regex]::Match($md, '### Example 1[^\n]*\n```powershell\n([\s\S]*?)\n```').Groups[1].Value
+        $code | Should -Not -BeNullOrEmpty
+        $before = @(Get-RapidMockServer).Count
+        $out = & ([scriptblock]::Create($code))
+        $c = $out | Where-Object { $_ -is [RapidMessageTools.Capacity.RapidCapacityResult] }
+        $c.HighestHeldRate | Should -BeGreaterOrEqual 850 -Because 'ten agents of 10 ms hold about 1,000 msg/s'
+        $c.HighestHeldRate | Should -BeLessOrEqual 1150
+        @(Get-RapidMockServer).Count | Should -Be $before -Because 'the example stops its mock'
+    }
+}

@@ -189,3 +189,16 @@ Describe 'Bad load shapes' -Tag 'Unit' {
         { Invoke-RapidScenario -Url $server.Url @Splat } | Should -Throw -ErrorId 'InvalidScenarioParameter*'
     }
 }
+
+Describe 'Invoke-RapidScenario help: the staged example' -Tag 'Integration' {
+    It 'runs Example 5 verbatim' {
+        $md = Get-Content (Join-Path $PSScriptRoot '../../help/Invoke-RapidScenario.md') -Raw
+        $code = [regex]::Match($md, '### Example 5[^\n]*\n```powershell\n([\s\S]*?)\n```').Groups[1].Value
+        $code | Should -Match '-Stage'
+        $out = & ([scriptblock]::Create($code + "`n`$r"))
+        $r = $out | Where-Object { $_ -is [RapidMessageTools.Scenarios.RapidScenarioResult] }
+        $r.Parameters.Stages.Count | Should -Be 2
+        $r.Timeline.Stage | Should -Contain 2
+        ($r.Timeline | Measure-Object Sent -Sum).Sum | Should -Be $r.Sent
+    }
+}
