@@ -77,3 +77,23 @@ Describe 'Find-RapidCapacity help' -Tag 'Integration', 'Slow' {
         @(Get-RapidMockServer).Count | Should -Be $before -Because 'the example stops its mock'
     }
 }
+
+Describe 'Find-RapidCapacity result through a job''s serialization' -Tag 'Integration' {
+    BeforeAll {
+        $server = Start-RapidMockServer
+    }
+    AfterAll {
+        $server | Stop-RapidMockServer
+    }
+
+    It 'carries its steps, their results and timelines as data at depth 1' {
+        $c = Find-RapidCapacity -Url $server.Url -StartRate 50 -MaxRate 100 -StepDuration 0.5 -Connections 2 -Arrival Poisson -Seed 5
+        $back = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($c, 1))
+        $back.BrokenBy | Should -Be 'None'
+        $back.Arrival | Should -Be 'Poisson'
+        $back.Steps.Count | Should -Be $c.Steps.Count
+        $back.Steps[1].Result.Timeline.Count | Should -Be $c.Steps[1].Result.Timeline.Count
+        $back.Steps[1].Result.Timeline[0].EncodedHistogram | Should -Be $c.Steps[1].Result.Timeline[0].EncodedHistogram
+        $back.Steps[1].Result.Parameters.Arrival | Should -Be 'Poisson'
+    }
+}
