@@ -1,3 +1,7 @@
+# The capacity search against a mock of known capacity, its input, help and serialization.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+param()
+
 BeforeAll {
     Import-Module RapidMessageTools -Force
 }
