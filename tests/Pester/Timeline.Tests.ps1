@@ -1,3 +1,8 @@
+# Timelines (recording, merging, serialization), load stages and Poisson arrivals, and the live view.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
+param()
+
 BeforeAll {
     Import-Module RapidMessageTools -Force
     $script:f = [System.Diagnostics.Stopwatch]::Frequency
@@ -147,6 +152,15 @@ Describe 'Timeline in results' -Tag 'Integration' {
         ($m.Timeline.P99 -join ',') | Should -Be ($r.Timeline.P99 -join ',')
     }
 
+    It 'writes one verbose line per interval with -Verbose' {
+        $out = Invoke-RapidScenario Benchmark -Url $server.Url -Connections 2 -Rate 200 -Duration 2.5 -TimelineInterval 0.5 -Verbose 4>&1
+        $r = $out | Where-Object { $_ -is [RapidMessageTools.Scenarios.RapidScenarioResult] }
+        $lines = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match '^\+[\d.]+ s: sent \d+/s \(intended \d+/s, \d+ late\), delivered \d+/s, p50 [\d.]+ ms, p99 [\d.]+ ms, \d+ rejected, \d+ lost, \d+ errors, \d+ connections$' })
+        $lines.Count | Should -BeGreaterOrEqual 2
+        $lines.Count | Should -BeLessOrEqual $r.Timeline.Count
+        ($lines.Message | Sort-Object -Unique).Count | Should -Be $lines.Count -Because 'each interval is written once'
+    }
+
     It 'records no timeline with -TimelineInterval 0' {
         $r = Invoke-RapidScenario Sequential -Url $server.Url -MessageCount 50 -TimelineInterval 0
         $r.Timeline.Count | Should -Be 0
@@ -178,5 +192,18 @@ Describe 'Bad load shapes' -Tag 'Unit' {
         @{ Case = '-Arrival Poisson without a rate'; Splat = @{ Name = 'Benchmark'; Arrival = 'Poisson' } }
     ) {
         { Invoke-RapidScenario -Url $server.Url @Splat } | Should -Throw -ErrorId 'InvalidScenarioParameter*'
+    }
+}
+
+Describe 'Invoke-RapidScenario help: the staged example' -Tag 'Integration' {
+    It 'runs Example 5 verbatim' {
+        $md = Get-Content (Join-Path $PSScriptRoot '../../help/Invoke-RapidScenario.md') -Raw
+        $code = [regex]::Match($md, '### Example 5[^\n]*\n```powershell\n([\s\S]*?)\n```').Groups[1].Value
+        $code | Should -Match '-Stage'
+        $out = & ([scriptblock]::Create($code + "`n`$r"))
+        $r = $out | Where-Object { $_ -is [RapidMessageTools.Scenarios.RapidScenarioResult] }
+        $r.Parameters.Stages.Count | Should -Be 2
+        $r.Timeline.Stage | Should -Contain 2
+        ($r.Timeline | Measure-Object Sent -Sum).Sum | Should -Be $r.Sent
     }
 }

@@ -300,6 +300,31 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     /// <summary>Where a run stopped with Ctrl+C leaves its partial result (Outcome Interrupted).</summary>
     public const string InterruptedResultVariable = "RapidInterruptedResult";
 
+    /// <summary>The progress line: phase, sent and answered, current msg/s and p99 of the last interval, rejections and errors so far.</summary>
+    private static string LiveStatus(ScenarioProgress p, TimeSpan waited)
+    {
+        var last = p.LastInterval;
+        var live = last is null ? string.Empty : FormattableString.Invariant($", now {last.DeliveredRate:0} msg/s, p99 {last.P99} ms");
+        return FormattableString.Invariant($"{p.Phase}: {p.Sent} sent, {p.Answered} answered{live}, {p.Rejected} rejected, {p.Errors} errors, {waited.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>Percent done, and time left for a load given by time (-Duration, -Stage).</summary>
+    private static void LiveProgress(ScenarioProgress p, ProgressRecord record)
+    {
+        record.PercentComplete = p.PercentComplete;
+        record.SecondsRemaining = p.SecondsRemaining;
+    }
+
+    /// <summary>Queued narration, then one verbose line per finished timeline interval.</summary>
+    private void DrainLiveView(ScenarioProgress p)
+    {
+        DrainLog();
+        while (p.TakeFinishedInterval() is { } entry)
+        {
+            WriteVerbose(ScenarioProgress.Describe(entry));
+        }
+    }
+
     /// <summary>Waits for the scenario with progress and narration; maps what keeps it from running to a terminating error.</summary>
     private RapidScenarioResult? Wait(Task<RapidScenarioResult> task, IRapidScenario scenario, ScenarioContext context)
     {
@@ -309,9 +334,10 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             result = WaitFor(
                 task,
                 "Invoke-RapidScenario: " + scenario.Name,
-                waited => FormattableString.Invariant($"{context.Progress.Phase}: {context.Progress.Sent} sent, {context.Progress.Answered} answered, {waited.TotalSeconds:0.0} s"),
-                DrainLog,
-                activityId: 2);
+                waited => LiveStatus(context.Progress, waited),
+                () => DrainLiveView(context.Progress),
+                activityId: 2,
+                refine: record => LiveProgress(context.Progress, record));
         }
         catch (RapidConnectionException connect)
         {

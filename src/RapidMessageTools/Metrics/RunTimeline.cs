@@ -172,7 +172,10 @@ public sealed class RunTimeline
                 _liveIndex = index + 1;
             }
 
-            return ToEntry(index);
+            var entry = ToEntry(index);
+            var first = _slots.FindIndex(s => !s.IsEmpty);
+            entry.Elapsed = first < 0 ? 0 : Math.Round((index - first) * IntervalSeconds, 6);
+            return entry;
         }
     }
 

@@ -41,6 +41,7 @@ internal sealed class BenchmarkScenario : IRapidScenario, IStagedScenario, IConn
         await recorder.LimitToQueueAsync(connections, context.AgentId("bench0"), cancellationToken).ConfigureAwait(false);
         recorder.ServerRssStart = await recorder.SampleServerRssAsync(connections[0], cancellationToken).ConfigureAwait(false);
         var plan = recorder.PlanLoad();
+        context.Progress.ExpectedMessages = plan is { IsTimed: true } ? 0 : total;
         context.Progress.Phase = plan is null ? "sending" : "sending " + plan.Describe();
         context.Log.Verbose(plan is null
             ? $"Benchmark: {total} messages over {count} connections (shard {context.ShardIndex}/{context.ShardCount})."

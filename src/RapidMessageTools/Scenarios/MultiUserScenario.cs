@@ -284,6 +284,7 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
     {
         var p = context.Parameters;
         var plan = recorder.PlanLoad();
+        context.Progress.ExpectedMessages = plan is { IsTimed: true } ? 0 : (long)p.MessageCount * connections.Length;
         if (plan is null)
         {
             await Task.WhenAll(connections.Select((c, u) =>

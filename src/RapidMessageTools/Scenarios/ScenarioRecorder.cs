@@ -379,10 +379,16 @@ public sealed class ScenarioRecorder
                 return settled ? FrameMatch.Answered : FrameMatch.None;
             case MessageType.Error when frame.MessageId is not null:
                 Ledger.RecordRejection(frame.MessageId, received.ReceivedTimestamp, out settled);
+                if (settled)
+                {
+                    _context.Progress.AddRejected();
+                }
+
                 if (frame.Code != ErrorCode.QueueFull)
                 {
                     Interlocked.Increment(ref _serverErrors);
                     Ledger.Timeline?.RecordError(received.ReceivedTimestamp);
+                    _context.Progress.AddError();
                 }
 
                 return settled ? FrameMatch.Rejected : FrameMatch.None;
@@ -399,6 +405,11 @@ public sealed class ScenarioRecorder
     internal LoadPlan? PlanLoad()
     {
         var plan = LoadPlan.From(_context.Parameters, _context.ShardIndex, _context.ShardCount, LoadClock);
+        if (plan is { IsTimed: true })
+        {
+            _context.Progress.LoadSeconds = plan.Schedule.TotalSeconds;
+            _context.Progress.LoadStart = () => LoadClock.Start;
+        }
         if (plan is { IsStaged: true } && Ledger.Timeline is { } timeline)
         {
             timeline.SetStages(at => LoadClock.Start == 0 ? 0 : plan.Schedule.StageAt((at - WallClock(LoadClock.Start)).TotalSeconds));
@@ -413,6 +424,7 @@ public sealed class ScenarioRecorder
         if (_context.TimelineInterval > 0)
         {
             Ledger.Timeline = new RunTimeline(Math.Max(0.01, _context.TimelineInterval), MessageSender.LateTolerance);
+            _context.Progress.Timeline = Ledger.Timeline;
         }
     }
 
@@ -422,6 +434,7 @@ public sealed class ScenarioRecorder
         var now = Stopwatch.GetTimestamp();
         Ledger.Timeline?.RecordError(now);
         Ledger.Timeline?.ConnectionClosed(now);
+        _context.Progress.AddError();
     }
 
     /// <summary>The connections still open, closed at the end of the run.</summary>
