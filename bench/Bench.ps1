@@ -17,6 +17,7 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module RapidMessageTools
 $scale = if ($Quick) { 0.1 } else { 1 }
+$onlyPatterns = @($Only)
 function Size([int] $n) { [int][math]::Max(1, [math]::Round($n * $scale)) }
 function Median([double[]] $values) {
     $sorted = @($values | Sort-Object)
@@ -30,7 +31,7 @@ function Get-Rss { [System.Diagnostics.Process]::GetCurrentProcess().Refresh(); 
 $measurements = [ordered]@{}
 function Measure-Figure {
     param([string] $Name, [string] $Description, [hashtable] $Targets, [scriptblock] $Run, [int] $Runs = $Repeat)
-    if (-not ($Only | Where-Object { $Name -like $_ })) { return }
+    if (-not ($script:onlyPatterns | Where-Object { $Name -like $_ })) { return }
     Write-Host ("{0,-34} " -f $Name) -NoNewline
     $raw = @(foreach ($i in 1..$Runs) {
         [GC]::Collect(); [GC]::WaitForPendingFinalizers()
@@ -129,7 +130,7 @@ function Get-MockProcessOpen([hashtable] $Mock) {
     if ($line -notmatch '^OPEN (\d+)') { throw "Unexpected answer from the mock process: $line" }
     [long]$Matches[1]
 }
-function Stop-MockProcess([hashtable] $Mock) {
+function Invoke-MockProcessStop([hashtable] $Mock) {
     $Mock.Process.StandardInput.WriteLine('stop')
     if (-not $Mock.Process.WaitForExit(10000)) { $Mock.Process.Kill() }
 }
@@ -148,7 +149,7 @@ Measure-Figure 'one-million-messages' "$(Size 1000000) messages through one sess
             Lost              = $r.Lost
         }
     }
-    finally { Stop-MockProcess $mock }
+    finally { Invoke-MockProcessStop $mock }
 }
 
 # The reference client: a bare ClientWebSocket program (bench/ReferenceClient) that drives the same load and
@@ -206,7 +207,7 @@ foreach ($load in @(
                 Lost             = $o.Result.Lost
             }
         }
-        finally { Stop-MockProcess $mock }
+        finally { Invoke-MockProcessStop $mock }
     }
 }
 
@@ -227,7 +228,7 @@ Measure-Figure 'client-alone-fixed-rate-20k' "fixed rate 20,000 msg/s for $(10 *
             Lost           = $r.Lost
         }
     }
-    finally { Stop-MockProcess $mock }
+    finally { Invoke-MockProcessStop $mock }
 }
 
 Measure-Figure 'client-alone-many-users' "MultiUser: $(Size 1000) users x $(Size 3000) messages back-to-back, the mock in its own process: client CPU per message and retained memory growth per million messages" @{ GrowthMBPerMillion = @{ Max = 10 }; Lost = @{ Max = 0 } } -Runs 1 {
@@ -244,7 +245,7 @@ Measure-Figure 'client-alone-many-users' "MultiUser: $(Size 1000) users x $(Size
             Lost               = $r.Lost
         }
     }
-    finally { Stop-MockProcess $mock }
+    finally { Invoke-MockProcessStop $mock }
 }
 
 # Users who stay: connections ramped in, each user sending one message every 5 s (Poisson) for the hold time.
@@ -294,7 +295,7 @@ Measure-Figure '10000-users-held' "MultiUser: $(Size 10000) users ramped in at 5
             Outcome            = [int]($r.Outcome -eq 'Passed')
         }
     }
-    finally { Stop-MockProcess $mock }
+    finally { Invoke-MockProcessStop $mock }
 }
 
 # What the timeline costs: the same fixed-rate load with a timeline (1-s intervals) and without (-TimelineInterval 0),
