@@ -7,10 +7,7 @@ Describe 'The mock stays bounded' -Tag 'Integration', 'Abuse' {
     BeforeAll {
         Import-Module RapidMessageTools -Force
         $server = Start-RapidMockServer
-        function Wait-Until([scriptblock] $Condition, [int] $TimeoutSec = 10) {
-            $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
-            while (-not (& $Condition) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-        }
+        . (Join-Path $PSScriptRoot 'Support/Wait.ps1')
         function Get-ThreadCount { [Diagnostics.Process]::GetCurrentProcess().Refresh(); [Diagnostics.Process]::GetCurrentProcess().Threads.Count }
     }
     AfterAll {
@@ -30,13 +27,13 @@ Describe 'The mock stays bounded' -Tag 'Integration', 'Abuse' {
         $r = Invoke-RapidScenario MultiUser -Url $server.Url -Users 50 -MessageCount 200
         $r.Passed | Should -BeTrue -Because ($r.Violations -join '; ')
 
-        Wait-Until { $server.Stats.ConnectionsOpen -eq 0 -and $server.Stats.ActiveHandlers -eq 0 }
+        $null = Wait-Condition { $server.Stats.ConnectionsOpen -eq 0 -and $server.Stats.ActiveHandlers -eq 0 } -TimeoutSec 10
         $server.Stats.ConnectionsOpen | Should -Be 0
         $server.Stats.ActiveHandlers | Should -Be 0
         $server.Stats.Queued | Should -Be 0
 
         # Thread-pool threads retire after ~20 s idle; the bound is what a leak per connection would blow.
-        Wait-Until { (Get-ThreadCount) -le $threadsBefore + 16 } -TimeoutSec 30
+        $null = Wait-Condition { (Get-ThreadCount) -le $threadsBefore + 16 } -TimeoutSec 30
         (Get-ThreadCount) | Should -BeLessOrEqual ($threadsBefore + 16)
 
         # 10,000 messages from 50 users are remembered for idempotency; the rest of the run must be gone.
@@ -49,7 +46,7 @@ Describe 'The mock stays bounded' -Tag 'Integration', 'Abuse' {
         $ws = [System.Net.WebSockets.ClientWebSocket]::new()
         $ws.ConnectAsync([uri]$other.Url, [Threading.CancellationToken]::None).Wait(5000) | Should -BeTrue
         $other | Stop-RapidMockServer
-        Wait-Until { $other.Stats.ActiveHandlers -eq 0 }
+        $null = Wait-Condition { $other.Stats.ActiveHandlers -eq 0 } -TimeoutSec 10
         $other.Stats.ActiveHandlers | Should -Be 0
         $other.Stats.ConnectionsOpen | Should -Be 0
         $ws.Dispose()

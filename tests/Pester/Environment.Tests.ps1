@@ -3,7 +3,13 @@ param()
 
 BeforeAll {
     Import-Module RapidMessageTools -Force
-    . (Join-Path $PSScriptRoot 'Helpers/TestServers.ps1')
+    . (Join-Path $PSScriptRoot 'Support/TestServers.ps1')
+    . (Join-Path $PSScriptRoot 'Support/WsTestClient.ps1')
+    . (Join-Path $PSScriptRoot 'Support/BackgroundCommand.ps1')
+}
+
+AfterAll {
+    Clear-WsTestClient
 }
 
 Describe 'Test-RapidEnvironment with nothing configured' -Tag 'Integration' {
@@ -240,20 +246,15 @@ Describe 'Test-RapidEnvironment when services fail' -Tag 'Integration' {
         @{ Name = 'Test-RapidEnvironment'; Command = 'Test-RapidEnvironment -Url "{0}" -TimeoutSec 30' }
         @{ Name = 'Get-RapidTestToken'; Command = 'Get-RapidTestToken -AuthServiceUrl "{1}" -TimeoutSec 30 -WarningAction SilentlyContinue' }
     ) {
-        $ps = [powershell]::Create()
+        $job = Start-BackgroundCommand ($Command -f $silent.WebSocketUrl, $silent.BaseUrl)
         try {
-            $null = $ps.AddScript("Import-Module RapidMessageTools; $($Command -f $silent.WebSocketUrl, $silent.BaseUrl)")
-            $clock = [Diagnostics.Stopwatch]::StartNew()
-            $async = $ps.BeginInvoke()
             Start-Sleep -Seconds 2
-            $async.IsCompleted | Should -BeFalse -Because 'the command waits on a server that never answers'
-            $stopClock = [Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $stopClock.Elapsed.TotalSeconds | Should -BeLessThan 1.5
-            $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
-            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $job.Async.IsCompleted | Should -BeFalse -Because 'the command waits on a server that never answers'
+            Stop-BackgroundCommand $job | Should -BeLessThan 1.5
+            $job.Clock.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $job.PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
         }
-        finally { $ps.Dispose() }
+        finally { Remove-BackgroundCommand $job }
     }
 
     It 'gives each failure kind its own error text' {
@@ -319,17 +320,18 @@ Describe 'A token-protected mock (-RequireAuth)' -Tag 'Integration' {
     It 'accepts a token from Get-RapidTestToken and rejects a missing or mock one' {
         $token = Get-RapidTestToken -AuthServiceUrl $secure.BaseUrl
         $token.Source | Should -Be 'Real'
-        $socket = Connect-TestWebSocket -Url $secure.Url -Token $token.Token
+        $client = New-WsTestClient $secure.Url -Headers @{ Authorization = "Bearer $($token.Token)" }
         try {
-            $socket.State | Should -Be 'Open'
-            $state = Invoke-TestWebSocketRequest -Socket $socket -Frame '{"type":"get_agent_state"}'
+            $client.Socket.State | Should -Be 'Open'
+            Send-WsJson $client @{ type = 'get_agent_state' }
+            $state = Receive-WsJson $client -Count 1
             $state.user_id | Should -Be $token.UserId
         }
-        finally { Close-TestWebSocket $socket }
+        finally { $null = Close-WsTestClient $client }
 
-        { Connect-TestWebSocket -Url $secure.Url } | Should -Throw
+        { New-WsTestClient $secure.Url -ErrorAction Stop } | Should -Throw -ErrorId 'WsUpgradeRefused*'
         $mockToken = [RapidMessageTools.TestEnvironment.TestTokenClient]::CreateMock($null, $secure.BaseUrl, 'test', $null)
-        { Connect-TestWebSocket -Url $secure.Url -Token $mockToken.Token } | Should -Throw
+        { New-WsTestClient $secure.Url -Headers @{ Authorization = "Bearer $($mockToken.Token)" } -ErrorAction Stop } | Should -Throw -ErrorId 'WsUpgradeRefused*'
     }
 }
 
@@ -396,12 +398,13 @@ Describe 'Get-RapidTestToken' -Tag 'Integration' {
 
     It 'makes a mock token whose subject a mock without -RequireAuth honours' {
         $t = Get-RapidTestToken -AuthServiceUrl "http://127.0.0.1:$closedPort" -WarningAction SilentlyContinue
-        $socket = Connect-TestWebSocket -Url $server.Url -Token $t.Token
+        $client = New-WsTestClient $server.Url -Headers @{ Authorization = "Bearer $($t.Token)" }
         try {
-            $state = Invoke-TestWebSocketRequest -Socket $socket -Frame '{"type":"get_agent_state"}'
+            Send-WsJson $client @{ type = 'get_agent_state' }
+            $state = Receive-WsJson $client -Count 1
             $state.user_id | Should -Be $t.UserId
         }
-        finally { Close-TestWebSocket $socket }
+        finally { $null = Close-WsTestClient $client }
     }
 
     It 'falls back with a warning when the auth service answers 500' {

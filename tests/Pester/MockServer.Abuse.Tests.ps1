@@ -1,4 +1,4 @@
-# The mock under abuse: connect/close cycles, vanished and half-sent sockets, absurd frame lengths,
+﻿# The mock under abuse: connect/close cycles, vanished and half-sent sockets, absurd frame lengths,
 # slowloris handshakes, floods of tiny frames and bad tokens; it keeps serving and returns to its baseline.
 # Every server is on port 0, loopback, and stopped in AfterAll; every network wait has a timeout
 # (Support/WsTestClient.ps1).

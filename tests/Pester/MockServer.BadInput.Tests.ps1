@@ -1,4 +1,4 @@
-# The mock under bad input: each malformed message is answered with its error code and the connection still
+﻿# The mock under bad input: each malformed message is answered with its error code and the connection still
 # serves; binary, fragmented, oversized and invalid UTF-8 frames.
 # Every server is on port 0, loopback, and stopped in AfterAll; every network wait has a timeout
 # (Support/WsTestClient.ps1).

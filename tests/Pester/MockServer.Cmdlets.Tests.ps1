@@ -1,4 +1,4 @@
-# The mock's cmdlets: Start-, Get- and Stop-RapidMockServer (options, -WhatIf, -All, -SetEnvironment,
+﻿# The mock's cmdlets: Start-, Get- and Stop-RapidMockServer (options, -WhatIf, -All, -SetEnvironment,
 # refused options and ports), and every server stopped when the module is removed.
 # Every server is on port 0, loopback, and stopped in AfterAll; every network wait has a timeout
 # (Support/WsTestClient.ps1).

@@ -1,4 +1,4 @@
-# The mock's connections: a client's close handshake completes promptly, and Stop-RapidMockServer closes
+﻿# The mock's connections: a client's close handshake completes promptly, and Stop-RapidMockServer closes
 # the connections still open.
 # Every server is on port 0, loopback, and stopped in AfterAll; every network wait has a timeout
 # (Support/WsTestClient.ps1).

@@ -1,4 +1,4 @@
-# Every fault the mock can inject (-Fault) is observable from a client.
+﻿# Every fault the mock can inject (-Fault) is observable from a client.
 # Every server is on port 0, loopback, and stopped in AfterAll; every network wait has a timeout
 # (Support/WsTestClient.ps1).
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]

@@ -1,4 +1,4 @@
-# The mock's wire protocol (docs/PROTOCOL.md): replies and their fields, duplicates, agent and queue state,
+﻿# The mock's wire protocol (docs/PROTOCOL.md): replies and their fields, duplicates, agent and queue state,
 # ping, state_update, /health, /auth/test-user, queue overflow, authentication, response delay and the
 # idempotency memory bound.
 # Every server is on port 0, loopback, and stopped in AfterAll; every network wait has a timeout

@@ -1,4 +1,4 @@
-# The mock serves WebSocket clients other than .NET's: python3-websockets and node ws, where installed.
+﻿# The mock serves WebSocket clients other than .NET's: python3-websockets and node ws, where installed.
 # Every server is on port 0, loopback, and stopped in AfterAll; every network wait has a timeout
 # (Support/WsTestClient.ps1).
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]

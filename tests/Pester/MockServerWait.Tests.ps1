@@ -1,29 +1,24 @@
 Describe 'Start-RapidMockServer -Wait' -Tag 'Integration' {
     BeforeAll {
         Import-Module RapidMessageTools -Force
+        . (Join-Path $PSScriptRoot 'Support/BackgroundCommand.ps1')
+        . (Join-Path $PSScriptRoot 'Support/Wait.ps1')
+        . (Join-Path $PSScriptRoot 'Support/TestServers.ps1')
     }
 
     It 'serves in the foreground until stopped (Ctrl+C), then frees its port' {
-        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
-        $ps = [PowerShell]::Create()
-        $null = $ps.AddScript("Import-Module RapidMessageTools; Start-RapidMockServer -Port $port -Wait")
-        $async = $ps.BeginInvoke()
+        $port = Get-ClosedPort
+        $job = Start-BackgroundCommand "Start-RapidMockServer -Port $port -Wait"
         try {
-            $deadline = [DateTime]::UtcNow.AddSeconds(10)
-            $health = $null
-            while (-not $health -and [DateTime]::UtcNow -lt $deadline) {
-                try { $health = Invoke-RestMethod "http://127.0.0.1:$port/health" -TimeoutSec 1 } catch { Start-Sleep -Milliseconds 50 }
-            }
+            $null = Wait-Condition { try { Invoke-RestMethod "http://127.0.0.1:$port/health" -TimeoutSec 1 } catch { $false } } -TimeoutSec 10
+            $health = Invoke-RestMethod "http://127.0.0.1:$port/health" -TimeoutSec 1
             $health.status | Should -Be 'ok'
-            $async.IsCompleted | Should -BeFalse -Because '-Wait keeps the cmdlet running'
+            $job.Async.IsCompleted | Should -BeFalse -Because '-Wait keeps the cmdlet running'
 
-            $clock = [Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $clock.Elapsed.TotalSeconds | Should -BeLessThan 3
+            Stop-BackgroundCommand $job | Should -BeLessThan 3
             { Invoke-RestMethod "http://127.0.0.1:$port/health" -TimeoutSec 1 } | Should -Throw
         }
-        finally { $ps.Dispose() }
+        finally { Remove-BackgroundCommand $job }
     }
 }
 

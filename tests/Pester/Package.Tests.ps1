@@ -7,7 +7,7 @@ param()
 
 BeforeAll {
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    . (Join-Path $PSScriptRoot 'Helpers/FreshPwsh.ps1')
+    . (Join-Path $PSScriptRoot 'Support/FreshPwsh.ps1')
     $version = ([xml] (Get-Content (Join-Path $root 'Directory.Build.props') -Raw)).Project.PropertyGroup.Version | Where-Object { $_ } | Select-Object -First 1
     $built = Join-Path $root 'out/RapidMessageTools'
 }

@@ -8,8 +8,8 @@ param()
 BeforeAll {
     Import-Module RapidMessageTools -Force
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    . (Join-Path $PSScriptRoot 'Helpers/Shards.ps1')
-    . (Join-Path $PSScriptRoot 'Helpers/FreshPwsh.ps1')
+    . (Join-Path $PSScriptRoot 'Support/Shards.ps1')
+    . (Join-Path $PSScriptRoot 'Support/FreshPwsh.ps1')
 
     # The first ```powershell block of a Markdown file that contains $Marker.
     function Get-DocBlock([string] $Path, [string] $Marker) {

@@ -5,43 +5,20 @@ param()
 
 BeforeAll {
     Import-Module RapidMessageTools -Force
-
-    # Runs Invoke-RapidScenario in another runspace so this one can break the server meanwhile.
-    function Start-ScenarioInBackground([string] $Command) {
-        $ps = [PowerShell]::Create()
-        $null = $ps.AddScript("Import-Module RapidMessageTools; $Command")
-        [pscustomobject]@{ PowerShell = $ps; Async = $ps.BeginInvoke(); Clock = [Diagnostics.Stopwatch]::StartNew() }
-    }
-    function Wait-Scenario($job, [int] $TimeoutSec) {
-        if (-not $job.Async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSec))) {
-            $job.PowerShell.Stop()
-            throw "The scenario did not end within $TimeoutSec s."
-        }
-        $out = $job.PowerShell.EndInvoke($job.Async)
-        $job.PowerShell.Dispose()
-        $out | Select-Object -Last 1
-    }
-    function Wait-Until([scriptblock] $Condition, [int] $TimeoutSec = 10) {
-        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
-        while (-not (& $Condition)) {
-            if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out waiting for: $Condition" }
-            Start-Sleep -Milliseconds 20
-        }
-    }
-    function Get-FreePort {
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop(); $port
-    }
+    # Scenarios run in another runspace (Start-BackgroundCommand) so this one can break the server meanwhile.
+    . (Join-Path $PSScriptRoot 'Support/BackgroundCommand.ps1')
+    . (Join-Path $PSScriptRoot 'Support/Wait.ps1')
+    . (Join-Path $PSScriptRoot 'Support/TestServers.ps1')
 }
 
 Describe 'Scenarios when the server fails' -Tag 'Integration', 'Resilience' {
     It 'ends with UnexpectedClose, within its timeout, when the server dies mid-run' {
         $server = Start-RapidMockServer -ResponseDelay 0.01
         try {
-            $job = Start-ScenarioInBackground "Invoke-RapidScenario Sequential -Url '$($server.Url)' -MessageCount 400 -TimeoutSec 3"
-            Wait-Until { $server.Stats.Processed -ge 20 }
+            $job = Start-BackgroundCommand "Invoke-RapidScenario Sequential -Url '$($server.Url)' -MessageCount 400 -TimeoutSec 3"
+            Wait-Condition { $server.Stats.Processed -ge 20 } -TimeoutSec 10 | Should -BeTrue
             $server | Stop-RapidMockServer
-            $r = Wait-Scenario $job 15
+            $r = Wait-BackgroundCommand $job 15 | Select-Object -Last 1
             $r.Passed | Should -BeFalse
             $r.Violations.Code | Should -Contain 'UnexpectedClose'
             $r.Lost | Should -BeGreaterThan 0
@@ -52,15 +29,15 @@ Describe 'Scenarios when the server fails' -Tag 'Integration', 'Resilience' {
     }
 
     It 'reconnects to a restarted server and says the connection dropped' {
-        $port = Get-FreePort
+        $port = Get-ClosedPort
         $first = Start-RapidMockServer -Port $port -ResponseDelay 0.005
         $second = $null
         try {
-            $job = Start-ScenarioInBackground "Invoke-RapidScenario WebSocketStability -Url 'ws://127.0.0.1:$port/ws' -Bursts 8 -BurstSize 20 -TimeoutSec 2"
-            Wait-Until { $first.Stats.Processed -ge 25 }
+            $job = Start-BackgroundCommand "Invoke-RapidScenario WebSocketStability -Url 'ws://127.0.0.1:$port/ws' -Bursts 8 -BurstSize 20 -TimeoutSec 2"
+            Wait-Condition { $first.Stats.Processed -ge 25 } -TimeoutSec 10 | Should -BeTrue
             $first | Stop-RapidMockServer
             $second = Start-RapidMockServer -Port $port
-            $r = Wait-Scenario $job 30
+            $r = Wait-BackgroundCommand $job 30 | Select-Object -Last 1
             $r.Passed | Should -BeFalse
             $r.Violations.Code | Should -Contain 'UnexpectedClose'
             $r.Violations.Code | Should -Not -Contain 'ReconnectFailed'
@@ -76,8 +53,7 @@ Describe 'Scenarios when the server fails' -Tag 'Integration', 'Resilience' {
         $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $listener.Start()
         $port = $listener.LocalEndpoint.Port
-        $silent = [PowerShell]::Create()
-        $null = $silent.AddScript({
+        $silent = Start-BackgroundCommand -ArgumentList $listener {
             param($listener)
             $client = $listener.AcceptTcpClient()
             $stream = $client.GetStream()
@@ -90,8 +66,7 @@ Describe 'Scenarios when the server fails' -Tag 'Integration', 'Resilience' {
             $stream.Write($bytes, 0, $bytes.Length)
             Start-Sleep -Seconds 8
             $client.Close()
-        }).AddArgument($listener)
-        $null = $silent.BeginInvoke()
+        }
         try {
             $clock = [Diagnostics.Stopwatch]::StartNew()
             $r = Invoke-RapidScenario Sequential -Url "ws://127.0.0.1:$port/ws" -MessageCount 50 -TimeoutSec 1 -MaxInFlight 50
@@ -104,8 +79,7 @@ Describe 'Scenarios when the server fails' -Tag 'Integration', 'Resilience' {
         }
         finally {
             $listener.Stop()
-            $silent.Stop()
-            $silent.Dispose()
+            Remove-BackgroundCommand $silent
         }
     }
 }

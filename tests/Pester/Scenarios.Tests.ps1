@@ -33,6 +33,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module RapidMessageTools -Force
+    . (Join-Path $PSScriptRoot 'Support/BackgroundCommand.ps1')
     function Get-Code($result) { @($result.Violations | ForEach-Object Code) }
 }
 
@@ -259,18 +260,14 @@ Describe 'Invoke-RapidScenario errors and thresholds' -Tag 'Integration' {
     It 'stops within a second or two when the pipeline is stopped, leaving no connection open' {
         $slow = Start-RapidMockServer -ResponseDelay 0.05
         try {
-            $ps = [PowerShell]::Create()
-            $null = $ps.AddScript("Import-Module RapidMessageTools; Invoke-RapidScenario Sequential -Url '$($slow.Url)' -MessageCount 400")
-            $null = $ps.BeginInvoke()
+            $job = Start-BackgroundCommand "Invoke-RapidScenario Sequential -Url '$($slow.Url)' -MessageCount 400"
             $deadline = [DateTime]::UtcNow.AddSeconds(5)
             while ($slow.Stats.ConnectionsOpen -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-            $sw = [Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $sw.Elapsed.TotalSeconds | Should -BeLessThan 3
+            Stop-BackgroundCommand $job | Should -BeLessThan 3
             $deadline = [DateTime]::UtcNow.AddSeconds(3)
             while ($slow.Stats.ConnectionsOpen -gt 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
             $slow.Stats.ConnectionsOpen | Should -Be 0
-            $ps.Dispose()
+            Remove-BackgroundCommand $job
         }
         finally { $slow | Stop-RapidMockServer }
     }

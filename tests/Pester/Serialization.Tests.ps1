@@ -6,7 +6,7 @@ param()
 
 BeforeAll {
     Import-Module RapidMessageTools -Force
-    . (Join-Path $PSScriptRoot 'Helpers/Shards.ps1')
+    . (Join-Path $PSScriptRoot 'Support/Shards.ps1')
 }
 
 Describe 'Results through Export-Clixml' -Tag 'Integration' {

@@ -16,7 +16,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module RapidMessageTools -Force
-    . (Join-Path $PSScriptRoot 'Helpers/TestServers.ps1')
+    . (Join-Path $PSScriptRoot 'Support/TestServers.ps1')
 
     # Resolves settings from a hashtable standing in for the environment (the core's injected reader).
     function Resolve-TestSettings {

@@ -6,7 +6,7 @@ param()
 
 BeforeAll {
     Import-Module RapidMessageTools -Force
-    . (Join-Path $PSScriptRoot 'Helpers/TestServers.ps1')
+    . (Join-Path $PSScriptRoot 'Support/TestServers.ps1')
     $script:suite = Join-Path $PSScriptRoot 'RapidMessageSuccession.Tests.ps1'
     $script:pester = (Get-Module Pester).Path
 

@@ -6,7 +6,9 @@ param()
 
 BeforeAll {
     Import-Module RapidMessageTools -Force
-    . (Join-Path $PSScriptRoot 'Helpers/TestServers.ps1')
+    . (Join-Path $PSScriptRoot 'Support/TestServers.ps1')
+    . (Join-Path $PSScriptRoot 'Support/BackgroundCommand.ps1')
+    . (Join-Path $PSScriptRoot 'Support/Wait.ps1')
 
     # An HS256-shaped JWT whose exp is an hour past (unsigned: only its claims matter here).
     function New-ExpiredJwt {
@@ -74,14 +76,12 @@ Describe 'Outcome' -Tag 'Integration' {
 
     It 'Ctrl+C keeps the partial result, Interrupted and not Passed, in $RapidInterruptedResult' {
         $lazy = Start-RapidMockServer -ResponseDelay 0.05
-        $ps = [PowerShell]::Create()
+        $job = $null
         try {
-            $null = $ps.AddScript("Import-Module RapidMessageTools; Invoke-RapidScenario Sequential -Url '$($lazy.Url)' -MessageCount 400")
-            $null = $ps.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(10)
-            while ($lazy.Stats.Processed -lt 5 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-            $ps.Stop()
-            $partial = $ps.Runspace.SessionStateProxy.GetVariable('RapidInterruptedResult')
+            $job = Start-BackgroundCommand "Invoke-RapidScenario Sequential -Url '$($lazy.Url)' -MessageCount 400"
+            $null = Wait-Condition { $lazy.Stats.Processed -ge 5 } -TimeoutSec 10
+            $null = Stop-BackgroundCommand $job
+            $partial = $job.PowerShell.Runspace.SessionStateProxy.GetVariable('RapidInterruptedResult')
             $partial | Should -Not -BeNullOrEmpty
             $partial.Outcome | Should -Be 'Interrupted'
             $partial.Passed | Should -BeFalse
@@ -90,7 +90,7 @@ Describe 'Outcome' -Tag 'Integration' {
             @($partial.Violations.Code) | Should -Contain 'Interrupted'
         }
         finally {
-            $ps.Dispose()
+            Remove-BackgroundCommand $job
             $lazy | Stop-RapidMockServer
         }
     }

@@ -1,5 +1,6 @@
 # Checks shared by the MockServer.*.Tests.ps1 files, on top of Support/WsTestClient.ps1 (dot-source that
 # first). Dot-source inside BeforeAll.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
 param()
 
 # A fresh id, so tests sharing a server never share a user.

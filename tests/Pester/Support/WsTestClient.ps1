@@ -17,6 +17,9 @@
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
 param()
 
+# Wait-Condition, for tests that wait on what a client or server does.
+. (Join-Path $PSScriptRoot 'Wait.ps1')
+
 $script:WsTestClients = [System.Collections.Generic.List[object]]::new()
 
 function New-WsTestClient {
@@ -312,20 +315,6 @@ function Remove-WsTestClient {
 function Clear-WsTestClient {
     <# .SYNOPSIS Disposes every client this helper made that is still open (for AfterAll). #>
     foreach ($c in @($script:WsTestClients)) { Remove-WsTestClient $c }
-}
-
-function Wait-Condition {
-    <# .SYNOPSIS Polls -Condition every 50 ms until it is true or -TimeoutSec passes; returns whether it became true. #>
-    param(
-        [Parameter(Mandatory, Position = 0)] [scriptblock] $Condition,
-        [double] $TimeoutSec = 5
-    )
-    $clock = [System.Diagnostics.Stopwatch]::StartNew()
-    while ($true) {
-        if (& $Condition) { return $true }
-        if ($clock.Elapsed.TotalSeconds -ge $TimeoutSec) { return $false }
-        Start-Sleep -Milliseconds 50
-    }
 }
 
 function Test-TcpRefused {

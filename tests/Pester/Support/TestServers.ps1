@@ -1,5 +1,6 @@
-# Loopback test servers for the environment tests: a canned HTTP answer for any request, and a port that
-# accepts TCP and never answers. Dot-source inside BeforeAll; dispose every server in AfterAll.
+# Loopback test servers: a canned HTTP answer for any request, a port that accepts TCP and never answers,
+# and a closed port; and saving and restoring the E2E_*/RAPID_* variables. Dot-source inside BeforeAll;
+# dispose every server in AfterAll.
 if (-not ('RapidTestHelpers.CannedHttpServer' -as [type])) {
     Add-Type -TypeDefinition @'
 using System;
@@ -116,49 +117,6 @@ function Get-ClosedPort {
     $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
     $probe.Start()
     try { $probe.LocalEndpoint.Port } finally { $probe.Stop() }
-}
-
-# Opens a WebSocket (optionally with a bearer token); returns the open ClientWebSocket, or throws.
-function Connect-TestWebSocket {
-    param([string] $Url, [string] $Token, [double] $TimeoutSec = 5)
-    $socket = [System.Net.WebSockets.ClientWebSocket]::new()
-    if ($Token) { $socket.Options.SetRequestHeader('Authorization', "Bearer $Token") }
-    $cts = [System.Threading.CancellationTokenSource]::new([TimeSpan]::FromSeconds($TimeoutSec))
-    try {
-        [void] $socket.ConnectAsync([Uri] $Url, $cts.Token).GetAwaiter().GetResult()
-        $socket
-    }
-    catch {
-        $socket.Dispose()
-        throw
-    }
-    finally { $cts.Dispose() }
-}
-
-# Sends one JSON frame and returns the first reply, parsed.
-function Invoke-TestWebSocketRequest {
-    param([System.Net.WebSockets.ClientWebSocket] $Socket, [string] $Frame, [double] $TimeoutSec = 5)
-    $cts = [System.Threading.CancellationTokenSource]::new([TimeSpan]::FromSeconds($TimeoutSec))
-    try {
-        $bytes = [System.Text.Encoding]::UTF8.GetBytes($Frame)
-        [void] $Socket.SendAsync([ArraySegment[byte]]::new($bytes), 'Text', $true, $cts.Token).GetAwaiter().GetResult()
-        $buffer = [byte[]]::new(64KB)
-        $stream = [System.IO.MemoryStream]::new()
-        do {
-            $r = $Socket.ReceiveAsync([ArraySegment[byte]]::new($buffer), $cts.Token).GetAwaiter().GetResult()
-            $stream.Write($buffer, 0, $r.Count)
-        } until ($r.EndOfMessage)
-        [System.Text.Encoding]::UTF8.GetString($stream.ToArray()) | ConvertFrom-Json
-    }
-    finally { $cts.Dispose() }
-}
-
-function Close-TestWebSocket {
-    param([System.Net.WebSockets.ClientWebSocket] $Socket)
-    if (-not $Socket) { return }
-    $cts = [System.Threading.CancellationTokenSource]::new([TimeSpan]::FromSeconds(2))
-    try { [void] $Socket.CloseAsync('NormalClosure', 'test done', $cts.Token).GetAwaiter().GetResult() } catch { $Socket.Abort() }
-    finally { $cts.Dispose(); $Socket.Dispose() }
 }
 
 # The environment variables the module reads; tests clear them and put them back.
