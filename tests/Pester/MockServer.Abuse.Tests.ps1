@@ -3,19 +3,12 @@
 # Every server is on port 0, loopback, and stopped in AfterAll; every network wait has a timeout
 # (Support/WsTestClient.ps1).
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
-[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSReviewUnusedParameter', '', Justification = 'scriptblocks take the parameters their callers pass; closures read them where the rule does not look')]
 param()
 
-BeforeAll {
-    Import-Module RapidMessageTools -Force
-    . (Join-Path $PSScriptRoot 'Support/WsTestClient.ps1')
-    . (Join-Path $PSScriptRoot 'Support/MockServerChecks.ps1')
-}
-
-AfterAll {
-    Clear-WsTestClient
-}
+# The module, fresh, and the WebSocket test client with the checks these files share.
+BeforeAll { . (Join-Path $PSScriptRoot 'Support/MockServerChecks.ps1') }
+AfterAll { Clear-WsTestClient }
 
 Describe 'Abuse' -Tag 'Integration', 'Abuse' {
     BeforeAll {

@@ -1,7 +1,10 @@
-# Checks shared by the MockServer.*.Tests.ps1 files, on top of Support/WsTestClient.ps1 (dot-source that
-# first). Dot-source inside BeforeAll.
+# What the MockServer.*.Tests.ps1 files share: the module, imported fresh; the WebSocket test client
+# (Support/WsTestClient.ps1); and the checks below. Dot-source inside BeforeAll; Clear-WsTestClient in AfterAll.
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
 param()
+
+Import-Module RapidMessageTools -Force
+. (Join-Path $PSScriptRoot 'WsTestClient.ps1')
 
 # A fresh id, so tests sharing a server never share a user.
 function New-TestId([string] $Prefix = 'u') { $Prefix + '-' + [guid]::NewGuid().ToString('N').Substring(0, 12) }
