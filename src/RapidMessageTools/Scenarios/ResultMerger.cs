@@ -15,6 +15,7 @@ public static class ResultMerger
     private static readonly HashSet<string> ThresholdCodes = new(StringComparer.Ordinal)
     {
         ViolationCode.Latency, ViolationCode.Throughput, ViolationCode.DeliveryRatio, ViolationCode.MemoryGrowth,
+        ViolationCode.FirstChunkLatency, ViolationCode.ChunkGap,
     };
 
     public static RapidScenarioResult Merge(IReadOnlyList<RapidScenarioResult> results)
@@ -55,6 +56,12 @@ public static class ResultMerger
         var checksThroughput = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.Throughput)) ||
             (ScenarioRegistry.TryGet(names[0], out var scenario) && scenario.ChecksThroughput);
         violations.AddRange(thresholds.Evaluate(summary, throughput, ratio, memory, checksThroughput));
+        var streamed = results.Any(r => r.FirstChunkHistogram is not null || r.ChunkGapHistogram is not null);
+        var firstChunk = streamed ? LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.FirstChunkHistogram).ToArray())) : null;
+        var chunkGap = streamed ? LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.ChunkGapHistogram).ToArray())) : null;
+        var checksFirstChunk = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.FirstChunkLatency)) ||
+            (ScenarioRegistry.TryGet(names[0], out var judged) && judged.ChecksLatency);
+        violations.AddRange(thresholds.EvaluateStreams(firstChunk?.Summarize(), chunkGap?.Summarize(), checksFirstChunk));
 
         var serverGrowth = results.Where(r => r.ServerMemoryGrowthBytes is not null).Select(r => r.ServerMemoryGrowthBytes!.Value).ToArray();
         return new RapidScenarioResult
@@ -74,6 +81,14 @@ public static class ResultMerger
             ServiceLatency = service.Summarize(),
             Histogram = latency.Export(),
             ServiceHistogram = service.Export(),
+            FirstChunkLatency = firstChunk?.Summarize(),
+            ChunkGap = chunkGap?.Summarize(),
+            FirstChunkHistogram = firstChunk?.Export(),
+            ChunkGapHistogram = chunkGap?.Export(),
+            ChunksDelivered = results.Sum(r => r.ChunksDelivered),
+            StreamsCompleted = results.Sum(r => r.StreamsCompleted),
+            StreamsCut = results.Sum(r => r.StreamsCut),
+            StreamsCancelled = results.Sum(r => r.StreamsCancelled),
             MemoryGrowthBytes = memory,
             ServerMemoryGrowthBytes = serverGrowth.Length == 0 ? null : serverGrowth.Max(),
             ConnectionDrops = results.Sum(r => r.ConnectionDrops),

@@ -75,6 +75,9 @@ public sealed class ScenarioContext
 
     public ScenarioProgress Progress { get; } = new();
 
+    /// <summary>The caller set MaxFirstChunkLatency (parameter, -Threshold or variable): it applies even where the scenario does not judge latency.</summary>
+    public bool FirstChunkLatencyExplicit { get; set; }
+
     /// <summary>Seconds to wait for replies before counting the rest lost.</summary>
     public TimeSpan ReplyTimeout => TimeSpan.FromSeconds(Parameters.TimeoutSec);
 

@@ -325,13 +325,14 @@ public sealed class ScenarioRecorder
 
         var violations = new List<RapidViolation>(_violations);
         violations.AddRange(limits.Evaluate(latency, throughput, ratio, memoryGrowth, throughputExplicit || scenario.ChecksThroughput));
+        violations.AddRange(StreamResults.Evaluate(Ledger.Streams, thresholds, _context.FirstChunkLatencyExplicit || scenario.ChecksLatency));
         string[] notes;
         lock (_notes)
         {
             notes = _notes.ToArray();
         }
 
-        return new RapidScenarioResult
+        var result = new RapidScenarioResult
         {
             Scenario = scenario.Name,
             Passed = violations.Count == 0,
@@ -369,6 +370,8 @@ public sealed class ScenarioRecorder
             Machine = Environment.MachineName + " (" + System.Runtime.InteropServices.RuntimeInformation.OSDescription.Trim() + ", " +
                 System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription + ", " + Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture) + " cores)",
         };
+        StreamResults.Fill(result, Ledger.Streams);
+        return result;
     }
 
     /// <summary>A Stopwatch timestamp as wall-clock time (same clock for every result of this process).</summary>
@@ -395,9 +398,19 @@ public sealed class ScenarioRecorder
                 if (settled)
                 {
                     _context.Progress.AddAnswered();
+                    if (!frame.Duplicate)
+                    {
+                        Ledger.RecordStreamFinal(frame.MessageId, frame.ChunkCount, frame.Content, frame.Cancelled);
+                    }
                 }
 
                 return settled;
+            case MessageType.AiResponseChunk:
+                RouteChunk(received);
+                return false;
+            case MessageType.Error when frame.Code == ErrorCode.UnknownMessage:
+                // The answer to a cancel that came too late (the message had finished): not a rejection.
+                return false;
             case MessageType.Error when frame.MessageId is not null:
                 Ledger.RecordRejection(frame.MessageId, received.ReceivedTimestamp, out settled);
                 if (frame.Code != ErrorCode.QueueFull)
@@ -412,6 +425,64 @@ public sealed class ScenarioRecorder
                 return false;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>A chunk of a streamed reply: into the ledger's stream part; one without message_id or chunk_index matches nothing.</summary>
+    private void RouteChunk(ReceivedFrame received)
+    {
+        var frame = received.Frame;
+        if (frame.MessageId is null || frame.ChunkIndex is not int index)
+        {
+            Interlocked.Increment(ref _unmatched);
+            return;
+        }
+
+        Ledger.RecordChunk(frame.MessageId, index, frame.Content, received.ReceivedTimestamp);
+    }
+
+    /// <summary>
+    /// The checks of streamed replies: chunks missing, out of order or repeated, finals that disagree with
+    /// their chunks, chunks after a final, and streams that never got their final (call after the wait).
+    /// </summary>
+    public void CheckStreams()
+    {
+        var s = Ledger.Streams;
+        s.CloseCut();
+        if (s.Incomplete > 0)
+        {
+            AddViolation(ViolationCode.StreamIncomplete, FormattableString.Invariant(
+                $"{s.Incomplete} streamed replies ended without all their chunks ({string.Join("; ", s.IncompleteExamples)})."));
+        }
+
+        if (s.OutOfOrder > 0)
+        {
+            AddViolation(ViolationCode.ChunkOutOfOrder, FormattableString.Invariant(
+                $"{s.OutOfOrder} chunks came after a chunk with a higher chunk_index ({string.Join("; ", s.OrderExamples)})."));
+        }
+
+        if (s.DuplicateChunks > 0)
+        {
+            AddViolation(ViolationCode.ChunkDuplicated, FormattableString.Invariant(
+                $"{s.DuplicateChunks} chunks repeated a chunk_index that had come ({string.Join("; ", s.DuplicateExamples)})."));
+        }
+
+        if (s.Cut > 0)
+        {
+            AddViolation(ViolationCode.StreamCut, FormattableString.Invariant(
+                $"{s.Cut} streams sent chunks but no final frame within {_context.Parameters.TimeoutSec} s ({string.Join("; ", s.CutExamples)})."));
+        }
+
+        if (s.FinalMismatches > 0)
+        {
+            AddViolation(ViolationCode.StreamFinalMismatch, FormattableString.Invariant(
+                $"{s.FinalMismatches} final frames disagree with the chunks that came ({string.Join("; ", s.MismatchExamples)})."));
+        }
+
+        if (s.AfterFinal > 0)
+        {
+            AddViolation(ViolationCode.ChunkAfterFinal, FormattableString.Invariant(
+                $"{s.AfterFinal} chunks came after their message's final frame ({string.Join("; ", s.AfterFinalExamples)})."));
         }
     }
 
