@@ -75,6 +75,10 @@ public static class ViolationCode
     public const string FirstChunkLatency = nameof(FirstChunkLatency);
     public const string ChunkGap = nameof(ChunkGap);
 
-    /// <summary>The run could not provoke what the scenario tests (no reply streamed; no cancel took effect): it proved nothing.</summary>
-    public const string NotExercised = nameof(NotExercised);
+
+    /// <summary>The run could not provoke what the scenario tests (Outcome Inconclusive): the message says what to change.</summary>
+    public const string NotProvoked = nameof(NotProvoked);
+
+    /// <summary>The run was stopped (Ctrl+C) before it ended: its figures are partial.</summary>
+    public const string Interrupted = nameof(Interrupted);
 }

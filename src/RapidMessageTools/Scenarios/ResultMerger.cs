@@ -39,7 +39,10 @@ public static class ResultMerger
         var end = results.Max(r => r.WindowEnd);
         var seconds = (end - start).TotalSeconds;
         var throughput = seconds > 0 ? Math.Round(delivered / seconds, 1) : 0;
-        var ratio = delivered + lost == 0 ? 1.0 : Math.Round((double)delivered / (delivered + lost), 6);
+        var distinct = results.Sum(r => r.Distinct);
+        var rejected = results.Sum(r => r.Rejected);
+        var rejectionsExpected = results.Any(r => r.RejectionsExpected);
+        var ratio = ResultBuilder.DeliveryRatio(delivered, distinct, distinct - rejected, rejectionsExpected);
         var memory = results.Max(r => r.MemoryGrowthBytes);
         var thresholds = results[0].Thresholds ?? new RapidThresholds();
 
@@ -53,25 +56,41 @@ public static class ResultMerger
         }
 
         var summary = latency.Summarize();
-        var checksThroughput = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.Throughput)) ||
-            (ScenarioRegistry.TryGet(names[0], out var scenario) && scenario.ChecksThroughput);
-        violations.AddRange(thresholds.Evaluate(summary, throughput, ratio, memory, checksThroughput));
+        var known = ScenarioRegistry.TryGet(names[0], out var scenario);
+        var checksThroughput = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.Throughput)) || (known && scenario.ChecksThroughput);
+        var checksLatency = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.Latency)) || !known || scenario.ChecksLatency;
+        var interrupted = results.Any(r => r.Outcome == RapidOutcome.Interrupted);
+        if (!interrupted && distinct > 0)
+        {
+            violations.AddRange(thresholds.Evaluate(
+                summary, throughput, ratio, memory, checksLatency, checksThroughput,
+                ResultBuilder.DeliveryDetail(delivered, distinct, rejected, rejectionsExpected)));
+        }
+
         var streamed = results.Any(r => r.FirstChunkHistogram is not null || r.ChunkGapHistogram is not null);
         var firstChunk = streamed ? LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.FirstChunkHistogram).ToArray())) : null;
         var chunkGap = streamed ? LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.ChunkGapHistogram).ToArray())) : null;
-        var checksFirstChunk = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.FirstChunkLatency)) ||
-            (ScenarioRegistry.TryGet(names[0], out var judged) && judged.ChecksLatency);
-        violations.AddRange(thresholds.EvaluateStreams(firstChunk?.Summarize(), chunkGap?.Summarize(), checksFirstChunk));
+        if (!interrupted && streamed)
+        {
+            var checksFirstChunk = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.FirstChunkLatency)) || !known || scenario.ChecksLatency;
+            violations.AddRange(thresholds.EvaluateStreams(firstChunk!.Summarize(), chunkGap!.Summarize(), checksFirstChunk));
+        }
+
+        var outcome = RapidOutcomes.Decide(violations, interrupted);
 
         var serverGrowth = results.Where(r => r.ServerMemoryGrowthBytes is not null).Select(r => r.ServerMemoryGrowthBytes!.Value).ToArray();
         return new RapidScenarioResult
         {
             Scenario = results[0].Scenario,
-            Passed = violations.Count == 0,
+            Outcome = outcome,
+            Passed = outcome == RapidOutcome.Passed,
             Violations = violations.ToArray(),
             Sent = results.Sum(r => r.Sent),
+            Distinct = distinct,
+            Accepted = distinct - rejected,
             Delivered = delivered,
-            Rejected = results.Sum(r => r.Rejected),
+            Rejected = rejected,
+            RejectionsExpected = rejectionsExpected,
             Lost = lost,
             Duplicates = results.Sum(r => r.Duplicates),
             OutOfOrder = results.Sum(r => r.OutOfOrder),

@@ -60,6 +60,9 @@ public sealed class ScenarioContext
 
     public int ConnectAttempts { get; set; } = 3;
 
+    /// <summary>Against a real backend (real mode): failures advise about real services.</summary>
+    public bool RealBackend { get; set; }
+
     public double BackoffSeconds { get; set; } = 0.5;
 
     public double ConnectTimeoutSec { get; set; } = 10;
@@ -75,8 +78,6 @@ public sealed class ScenarioContext
 
     public ScenarioProgress Progress { get; } = new();
 
-    /// <summary>The caller set MaxFirstChunkLatency (parameter, -Threshold or variable): it applies even where the scenario does not judge latency.</summary>
-    public bool FirstChunkLatencyExplicit { get; set; }
 
     /// <summary>Seconds to wait for replies before counting the rest lost.</summary>
     public TimeSpan ReplyTimeout => TimeSpan.FromSeconds(Parameters.TimeoutSec);
@@ -109,6 +110,7 @@ public sealed class ScenarioContext
             BackoffSeconds = BackoffSeconds,
             ConnectTimeoutSec = ConnectTimeoutSec,
             Trace = Trace,
+            RealBackend = RealBackend,
         };
         return await RapidConnection.ConnectAsync(options, Log, cancellationToken).ConfigureAwait(false);
     }

@@ -180,11 +180,11 @@ internal sealed class StreamCancelScenario : IRapidScenario
             $"{cancels} cancels sent: {recorder.Ledger.Streams.Cancelled} streams ended cancelled, {tooLate} cancels came after their stream had ended (unknown_message)."));
         if (cancels == 0)
         {
-            recorder.AddViolation(ViolationCode.NotExercised, "no cancel was sent (every reply ended before its cancel point): raise -MessageCount or use a backend whose streams last longer.");
+            recorder.AddViolation(ViolationCode.NotProvoked, "no cancel was sent (every reply ended before its cancel point): raise -MessageCount or use a backend whose streams last longer.");
         }
         else if (tooLate == cancels)
         {
-            recorder.AddViolation(ViolationCode.NotExercised, FormattableString.Invariant(
+            recorder.AddViolation(ViolationCode.NotProvoked, FormattableString.Invariant(
                 $"all {cancels} cancels came after their stream had ended (unknown_message), so no stream was stopped: use longer streams (the mock's -ChunkInterval)."));
         }
     }

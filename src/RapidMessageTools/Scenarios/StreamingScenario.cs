@@ -51,10 +51,10 @@ internal sealed class StreamingScenario : IRapidScenario
     /// <summary>A backend that answered without streaming proved nothing about streams.</summary>
     internal static void CheckStreamed(ScenarioRecorder recorder)
     {
-        if (!recorder.Ledger.Streams.Seen && recorder.Ledger.Delivered > 0)
+        if (recorder.Ledger.Streams.Chunks == 0 && recorder.Ledger.Delivered > 0)
         {
-            recorder.AddViolation(ViolationCode.NotExercised, FormattableString.Invariant(
-                $"none of {recorder.Ledger.Delivered} replies streamed (no ai_response_chunk, no chunk_count), so no stream was tested. Start the mock with -StreamChunks, or point at a backend that streams."));
+            recorder.AddViolation(ViolationCode.NotProvoked, FormattableString.Invariant(
+                $"none of {recorder.Ledger.Delivered} replies streamed (no ai_response_chunk came), so no stream was tested. Start the mock with -StreamChunks, or point at a backend that streams."));
         }
     }
 }
