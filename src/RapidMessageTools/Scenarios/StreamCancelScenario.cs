@@ -104,19 +104,10 @@ internal sealed class StreamCancelScenario : IRapidScenario
         var bound = context.Thresholds.MaxChunkGap;
         long cancels = 0, tooLate = 0, ignored = 0, overran = 0, notClosed = 0, followers = 0, notServed = 0;
         string? ignoredExample = null, overranExample = null, notClosedExample = null, notServedExample = null;
-        foreach (var kv in probes.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        var ordered = probes.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToArray();
+        var unclosed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (id, probe) in ordered.Select(kv => (kv.Key, kv.Value)))
         {
-            var (id, probe) = (kv.Key, kv.Value);
-            if (probe.FollowsCancel)
-            {
-                followers++;
-                if (!recorder.Ledger.IsSettled(id))
-                {
-                    notServed++;
-                    notServedExample ??= id;
-                }
-            }
-
             if (!probe.Cancelled)
             {
                 continue;
@@ -137,6 +128,7 @@ internal sealed class StreamCancelScenario : IRapidScenario
             {
                 notClosed++;
                 notClosedExample ??= FormattableString.Invariant($"{id} after {probe.Chunks} chunks");
+                unclosed.Add(id);
                 recorder.Ledger.Streams.Forget(id);
             }
 
@@ -145,6 +137,23 @@ internal sealed class StreamCancelScenario : IRapidScenario
             {
                 overran++;
                 overranExample ??= FormattableString.Invariant($"{id} sent a chunk {late:0.###} s after the cancel");
+            }
+        }
+
+        // The message typed right after a cancel must be served: a reply, a rejection, or at least its stream
+        // begun. One that was cancelled in turn and never closed is already counted above.
+        foreach (var (id, probe) in ordered.Select(kv => (kv.Key, kv.Value)))
+        {
+            if (!probe.FollowsCancel || unclosed.Contains(id))
+            {
+                continue;
+            }
+
+            followers++;
+            if (!recorder.Ledger.IsSettled(id) && probe.Chunks == 0)
+            {
+                notServed++;
+                notServedExample ??= id;
             }
         }
 

@@ -3,10 +3,10 @@ using RapidMessageTools.Metrics;
 
 namespace RapidMessageTools.Scenarios;
 
-/// <summary>What a result carries about streamed replies: figures and histograms when streams were seen, and the stream limits' violations.</summary>
+/// <summary>What a result carries about streamed replies: figures, and the summaries and histograms when chunks came, and the stream limits' violations.</summary>
 internal static class StreamResults
 {
-    /// <summary>Counts the streams still open as cut, then copies the stream figures into <paramref name="result"/> (summaries and histograms only when a stream was seen).</summary>
+    /// <summary>Counts the streams still open as cut, then copies the stream figures into <paramref name="result"/> (summaries and histograms only when chunks came).</summary>
     public static void Fill(RapidScenarioResult result, StreamTracker streams)
     {
         streams.CloseCut();
@@ -14,7 +14,7 @@ internal static class StreamResults
         result.StreamsCompleted = streams.Completed;
         result.StreamsCancelled = streams.Cancelled;
         result.StreamsCut = streams.Cut;
-        if (streams.Seen)
+        if (streams.Chunks > 0)
         {
             result.FirstChunkLatency = streams.FirstChunk.Summarize();
             result.ChunkGap = streams.Gap.Summarize();
@@ -25,7 +25,7 @@ internal static class StreamResults
 
     /// <summary>The stream limits crossed: MaxFirstChunkLatency (when the scenario judges latency) and MaxChunkGap.</summary>
     public static IReadOnlyList<RapidViolation> Evaluate(StreamTracker streams, RapidThresholds limits, bool checkFirstChunk) =>
-        streams.Seen
+        streams.Chunks > 0
             ? limits.EvaluateStreams(streams.FirstChunk.Summarize(), streams.Gap.Summarize(), checkFirstChunk)
             : [];
 }
