@@ -327,7 +327,7 @@ public sealed class ScenarioRecorder
         }
     }
 
-    /// <summary>The one place a reply meets its message: an ai_response or error frame is matched by message_id in the ledger; true when it settled one of this run's messages.</summary>
+    /// <summary>The one place a reply meets its message: an ai_response, ai_response_chunk or error frame is matched by message_id in the ledger (chunks in its stream part); true when it settled one of this run's messages.</summary>
     private bool MatchToMessage(ReceivedFrame received)
     {
         var frame = received.Frame;
