@@ -36,6 +36,32 @@ public sealed partial class DeliveryLedger
     }
 
     /// <summary>
+    /// Records a final marked cancelled as the answer to its message, outside the order check: a message
+    /// dropped from the queue may be answered at once, ahead of the reply still streaming before it.
+    /// </summary>
+    public bool RecordCancelledReply(string messageId, long receivedTimestamp, out bool settled)
+    {
+        settled = false;
+        lock (_sync)
+        {
+            if (!_entries.TryGetValue(messageId, out var entry))
+            {
+                return RecordLateReply(messageId, markedDuplicate: false);
+            }
+
+            if (entry.Lost)
+            {
+                return true;
+            }
+
+            entry.Replies++;
+            Answer(messageId, entry, receivedTimestamp);
+            settled = true;
+            return true;
+        }
+    }
+
+    /// <summary>
     /// Records the final ai_response of a message: call it for the reply that settled the message
     /// (<see cref="RecordReply(string, long, bool, long, out bool)"/>), unless it was a replay marked duplicate.
     /// </summary>

@@ -335,7 +335,15 @@ public sealed class ScenarioRecorder
         switch (frame.Type)
         {
             case MessageType.AiResponse when frame.MessageId is not null:
-                Ledger.RecordReply(frame.MessageId, frame.SequenceId ?? -1, frame.Duplicate, received.ReceivedTimestamp, out settled);
+                if (frame.Cancelled && !frame.Duplicate)
+                {
+                    Ledger.RecordCancelledReply(frame.MessageId, received.ReceivedTimestamp, out settled);
+                }
+                else
+                {
+                    Ledger.RecordReply(frame.MessageId, frame.SequenceId ?? -1, frame.Duplicate, received.ReceivedTimestamp, out settled);
+                }
+
                 if (settled)
                 {
                     _context.Progress.AddAnswered();
