@@ -6,6 +6,7 @@
 .PARAMETER Quick
     Every size divided by 10: a smoke run of the harness itself.
 #>
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingWriteHost', '', Justification = 'talks to the person running it; results go to files and the pipeline')]
 param(
     [string] $ResultsDirectory = (Join-Path $PSScriptRoot 'results'),
     [ValidateRange(1, 20)] [int] $Repeat = 3,
@@ -37,7 +38,7 @@ function Measure-Figure {
     $met = [ordered]@{}
     foreach ($t in $Targets.GetEnumerator()) {
         $value = $medians[$t.Key]
-        $met[$t.Key] = if ($t.Value.Max -ne $null) { $value -le $t.Value.Max } else { $value -ge $t.Value.Min }
+        $met[$t.Key] = if ($null -ne $t.Value.Max) { $value -le $t.Value.Max } else { $value -ge $t.Value.Min }
     }
     $script:measurements[$Name] = [ordered]@{ Description = $Description; Median = $medians; Targets = $Targets; TargetMet = $met; Runs = @($raw) }
     Write-Host (($medians.GetEnumerator() | ForEach-Object { '{0}={1:N3}' -f $_.Key, $_.Value }) -join '  ')
@@ -121,6 +122,8 @@ Measure-Figure 'streaming-fixed-rate' "replies streamed as 20 chunks at a fixed 
 # One session (one user, one connection), the mock in its own pwsh so each side's memory is its own.
 # Growth is the managed heap retained after a full collection, end against start; RSS growth is shown beside it.
 function Start-MockProcess {
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'starts the mock for a measurement; -WhatIf has no meaning here')]
+    param()
     $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
     foreach ($a in 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'MockProcess.ps1'), '-ModulePath', (Get-Module RapidMessageTools).Path) { $info.ArgumentList.Add($a) }
     $info.RedirectStandardInput = $true

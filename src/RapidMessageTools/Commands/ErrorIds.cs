@@ -22,6 +22,9 @@ internal static class ErrorIds
     public const string ScenarioCrashed = nameof(ScenarioCrashed);
     public const string TraceFileUnwritable = nameof(TraceFileUnwritable);
     public const string NotAScenarioResult = nameof(NotAScenarioResult);
+
+    /// <summary>A scenario result whose histograms, counts or shard cannot be read (e.g. nested objects that arrived as text).</summary>
+    public const string UnreadableScenarioResult = nameof(UnreadableScenarioResult);
     public const string ReportExists = nameof(ReportExists);
 
     /// <summary>Export-RapidReport: the -Path extension names no format and -Format was not given.</summary>

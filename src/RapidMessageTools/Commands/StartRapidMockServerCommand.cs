@@ -49,8 +49,8 @@ public sealed class StartRapidMockServerCommand : RapidAsyncCmdlet
     [ValidateRange(10_000, int.MaxValue)]
     public int IdempotencyWindow { get; set; } = MockServerOptions.DefaultIdempotencyWindow;
 
-    /// <summary>Checked by <see cref="MockServerOptions.Validate"/>, whose error (InvalidMockOption) says what to use.</summary>
     [Parameter]
+    [ValidateRange(1024 * 1024, long.MaxValue)]
     public long IdempotencyWindowBytes { get; set; } = MockServerOptions.DefaultIdempotencyWindowBytes;
 
     [Parameter]
