@@ -2,6 +2,11 @@
 # chunk_count, cancel, replays, FIFO between streams, and every stream fault. Loopback, port 0, every
 # server stopped in AfterAll, every wait bounded (Support/WsTestClient.ps1).
 
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*) make test objects; -WhatIf has no meaning in a test')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSReviewUnusedParameter', '', Justification = 'the -Until scriptblock reads the parameter, where the rule does not look')]
+param()
+
 BeforeAll {
     Import-Module RapidMessageTools -Force
     . (Join-Path $PSScriptRoot 'Support/WsTestClient.ps1')
@@ -23,7 +28,7 @@ BeforeAll {
         Receive-WsJson $Client -Count 100000 -TimeoutSec 3 -Until { $_.type -eq 'agent_state' } | Where-Object type -EQ 'agent_state'
     }
 
-    function Get-Chunks($Frames, [string] $MessageId) { @($Frames | Where-Object { $_.type -eq 'ai_response_chunk' -and $_.message_id -eq $MessageId }) }
+    function Get-Chunk($Frames, [string] $MessageId) { @($Frames | Where-Object { $_.type -eq 'ai_response_chunk' -and $_.message_id -eq $MessageId }) }
     function Get-Final($Frames, [string] $MessageId) { @($Frames | Where-Object { $_.type -eq 'ai_response' -and $_.message_id -eq $MessageId }) }
 }
 
@@ -46,7 +51,7 @@ Describe 'Streamed replies' -Tag 'Integration' {
         $c = New-StreamClient $server
         Send-WsUserMessage $c -MessageId 's-1' -SequenceId 1 -Content 'tell me a story' -AgentId 'a'
         $frames = @(Receive-Stream $c 's-1')
-        $chunks = Get-Chunks $frames 's-1'
+        $chunks = Get-Chunk $frames 's-1'
         $chunks.chunk_index | Should -Be @(0, 1, 2, 3)
         $chunks | ForEach-Object { $_.sequence_id | Should -Be 1; $_.agent_id | Should -Be 'a'; $_.content | Should -Not -BeNullOrEmpty }
         $final = $frames[-1]
@@ -64,7 +69,7 @@ Describe 'Streamed replies' -Tag 'Integration' {
         $text = 'ab' + [char]::ConvertFromUtf32(0x1F600) + 'c' + [char]::ConvertFromUtf32(0x1F680)
         Send-WsUserMessage $c -MessageId 'sp-1' -SequenceId 1 -Content $text
         $frames = @(Receive-Stream $c 'sp-1')
-        $chunks = Get-Chunks $frames 'sp-1'
+        $chunks = Get-Chunk $frames 'sp-1'
         ($chunks.content -join '') | Should -Be ('AI response to: ' + $text)
         foreach ($chunk in $chunks) {
             if ($chunk.content.Length -gt 0) {
@@ -107,7 +112,7 @@ Describe 'Streamed replies' -Tag 'Integration' {
         Send-WsJson $c @{ type = 'cancel'; message_id = 'c-1' }
         $rest = @(Receive-Stream $c 'c-1')
         $frames = $early + $rest
-        $chunks = Get-Chunks $frames 'c-1'
+        $chunks = Get-Chunk $frames 'c-1'
         $final = $frames[-1]
         $final.type | Should -Be 'ai_response'
         $final.cancelled | Should -BeTrue
@@ -125,7 +130,7 @@ Describe 'Streamed replies' -Tag 'Integration' {
         Send-WsJson $c @{ type = 'cancel'; message_id = 'q-2' }
         Send-WsUserMessage $c -MessageId 'q-3' -SequenceId 3 -AgentId 'q'
         $frames = @(Receive-Stream $c 'q-3' -TimeoutSec 5)
-        (Get-Chunks $frames 'q-2').Count | Should -Be 0
+        (Get-Chunk $frames 'q-2').Count | Should -Be 0
         $final2 = Get-Final $frames 'q-2'
         $final2.cancelled | Should -BeTrue
         $final2.chunk_count | Should -Be 0
@@ -179,7 +184,7 @@ Describe 'Injected stream faults' -Tag 'Integration' {
                 $c = New-StreamClient $Server
                 Send-WsUserMessage $c -MessageId 'd-1' -SequenceId 1
                 $frames = @(Receive-Stream $c 'd-1')
-                $chunks = Get-Chunks $frames 'd-1'
+                $chunks = Get-Chunk $frames 'd-1'
                 $chunks.Count | Should -Be 4
                 $frames[-1].chunk_count | Should -Be 5
                 $frames[-1].content | Should -Not -Be ($chunks.content -join '')
@@ -192,7 +197,7 @@ Describe 'Injected stream faults' -Tag 'Integration' {
                 param($Server)
                 $c = New-StreamClient $Server
                 Send-WsUserMessage $c -MessageId 'o-1' -SequenceId 1
-                $chunks = Get-Chunks @(Receive-Stream $c 'o-1') 'o-1'
+                $chunks = Get-Chunk @(Receive-Stream $c 'o-1') 'o-1'
                 ($chunks.chunk_index | Sort-Object) | Should -Be @(0, 1, 2, 3, 4)
                 ($chunks.chunk_index -join ',') | Should -Not -Be '0,1,2,3,4'
             }
@@ -204,7 +209,7 @@ Describe 'Injected stream faults' -Tag 'Integration' {
                 param($Server)
                 $c = New-StreamClient $Server
                 Send-WsUserMessage $c -MessageId 'u-1' -SequenceId 1
-                $chunks = Get-Chunks @(Receive-Stream $c 'u-1') 'u-1'
+                $chunks = Get-Chunk @(Receive-Stream $c 'u-1') 'u-1'
                 $chunks.Count | Should -Be 6
                 @($chunks.chunk_index | Sort-Object -Unique).Count | Should -Be 5
             }
@@ -217,7 +222,7 @@ Describe 'Injected stream faults' -Tag 'Integration' {
                 $c = New-StreamClient $Server
                 Send-WsUserMessage $c -MessageId 'x-1' -SequenceId 1
                 $frames = @(Receive-Stream $c 'x-1' -TimeoutSec 1)
-                (Get-Chunks $frames 'x-1').Count | Should -BeGreaterThan 0
+                (Get-Chunk $frames 'x-1').Count | Should -BeGreaterThan 0
                 (Get-Final $frames 'x-1').Count | Should -Be 0
             }
         }
@@ -230,7 +235,7 @@ Describe 'Injected stream faults' -Tag 'Integration' {
                 foreach ($i in 1..6) {
                     Send-WsUserMessage $c -MessageId "m-$i" -SequenceId $i
                     $frames = @(Receive-Stream $c "m-$i")
-                    $chunks = Get-Chunks $frames "m-$i"
+                    $chunks = Get-Chunk $frames "m-$i"
                     $chunks.Count | Should -Be 5
                     $final = $frames[-1]
                     (($final.content -ne ($chunks.content -join '')) -xor ($final.chunk_count -ne 5)) | Should -BeTrue
@@ -247,7 +252,7 @@ Describe 'Injected stream faults' -Tag 'Integration' {
                 $clock = [Diagnostics.Stopwatch]::StartNew()
                 $frames = @(Receive-Stream $c 't-1')
                 $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.45 -Because 'a stall is a lower bound on the stream time'
-                (Get-Chunks $frames 't-1').Count | Should -Be 3
+                (Get-Chunk $frames 't-1').Count | Should -Be 3
             }
         }
         @{
@@ -291,7 +296,7 @@ Describe 'Injected stream faults' -Tag 'Integration' {
                 Send-WsJson $c @{ type = 'cancel'; message_id = 'w-1' }
                 $frames = @(Receive-Stream $c 'w-1' -TimeoutSec 1.5)
                 (Get-Final $frames 'w-1').Count | Should -Be 0
-                (Get-Chunks $frames 'w-1').Count | Should -BeLessThan 19
+                (Get-Chunk $frames 'w-1').Count | Should -BeLessThan 19
             }
         }
         @{
@@ -307,7 +312,7 @@ Describe 'Injected stream faults' -Tag 'Integration' {
                 $frames = @(Receive-Stream $c 'n-2' -TimeoutSec 1.5)
                 (Get-Final $frames 'n-1').cancelled | Should -BeTrue
                 (Get-Final $frames 'n-2').Count | Should -Be 0
-                (Get-Chunks $frames 'n-2').Count | Should -Be 0
+                (Get-Chunk $frames 'n-2').Count | Should -Be 0
                 $Server.Stats.Dropped | Should -Be 1
             }
         }

@@ -1,6 +1,9 @@
 # Streamed replies on the client: every scenario accepts them, results carry time to first chunk and
 # chunk gaps (mergeable), Streaming and StreamCancel pass on a healthy streaming mock, are Inconclusive
 # without streams, and name each stream fault by its own violation and by no other stream violation.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+param()
+
 BeforeDiscovery {
     $olderScenarios = @('Sequential', 'BurstIdempotency', 'QueueOverflow', 'AgentStateConsistency', 'WebSocketStability', 'CrossAgentSync', 'MultiUser', 'Benchmark')
     $slowStreams = @{ StreamChunks = 10; ChunkInterval = 0.01 }
