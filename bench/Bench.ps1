@@ -161,6 +161,37 @@ Measure-Figure 'one-million-messages' "$(Size 1000000) messages through one sess
     }
 }
 
+# What the timeline costs: the same fixed-rate load with a timeline (1-s intervals) and without (-TimelineInterval 0),
+# CPU and allocations per message (client and mock in one process); and the memory an hour of 1-s intervals holds.
+foreach ($interval in 1, 0) {
+    $label = if ($interval) { 'timeline-on' } else { 'timeline-off' }
+    Measure-Figure "fixed-rate-20k-$label" "fixed arrival rate 20,000 msg/s for $([math]::Max(2, 5 * $scale)) s, TimelineInterval $interval" @{ CpuUsPerMsg = @{ Max = 100 } } {
+        $o = Invoke-Load $big @{ Name = 'Benchmark'; Connections = 4; Rate = 20000; Duration = [math]::Max(2, 5 * $scale); TimeoutSec = 30; TimelineInterval = $interval }
+        @{ P99Ms = $o.Result.Latency.P99; Lost = $o.Result.Lost; Intervals = $o.Result.Timeline.Count } + $o.Cost
+    }
+}
+
+Measure-Figure 'timeline-hour-memory' 'an hour of 1-s timeline intervals, 200 replies each over 3 decades of latency: retained MB' @{ RetainedMB = @{ Max = 40 } } -Runs 1 {
+    $f = [Diagnostics.Stopwatch]::Frequency
+    [GC]::Collect(); [GC]::WaitForPendingFinalizers()
+    $before = [GC]::GetTotalMemory($true)
+    $t = [RapidMessageTools.Metrics.RunTimeline]::new(1, [long]($f / 200), [datetime]::UtcNow, 0)
+    $rng = [Random]::new(1)
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    for ($s = 0; $s -lt 3600; $s++) {
+        for ($k = 0; $k -lt 200; $k++) {
+            $at = [long](($s + $k / 200) * $f)
+            $t.RecordSend($at, $at)
+            $t.RecordReply($at, [long](200 * [math]::Pow(10, 3 * $rng.NextDouble())))
+        }
+    }
+    $entries = $t.ToEntries()
+    $seconds = $clock.Elapsed.TotalSeconds
+    $retained = [GC]::GetTotalMemory($true) - $before
+    [GC]::KeepAlive($t)
+    @{ RetainedMB = [math]::Round($retained / 1MB, 1); Intervals = $entries.Count; EncodedBytesPerInterval = [math]::Round(($entries | Measure-Object { $_.EncodedHistogram.Length } -Average).Average); RecordSeconds = [math]::Round($seconds, 1) }
+}
+
 Measure-Figure 'import-module' 'Import-Module in a fresh pwsh (seconds)' @{ Seconds = @{ Max = 0.5 } } {
     $modulePath = (Get-Module RapidMessageTools).Path
     $text = & dotnet pwsh -NoProfile -NonInteractive -Command "(Measure-Command { Import-Module '$modulePath' }).TotalSeconds"

@@ -22,6 +22,7 @@
         'Invoke-RapidScenario'
         'Merge-RapidResult'
         'Export-RapidReport'
+        'Find-RapidCapacity'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

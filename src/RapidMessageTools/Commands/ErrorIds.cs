@@ -8,6 +8,12 @@ internal static class ErrorIds
     public const string MockServerNotFound = nameof(MockServerNotFound);
     public const string ScenarioNotFound = nameof(ScenarioNotFound);
     public const string InvalidScenarioParameter = nameof(InvalidScenarioParameter);
+
+    /// <summary>A -Stage table lacks a key, has an unknown one, or a value that is not a number.</summary>
+    public const string InvalidStage = nameof(InvalidStage);
+
+    /// <summary>Find-RapidCapacity: a search setting out of range (-StartRate above -MaxRate...).</summary>
+    public const string InvalidCapacitySearch = nameof(InvalidCapacitySearch);
     public const string NoBackendUrl = nameof(NoBackendUrl);
 
     /// <summary>Invoke-RapidScenario: the -Token is a JWT whose exp is past.</summary>

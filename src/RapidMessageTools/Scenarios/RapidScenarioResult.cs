@@ -100,6 +100,12 @@ public sealed class RapidScenarioResult
     /// <summary>Streamed replies that ended with a final marked cancelled.</summary>
     public long StreamsCancelled { get; set; }
 
+    /// <summary>The run interval by interval (sent, delivered, rejected, lost, errors, connections, rates, latency); empty with -TimelineInterval 0.</summary>
+    public RapidTimelineEntry[] Timeline { get; set; } = [];
+
+    /// <summary>Seconds per <see cref="Timeline"/> entry; 0 when no timeline was recorded.</summary>
+    public double TimelineInterval { get; set; }
+
     /// <summary>QueueOverflow only: whether the run saw queue_full at all. Null for other scenarios.</summary>
     public bool? OverflowProvoked { get; set; }
 

@@ -111,6 +111,8 @@ public static class ResultMerger
             StreamsCompleted = results.Sum(r => r.StreamsCompleted),
             StreamsCut = results.Sum(r => r.StreamsCut),
             StreamsCancelled = results.Sum(r => r.StreamsCancelled),
+            Timeline = RunTimeline.Merge(results.Select(r => r.Timeline)),
+            TimelineInterval = results.Max(r => r.TimelineInterval),
             MemoryGrowthBytes = memory,
             ServerMemoryGrowthBytes = serverGrowth.Length == 0 ? null : serverGrowth.Max(),
             ConnectionDrops = results.Sum(r => r.ConnectionDrops),
