@@ -103,6 +103,29 @@ Measure-Figure 'fixed-rate-20k' "fixed arrival rate 20,000 msg/s for $(10 * $sca
     @{ P50Ms = $o.Result.Latency.P50; P99Ms = $o.Result.Latency.P99; P999Ms = $o.Result.Latency.P999; ServiceP99Ms = $o.Result.ServiceLatency.P99; LateSends = $o.Result.LateSends; Lost = $o.Result.Lost; MsgPerSec = $o.Result.ThroughputPerSec } + $o.Cost
 }
 
+# Streamed replies: every reply as 20 chunks. Cost per chunk is client and mock together (one process), as above.
+$streaming = $big + @{ StreamChunks = 20 }
+Measure-Figure 'streaming-20-chunks' "replies streamed as 20 chunks, 4 connections pipelined, $(Size 20000) messages" @{ ChunksPerSec = @{ Min = 100000 } } {
+    $o = Invoke-Load $streaming @{ Name = 'Benchmark'; Connections = 4; MessageCount = (Size 20000); MaxInFlight = 100; TimeoutSec = 60 }
+    $chunks = [math]::Max(1, $o.Result.ChunksDelivered)
+    $perChunk = $o.Result.Sent / $chunks
+    @{
+        ChunksPerSec = [math]::Round($o.Result.ThroughputPerSec * $chunks / [math]::Max(1, $o.Result.Delivered))
+        MsgPerSec = $o.Result.ThroughputPerSec; FirstChunkP99Ms = $o.Result.FirstChunkLatency.P99; ChunkGapP99Ms = $o.Result.ChunkGap.P99
+        CpuUsPerChunk = [math]::Round($o.Cost.CpuUsPerMsg * $perChunk, 3); AllocBytesPerChunk = [math]::Round($o.Cost.AllocBytesPerMsg * $perChunk)
+        Lost = $o.Result.Lost; StreamsCut = $o.Result.StreamsCut
+    }
+}
+
+Measure-Figure 'streaming-fixed-rate' "replies streamed as 20 chunks at a fixed 500 msg/s (10,000 chunks/s) for $(5 * $scale) s: time to first chunk from the intended send" @{ FirstChunkP99Ms = @{ Max = 5 } } {
+    $o = Invoke-Load $streaming @{ Name = 'Benchmark'; Connections = 4; Rate = 500; Duration = (5 * $scale); TimeoutSec = 30 }
+    @{
+        FirstChunkP50Ms = $o.Result.FirstChunkLatency.P50; FirstChunkP99Ms = $o.Result.FirstChunkLatency.P99; FirstChunkP999Ms = $o.Result.FirstChunkLatency.P999
+        FirstChunkMaxMs = $o.Result.FirstChunkLatency.Max; ChunkGapP99Ms = $o.Result.ChunkGap.P99; ReplyP99Ms = $o.Result.Latency.P99
+        LateSends = $o.Result.LateSends; Lost = $o.Result.Lost
+    }
+}
+
 # One session (one user, one connection), the mock in its own pwsh so each side's memory is its own.
 # Growth is the managed heap retained after a full collection, end against start; RSS growth is shown beside it.
 function Start-MockProcess {
@@ -338,12 +361,14 @@ Measure-Figure 'import-module' 'Import-Module in a fresh pwsh (seconds)' @{ Seco
 Measure-Figure 'healthy-scenario-set' 'the whole healthy scenario set (seconds)' @{ Seconds = @{ Max = 10 } } {
     $fast = Start-RapidMockServer
     $slow = Start-RapidMockServer -QueueCapacity 50 -ResponseDelay 0.002
+    $streams = Start-RapidMockServer -StreamChunks 6 -ChunkInterval 0.005
     try {
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        $results = @(Get-RapidScenario | Where-Object Name -ne 'QueueOverflow' | Invoke-RapidScenario -Url $fast.Url) + @(Invoke-RapidScenario QueueOverflow -Url $slow.Url)
+        $results = @(Get-RapidScenario | Where-Object Name -notin 'QueueOverflow', 'Streaming', 'StreamCancel' | Invoke-RapidScenario -Url $fast.Url) +
+            @(Invoke-RapidScenario QueueOverflow -Url $slow.Url) + @(Invoke-RapidScenario Streaming, StreamCancel -Url $streams.Url)
         @{ Seconds = $clock.Elapsed.TotalSeconds; Failed = @($results | Where-Object { -not $_.Passed }).Count }
     }
-    finally { $fast, $slow | Stop-RapidMockServer }
+    finally { $fast, $slow, $streams | Stop-RapidMockServer }
 }
 
 $commit = try { (& git -C $PSScriptRoot rev-parse HEAD 2>$null) } catch { $null }

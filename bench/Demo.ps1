@@ -13,6 +13,8 @@ Import-Module RapidMessageTools
 $server = Start-RapidMockServer -SetEnvironment
 # QueueOverflow needs an agent that can fall behind: a second mock with a small queue and a 2 ms reply delay.
 $slow = Start-RapidMockServer -QueueCapacity 50 -ResponseDelay 0.002
+# Streaming and StreamCancel need replies that stream: a third mock sends each as 6 chunks 5 ms apart.
+$streams = Start-RapidMockServer -StreamChunks 6 -ChunkInterval 0.005
 try {
     Write-Host "Mock backend at $($server.Url) (health: $($server.HealthUrl))"
     $health = Invoke-RestMethod $server.HealthUrl
@@ -21,8 +23,8 @@ try {
     Write-Host "`nScenarios:"
     Get-RapidScenario | Format-Table Name, FailsWhen -AutoSize | Out-String -Width 160 | Write-Host
 
-    $results = @(Get-RapidScenario | Where-Object Name -ne 'QueueOverflow' | Invoke-RapidScenario) +
-        @(Invoke-RapidScenario QueueOverflow -Url $slow.Url)
+    $results = @(Get-RapidScenario | Where-Object Name -notin 'QueueOverflow', 'Streaming', 'StreamCancel' | Invoke-RapidScenario) +
+        @(Invoke-RapidScenario QueueOverflow -Url $slow.Url) + @(Invoke-RapidScenario Streaming, StreamCancel -Url $streams.Url)
     $results | Format-Table | Out-String -Width 160 | Write-Host
 
     if (Get-Command Export-RapidReport -ErrorAction SilentlyContinue) {
@@ -41,5 +43,5 @@ try {
     Write-Host "All $(@($results).Count) scenarios passed."
 }
 finally {
-    $server, $slow | Stop-RapidMockServer
+    $server, $slow, $streams | Stop-RapidMockServer
 }

@@ -236,3 +236,44 @@ Describe 'The release report of a staged run' -Tag 'Integration' {
         $dom | Should -Match '<polyline class="p99" points="[0-9., ]+"'
     }
 }
+
+Describe 'Export-RapidReport with streamed replies' -Tag 'Integration' {
+    BeforeAll {
+        $server = Start-RapidMockServer -StreamChunks 5
+        $streamed = Invoke-RapidScenario Streaming -Url $server.Url -MessageCount 12 -MaxChunkGap 1.5
+        $plain = New-Result 'Sequential' $true (1..50)
+    }
+    AfterAll {
+        $server | Stop-RapidMockServer
+    }
+
+    It 'shows time to first chunk and chunk gaps beside reply latency in HTML, only where replies streamed' {
+        $file = $streamed, $plain | Export-RapidReport -Path (Join-Path $TestDrive 's.html')
+        $html = Get-Content $file.FullName -Raw
+        $html | Should -Match '<table class="streams" id="streams-r\d+-Streaming-1-1">'
+        $html | Should -Match 'Reply latency \(to the final frame\)'
+        $html | Should -Match ('<td>Time to first chunk</td><td>' + [regex]::Escape([string]$streamed.FirstChunkLatency.P50))
+        $html | Should -Match '<td>Chunk gap</td>'
+        $html | Should -Not -Match 'streams-Sequential'
+        $html | Should -Match 'MaxChunkGap 1.5 s'
+    }
+
+    It 'carries the stream thresholds in JUnit (testcase properties) and Markdown' {
+        [xml] $xml = Get-Content ($streamed, $plain | Export-RapidReport -Path (Join-Path $TestDrive 's.xml')).FullName -Raw
+        $case = $xml.testsuites.testsuite.testcase | Where-Object name -EQ 'Streaming'
+        ($case.properties.property | Where-Object name -EQ 'threshold.MaxChunkGap').value | Should -Be '1.5'
+        ($case.properties.property | Where-Object name -EQ 'threshold.MaxFirstChunkLatency').value | Should -Be '1'
+        $case.'system-out' | Should -Match 'time to first chunk p50'
+        $md = Get-Content ($streamed, $plain | Export-RapidReport -Path (Join-Path $TestDrive 's.md')).FullName -Raw
+        $md | Should -Match '\| Streaming \| 12 / 0 / 0 \| 60 \|'
+        $md | Should -Match 'Streaming: Thresholds: .*MaxFirstChunkLatency 1 s at p99, MaxChunkGap 1.5 s'
+    }
+
+    It 'writes the stream figures and histograms to JSON, null where nothing streamed' {
+        $json = Get-Content ($streamed, $plain | Export-RapidReport -Path (Join-Path $TestDrive 's.json')).FullName -Raw | ConvertFrom-Json
+        $json[0].FirstChunkHistogram.TotalCount | Should -Be 12
+        $json[0].ChunksDelivered | Should -Be 60
+        $json[0].Thresholds.MaxChunkGap | Should -Be 1.5
+        $json[1].FirstChunkLatency | Should -BeNullOrEmpty
+    }
+}

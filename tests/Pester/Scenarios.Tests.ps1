@@ -38,9 +38,9 @@ BeforeAll {
 }
 
 Describe 'Get-RapidScenario' -Tag 'Unit' {
-    It 'lists the eight scenarios with descriptions and defaults' {
+    It 'lists the ten scenarios with descriptions and defaults' {
         $all = Get-RapidScenario
-        $all.Name | Should -Be @('Sequential', 'BurstIdempotency', 'QueueOverflow', 'AgentStateConsistency', 'WebSocketStability', 'CrossAgentSync', 'MultiUser', 'Benchmark')
+        $all.Name | Should -Be @('Sequential', 'BurstIdempotency', 'QueueOverflow', 'AgentStateConsistency', 'WebSocketStability', 'CrossAgentSync', 'MultiUser', 'Benchmark', 'Streaming', 'StreamCancel')
         $all | ForEach-Object { $_.Description | Should -Not -BeNullOrEmpty; $_.FailsWhen | Should -Not -BeNullOrEmpty; $_.Defaults | Should -Not -BeNullOrEmpty }
     }
     It 'filters by wildcard and reports an unknown name with a stable error id' {
@@ -55,17 +55,20 @@ Describe 'Invoke-RapidScenario against a healthy mock' -Tag 'Integration' {
         $server = Start-RapidMockServer
         # QueueOverflow needs a queue that can fill: a small one behind a slightly slow agent.
         $slow = Start-RapidMockServer -QueueCapacity 50 -ResponseDelay 0.002
+        # Streaming and StreamCancel need replies that stream, long enough to be cancelled.
+        $streaming = Start-RapidMockServer -StreamChunks 6 -ChunkInterval 0.005
     }
     AfterAll {
-        $server, $slow | Stop-RapidMockServer
+        $server, $slow, $streaming | Stop-RapidMockServer
     }
 
     It 'passes every scenario, three times over, with no false alarm' {
         $results = foreach ($round in 1..3) {
-            Get-RapidScenario | Where-Object Name -ne 'QueueOverflow' | Invoke-RapidScenario -Url $server.Url
+            Get-RapidScenario | Where-Object Name -notin 'QueueOverflow', 'Streaming', 'StreamCancel' | Invoke-RapidScenario -Url $server.Url
             Invoke-RapidScenario QueueOverflow -Url $slow.Url
+            Invoke-RapidScenario Streaming, StreamCancel -Url $streaming.Url
         }
-        $results | Should -HaveCount 24
+        $results | Should -HaveCount 30
         foreach ($r in $results) {
             $r.Passed | Should -BeTrue -Because "$($r.Scenario): $($r.Violations -join '; ')"
             $r.Lost | Should -Be 0

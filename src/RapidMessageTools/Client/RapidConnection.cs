@@ -149,6 +149,10 @@ public sealed class RapidConnection : IDisposable
     public Task SendUserMessageAsync(string messageId, long sequenceId, string content, string? agentId, CancellationToken cancellationToken) =>
         SendAsync(static (w, s) => FrameWriter.WriteUserMessage(w, s.messageId, s.sequenceId, s.content, s.agentId), (messageId, sequenceId, content, agentId), cancellationToken);
 
+    /// <summary>Sends cancel for a message whose reply is queued or streaming. Thread-safe.</summary>
+    public Task SendCancelAsync(string messageId, CancellationToken cancellationToken) =>
+        SendAsync(static (w, id) => FrameWriter.WriteCancel(w, id), messageId, cancellationToken);
+
     /// <summary>Sends any text as one frame (for tests of bad input).</summary>
     public async Task SendTextAsync(string text, CancellationToken cancellationToken)
     {

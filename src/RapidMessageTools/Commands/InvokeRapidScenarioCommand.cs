@@ -137,6 +137,16 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     [ValidateRange(0.0, double.MaxValue)]
     public double MaxMemoryGrowth { get; set; }
 
+    /// <summary>Streamed replies: seconds the time to the first chunk may reach at -LatencyPercentile.</summary>
+    [Parameter]
+    [ValidateRange(0.000001, 3600.0)]
+    public double MaxFirstChunkLatency { get; set; }
+
+    /// <summary>Streamed replies: seconds the longest gap between two chunks of one reply may reach.</summary>
+    [Parameter]
+    [ValidateRange(0.000001, 3600.0)]
+    public double MaxChunkGap { get; set; }
+
     /// <summary>Thresholds as a hashtable: @{ MaxLatency = 0.5; MinThroughput = 1000 }.</summary>
     [Parameter]
     public Hashtable? Threshold { get; set; }

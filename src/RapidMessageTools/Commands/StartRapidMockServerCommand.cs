@@ -31,6 +31,16 @@ public sealed class StartRapidMockServerCommand : RapidAsyncCmdlet
     [ValidateRange(0.0, 3600.0)]
     public double ResponseJitter { get; set; }
 
+    /// <summary>Stream every reply as this many ai_response_chunk frames before its final ai_response.</summary>
+    [Parameter]
+    [ValidateRange(0, 100_000)]
+    public int StreamChunks { get; set; }
+
+    /// <summary>Seconds between two chunks of a streamed reply.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 60.0)]
+    public double ChunkInterval { get; set; }
+
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int QueueCapacity { get; set; } = MockServerOptions.DefaultQueueCapacity;
@@ -68,6 +78,8 @@ public sealed class StartRapidMockServerCommand : RapidAsyncCmdlet
             ListenAddress = ListenAddress,
             ResponseDelay = ResponseDelay,
             ResponseJitter = ResponseJitter,
+            StreamChunks = StreamChunks,
+            ChunkInterval = ChunkInterval,
             QueueCapacity = QueueCapacity,
             IdempotencyWindow = IdempotencyWindow,
             IdempotencyWindowBytes = IdempotencyWindowBytes,

@@ -10,9 +10,9 @@ namespace RapidMessageTools.Metrics;
 /// Accounts for every message of a run: sent, answered (first reply), answered again (duplicates),
 /// replayed (marked duplicate), rejected, or still outstanding; checks reply order per stream
 /// (a connection and agent), and records latency into histograms: from the intended send time
-/// (<see cref="Latency"/>) and from the actual send (<see cref="Service"/>).
+/// (<see cref="Latency"/>) and from the actual send (<see cref="Service"/>). Streamed replies: DeliveryLedger.Streams.cs.
 /// </summary>
-public sealed class DeliveryLedger
+public sealed partial class DeliveryLedger
 {
     /// <summary>
     /// Settled messages remembered (to tell a late duplicate reply from an unexpected one). Older ones are

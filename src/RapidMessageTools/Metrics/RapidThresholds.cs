@@ -15,6 +15,8 @@ public sealed class RapidThresholds
     public const double DefaultMinThroughput = 10;
     public const double DefaultMinDeliveryRatio = 1.0;
     public const double DefaultMaxMemoryGrowth = 100 * 1024 * 1024;
+    public const double DefaultMaxFirstChunkLatency = 1.0;
+    public const double DefaultMaxChunkGap = 2.0;
 
     /// <summary>Seconds the latency at <see cref="LatencyPercentile"/> may reach.</summary>
     public double MaxLatency { get; set; } = DefaultMaxLatency;
@@ -30,6 +32,12 @@ public sealed class RapidThresholds
 
     /// <summary>Bytes the client's managed heap may grow during a run.</summary>
     public double MaxMemoryGrowth { get; set; } = DefaultMaxMemoryGrowth;
+
+    /// <summary>Streamed replies: seconds the time to the first chunk may reach at <see cref="LatencyPercentile"/>.</summary>
+    public double MaxFirstChunkLatency { get; set; } = DefaultMaxFirstChunkLatency;
+
+    /// <summary>Streamed replies: seconds the longest gap between two chunks of one reply may reach.</summary>
+    public double MaxChunkGap { get; set; } = DefaultMaxChunkGap;
 
     /// <summary>For each limit, by name: Parameter, Threshold (the -Threshold table), Environment or Default (<see cref="ThresholdSources"/>).</summary>
     public Dictionary<string, string> Sources { get; set; } = new(StringComparer.OrdinalIgnoreCase);
@@ -66,6 +74,8 @@ public sealed class RapidThresholds
         nameof(MinThroughput) => MinThroughput,
         nameof(MinDeliveryRatio) => MinDeliveryRatio,
         nameof(MaxMemoryGrowth) => MaxMemoryGrowth,
+        nameof(MaxFirstChunkLatency) => MaxFirstChunkLatency,
+        nameof(MaxChunkGap) => MaxChunkGap,
         _ => throw new ArgumentException($"There is no limit named '{limit}'.", nameof(limit)),
     };
 
@@ -121,6 +131,42 @@ public sealed class RapidThresholds
                 "MemoryGrowthBytes",
                 MaxMemoryGrowth,
                 memoryGrowthBytes));
+        }
+
+        return violations;
+    }
+
+    /// <summary>
+    /// The violations of the stream limits: time to first chunk at <see cref="LatencyPercentile"/> (when
+    /// <paramref name="checkFirstChunk"/>, or when the caller named the limit), and the longest chunk gap. Null
+    /// summaries (no stream seen) pass.
+    /// </summary>
+    public IReadOnlyList<RapidViolation> EvaluateStreams(RapidLatencySummary? firstChunk, RapidLatencySummary? chunkGap, bool checkFirstChunk)
+    {
+        var violations = new List<RapidViolation>();
+        checkFirstChunk |= IsExplicit(nameof(MaxFirstChunkLatency));
+        if (checkFirstChunk && firstChunk is { Count: > 0 })
+        {
+            var ms = firstChunk.AtPercentile(LatencyPercentile);
+            if (ms / 1000.0 > MaxFirstChunkLatency)
+            {
+                violations.Add(new RapidViolation(
+                    ViolationCode.FirstChunkLatency,
+                    Invariant($"time to first chunk p{LatencyPercentile} was {ms / 1000.0:0.####} s, over the limit of {Format(MaxFirstChunkLatency)} s (MaxFirstChunkLatency, {Source(nameof(MaxFirstChunkLatency))})."),
+                    "FirstChunkLatency.P" + LatencyPercentile.ToString(CultureInfo.InvariantCulture),
+                    MaxFirstChunkLatency,
+                    ms / 1000.0));
+            }
+        }
+
+        if (chunkGap is { Count: > 0 } && chunkGap.Max / 1000.0 > MaxChunkGap)
+        {
+            violations.Add(new RapidViolation(
+                ViolationCode.ChunkGap,
+                Invariant($"a stream stalled: the longest gap between two chunks was {chunkGap.Max / 1000.0:0.####} s, over the limit of {Format(MaxChunkGap)} s (MaxChunkGap, {Source(nameof(MaxChunkGap))}); p99 gap {chunkGap.P99 / 1000.0:0.####} s."),
+                "ChunkGap.Max",
+                MaxChunkGap,
+                chunkGap.Max / 1000.0));
         }
 
         return violations;

@@ -62,6 +62,20 @@ public static class ViolationCode
     public const string ServerError = nameof(ServerError);
     public const string Timeout = nameof(Timeout);
 
+    // Streamed replies (Streaming, StreamCancel).
+    public const string StreamIncomplete = nameof(StreamIncomplete);
+    public const string ChunkOutOfOrder = nameof(ChunkOutOfOrder);
+    public const string ChunkDuplicated = nameof(ChunkDuplicated);
+    public const string StreamCut = nameof(StreamCut);
+    public const string StreamFinalMismatch = nameof(StreamFinalMismatch);
+    public const string ChunkAfterFinal = nameof(ChunkAfterFinal);
+    public const string CancelIgnored = nameof(CancelIgnored);
+    public const string CancelNotClosed = nameof(CancelNotClosed);
+    public const string NextNotServed = nameof(NextNotServed);
+    public const string FirstChunkLatency = nameof(FirstChunkLatency);
+    public const string ChunkGap = nameof(ChunkGap);
+
+
     /// <summary>The run could not provoke what the scenario tests (Outcome Inconclusive): the message says what to change.</summary>
     public const string NotProvoked = nameof(NotProvoked);
 

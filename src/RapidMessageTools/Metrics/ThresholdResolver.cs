@@ -63,6 +63,8 @@ public static class ThresholdResolver
     public const string MinThroughputVariable = "RAPID_TEST_MIN_THROUGHPUT";
     public const string MinDeliveryRatioVariable = "RAPID_TEST_MIN_DELIVERY_RATIO";
     public const string MaxMemoryGrowthVariable = "RAPID_TEST_MAX_MEMORY_GROWTH";
+    public const string MaxFirstChunkLatencyVariable = "RAPID_TEST_MAX_FIRST_CHUNK_LATENCY";
+    public const string MaxChunkGapVariable = "RAPID_TEST_MAX_CHUNK_GAP";
 
     /// <summary>Every limit, in the order they are shown.</summary>
     public static IReadOnlyList<ThresholdLimit> Limits { get; } =
@@ -72,6 +74,8 @@ public static class ThresholdResolver
         new(nameof(RapidThresholds.MinThroughput), MinThroughputVariable, RapidThresholds.DefaultMinThroughput, "messages per second, 0 or more", v => v >= 0, (t, v) => t.MinThroughput = v),
         new(nameof(RapidThresholds.MinDeliveryRatio), MinDeliveryRatioVariable, RapidThresholds.DefaultMinDeliveryRatio, "a ratio between 0 and 1", v => v is >= 0 and <= 1, (t, v) => t.MinDeliveryRatio = v),
         new(nameof(RapidThresholds.MaxMemoryGrowth), MaxMemoryGrowthVariable, RapidThresholds.DefaultMaxMemoryGrowth, "a number of bytes, 0 or more", v => v >= 0, (t, v) => t.MaxMemoryGrowth = v),
+        new(nameof(RapidThresholds.MaxFirstChunkLatency), MaxFirstChunkLatencyVariable, RapidThresholds.DefaultMaxFirstChunkLatency, "seconds, more than 0", v => v > 0, (t, v) => t.MaxFirstChunkLatency = v),
+        new(nameof(RapidThresholds.MaxChunkGap), MaxChunkGapVariable, RapidThresholds.DefaultMaxChunkGap, "seconds, more than 0", v => v > 0, (t, v) => t.MaxChunkGap = v),
     ];
 
     /// <summary>The limit named <paramref name="name"/> (any case), or null.</summary>

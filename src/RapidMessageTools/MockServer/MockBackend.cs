@@ -10,8 +10,9 @@ namespace RapidMessageTools.MockServer;
 /// <summary>
 /// The mock's semantics, apart from any transport: per-(user, agent) FIFO queues with one worker
 /// each, backpressure, idempotency, real agent and queue state, state_update fan-out, and faults.
+/// Streamed replies and cancel are in MockBackend.Streaming.cs.
 /// </summary>
-internal sealed class MockBackend
+internal sealed partial class MockBackend
 {
     private const string DefaultAgent = "default";
     private const string SharedUser = "shared-state";
@@ -23,6 +24,7 @@ internal sealed class MockBackend
     private readonly Random _random;
     private readonly CancellationToken _stopping;
     private readonly bool _hasDelay;
+    private readonly bool _streaming;
 
     public MockBackend(MockServerOptions options, MockServerCounters counters, CancellationToken stopping)
     {
@@ -31,6 +33,7 @@ internal sealed class MockBackend
         _counters = counters;
         _stopping = stopping;
         _random = new Random(_fault.Seed);
+        _streaming = options.StreamChunks > 0;
         _hasDelay = options.ResponseDelay > 0 || options.ResponseJitter > 0 || _fault.LatencyOutliers > 0;
     }
 
@@ -72,16 +75,19 @@ internal sealed class MockBackend
             case MessageType.GetQueueState:
                 SendQueueState(sink, user, frame.AgentId, frame.RequestId);
                 return false;
+            case MessageType.Cancel:
+                HandleCancel(sink, user, frame);
+                return false;
             case MessageType.Ping:
                 var b = FrameBuffer.Start();
                 FrameWriter.WritePong(b.Writer, frame.RequestId);
                 Send(sink, b.ToArray());
                 return false;
             case null:
-                SendError(sink, ErrorCode.InvalidMessage, "The frame has no \"type\" field; use user_message, get_agent_state, get_queue_state or ping.", frame.MessageId, frame.RequestId);
+                SendError(sink, ErrorCode.InvalidMessage, "The frame has no \"type\" field; use user_message, cancel, get_agent_state, get_queue_state or ping.", frame.MessageId, frame.RequestId);
                 return false;
             default:
-                SendError(sink, ErrorCode.UnknownType, $"Unknown message type \"{frame.Type}\"; use user_message, get_agent_state, get_queue_state or ping.", frame.MessageId, frame.RequestId);
+                SendError(sink, ErrorCode.UnknownType, $"Unknown message type \"{frame.Type}\"; use user_message, cancel, get_agent_state, get_queue_state or ping.", frame.MessageId, frame.RequestId);
                 return false;
         }
     }
@@ -155,7 +161,11 @@ internal sealed class MockBackend
 
         if (start)
         {
-            if (_hasDelay)
+            if (_streaming)
+            {
+                _ = Task.Run(() => StreamAgentAsync(agent));
+            }
+            else if (_hasDelay)
             {
                 _ = RunAgentAsync(agent);
             }
@@ -275,41 +285,85 @@ internal sealed class MockBackend
 
             item = agent.Items.Dequeue();
             Interlocked.Decrement(ref _counters.Queued);
-            agent.PreviousMessageId = agent.LastMessageId;
-            agent.PreviousSequenceId = agent.LastSequenceId;
-            agent.MessageCount++;
-            agent.LastSequenceId = item.SequenceId;
-            agent.LastMessageId = item.MessageId;
-            agent.LastContent = item.Content;
-            user.ProcessedTotal++;
-            count = agent.MessageCount;
-            var timestamp = FrameCodec.UnixNow();
-            var b = FrameBuffer.Start();
-            FrameWriter.WriteAiResponse(b.Writer, item.MessageId, item.SequenceId, agent.AgentId, item.Content.AsSpan(), timestamp, duplicate: false);
-            reply = b.ToArray();
-            waiters = null;
-            if (item.Entry is { } entry)
+            if (SkipHead(agent, item, out var skipped))
             {
-                entry.Completed = true;
-                entry.Timestamp = timestamp;
-                waiters = entry.Waiters;
-                entry.Waiters = null;
+                reply = skipped.Final ?? [];
+                waiters = skipped.Waiters;
+                others = [];
+                count = -1;
+                more = false;
             }
+            else
+            {
+                count = Advance(agent, item);
+                var timestamp = FrameCodec.UnixNow();
+                var b = FrameBuffer.Start();
+                FrameWriter.WriteAiResponse(b.Writer, item.MessageId, item.SequenceId, agent.AgentId, item.Content.AsSpan(), timestamp, duplicate: false);
+                reply = b.ToArray();
+                waiters = Complete(item.Entry, timestamp, chunkCount: -1, cancelled: false, replyLength: -1);
+                others = user.Connections;
+                more = agent.Items.Count > 0;
+            }
+        }
 
-            others = user.Connections;
-            more = agent.Items.Count > 0;
+        if (count < 0)
+        {
+            // Cancelled while queued (its cancelled final), or dropped by the CancelDropsNext fault (nothing).
+            SendSkipped(item, reply, waiters);
+            return true;
         }
 
         Interlocked.Increment(ref _counters.Processed);
         DeliverReply(agent, item.Sink, reply, more);
-        if (waiters is not null)
+        SendReplays(waiters, item.Entry);
+        SendStateUpdates(user, agent, item, others, count);
+        return true;
+    }
+
+    /// <summary>Counts a message as processed by its agent: message_count, last ids and content. Returns the new count. Caller holds the user's lock.</summary>
+    private long Advance(AgentQueue agent, WorkItem item)
+    {
+        agent.PreviousMessageId = agent.LastMessageId;
+        agent.PreviousSequenceId = agent.LastSequenceId;
+        agent.MessageCount++;
+        agent.LastSequenceId = item.SequenceId;
+        agent.LastMessageId = item.MessageId;
+        agent.LastContent = item.Content;
+        agent.User.ProcessedTotal++;
+        return agent.MessageCount;
+    }
+
+    /// <summary>Marks a message's reply as made, so repeats replay it; returns who repeated it meanwhile. Caller holds the user's lock.</summary>
+    private static List<IReplySink>? Complete(IdempotencyEntry? entry, double timestamp, int chunkCount, bool cancelled, int replyLength)
+    {
+        if (entry is null)
+        {
+            return null;
+        }
+
+        entry.Completed = true;
+        entry.Timestamp = timestamp;
+        entry.ChunkCount = chunkCount;
+        entry.Cancelled = cancelled;
+        entry.ReplyLength = replyLength;
+        var waiters = entry.Waiters;
+        entry.Waiters = null;
+        return waiters;
+    }
+
+    private void SendReplays(List<IReplySink>? waiters, IdempotencyEntry? entry)
+    {
+        if (waiters is not null && entry is not null)
         {
             foreach (var w in waiters)
             {
-                SendReplay(w, item.Entry!);
+                SendReplay(w, entry);
             }
         }
+    }
 
+    private void SendStateUpdates(UserState user, AgentQueue agent, WorkItem item, IReplySink[] others, long count)
+    {
         if (!_fault.NoStateUpdate && others.Length > 1)
         {
             var b = FrameBuffer.Start();
@@ -323,8 +377,6 @@ internal sealed class MockBackend
                 }
             }
         }
-
-        return true;
     }
 
     private void DeliverReply(AgentQueue agent, IReplySink sink, byte[] reply, bool more)
@@ -369,6 +421,12 @@ internal sealed class MockBackend
 
     private void SendReplay(IReplySink sink, IdempotencyEntry entry)
     {
+        if (entry.ChunkCount >= 0)
+        {
+            SendStreamedReplay(sink, entry);
+            return;
+        }
+
         var b = FrameBuffer.Start();
         FrameWriter.WriteAiResponse(b.Writer, entry.MessageId, entry.SequenceId, entry.AgentId, entry.Content.AsSpan(), entry.Timestamp, duplicate: true);
         Send(sink, b.ToArray());

@@ -48,10 +48,50 @@ public sealed class MockFaultSettings
     /// <summary>All users share one state: agent state, queues and state_update leak across users.</summary>
     public bool LeakState { get; set; }
 
+    // Streamed replies (with -StreamChunks). Rates are shares of streams; each affected stream draws where.
+
+    /// <summary>Share of streams with one chunk not sent (the final still counts and contains it).</summary>
+    public double DropChunk { get; set; }
+
+    /// <summary>Share of streams with two neighbouring chunks sent in swapped order.</summary>
+    public double ReorderChunks { get; set; }
+
+    /// <summary>Share of streams with one chunk sent twice.</summary>
+    public double DuplicateChunk { get; set; }
+
+    /// <summary>Share of streams that stop after some chunks and never send their final frame.</summary>
+    public double CutStream { get; set; }
+
+    /// <summary>Share of finals that disagree with their chunks: content one character short, or chunk_count one too high.</summary>
+    public double FinalMismatch { get; set; }
+
+    /// <summary>Share of streams with one gap of <see cref="StallDelay"/> seconds between two chunks.</summary>
+    public double StallStreams { get; set; }
+
+    /// <summary>Length of a stall, seconds.</summary>
+    public double StallDelay { get; set; } = 3;
+
+    /// <summary>Share of streams that send one more chunk after their final frame.</summary>
+    public double ChunksAfterFinal { get; set; }
+
+    /// <summary>cancel is accepted silently and does nothing: the stream runs to an ordinary final.</summary>
+    public bool IgnoreCancel { get; set; }
+
+    /// <summary>cancel stops the stream but no final frame follows.</summary>
+    public bool CancelWithoutFinal { get; set; }
+
+    /// <summary>cancel of a stream also drops, silently, the next message queued for that agent.</summary>
+    public bool CancelDropsNext { get; set; }
+
+    /// <summary>True when a fault that only a streaming mock can show is switched on.</summary>
+    public bool AnyStreamFault =>
+        DropChunk > 0 || ReorderChunks > 0 || DuplicateChunk > 0 || CutStream > 0 || FinalMismatch > 0 || StallStreams > 0 || ChunksAfterFinal > 0;
+
     /// <summary>True when any fault is switched on.</summary>
     public bool Any =>
         DropReplies > 0 || DuplicateReplies > 0 || ReorderReplies > 0 || ProcessDuplicates || DropOnOverflow ||
-        CorruptState > 0 || StaleState > 0 || NoStateUpdate || DisconnectAfter > 0 || LatencyOutliers > 0 || LeakState;
+        CorruptState > 0 || StaleState > 0 || NoStateUpdate || DisconnectAfter > 0 || LatencyOutliers > 0 || LeakState ||
+        AnyStreamFault || IgnoreCancel || CancelWithoutFinal || CancelDropsNext;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
@@ -62,6 +102,17 @@ public sealed class MockFaultSettings
         CheckRate(CorruptState, nameof(CorruptState));
         CheckRate(StaleState, nameof(StaleState));
         CheckRate(LatencyOutliers, nameof(LatencyOutliers));
+        CheckRate(DropChunk, nameof(DropChunk));
+        CheckRate(ReorderChunks, nameof(ReorderChunks));
+        CheckRate(DuplicateChunk, nameof(DuplicateChunk));
+        CheckRate(CutStream, nameof(CutStream));
+        CheckRate(FinalMismatch, nameof(FinalMismatch));
+        CheckRate(StallStreams, nameof(StallStreams));
+        CheckRate(ChunksAfterFinal, nameof(ChunksAfterFinal));
+        if (StallDelay < 0 || StallDelay > 3600 || double.IsNaN(StallDelay))
+        {
+            throw new ArgumentException($"Fault StallDelay must be seconds between 0 and 3600, not {StallDelay}.");
+        }
         if (DisconnectAfter < 0)
         {
             throw new ArgumentException($"Fault DisconnectAfter must be 0 (never) or a positive count, not {DisconnectAfter}.");
@@ -120,6 +171,21 @@ public sealed class MockFaultSettings
         if (LeakState)
         {
             parts.Add(nameof(LeakState));
+        }
+
+        Rate(nameof(DropChunk), DropChunk);
+        Rate(nameof(ReorderChunks), ReorderChunks);
+        Rate(nameof(DuplicateChunk), DuplicateChunk);
+        Rate(nameof(CutStream), CutStream);
+        Rate(nameof(FinalMismatch), FinalMismatch);
+        Rate(nameof(StallStreams), StallStreams);
+        Rate(nameof(ChunksAfterFinal), ChunksAfterFinal);
+        foreach (var (name, on) in new[] { (nameof(IgnoreCancel), IgnoreCancel), (nameof(CancelWithoutFinal), CancelWithoutFinal), (nameof(CancelDropsNext), CancelDropsNext) })
+        {
+            if (on)
+            {
+                parts.Add(name);
+            }
         }
 
         return string.Join(", ", parts) + FormattableString.Invariant($" (seed {Seed})");

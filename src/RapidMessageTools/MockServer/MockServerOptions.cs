@@ -22,6 +22,12 @@ public sealed class MockServerOptions
     /// <summary>Up to this many seconds more, drawn per message.</summary>
     public double ResponseJitter { get; set; }
 
+    /// <summary>Streams every reply as this many ai_response_chunk frames before its final ai_response; 0 = no streaming.</summary>
+    public int StreamChunks { get; set; }
+
+    /// <summary>Seconds between two chunks of a streamed reply (the response delay comes before the first).</summary>
+    public double ChunkInterval { get; set; }
+
     /// <summary>Messages a (user, agent) queue holds, the one being processed included.</summary>
     public int QueueCapacity { get; set; } = DefaultQueueCapacity;
 
@@ -89,6 +95,21 @@ public sealed class MockServerOptions
         if (double.IsNaN(ResponseJitter) || ResponseJitter < 0 || ResponseJitter > 3600)
         {
             throw new ArgumentException(FormattableString.Invariant($"ResponseJitter is seconds between 0 and 3600, not {ResponseJitter}."));
+        }
+
+        if (StreamChunks is < 0 or > 100_000)
+        {
+            throw new ArgumentException($"StreamChunks is a number of chunks per reply between 0 (no streaming) and 100000, not {StreamChunks}.");
+        }
+
+        if (double.IsNaN(ChunkInterval) || ChunkInterval < 0 || ChunkInterval > 60)
+        {
+            throw new ArgumentException(FormattableString.Invariant($"ChunkInterval is seconds between 0 and 60, not {ChunkInterval}."));
+        }
+
+        if (StreamChunks == 0 && Fault.AnyStreamFault)
+        {
+            throw new ArgumentException($"The stream faults ({Fault}) need streamed replies: add -StreamChunks (for example -StreamChunks 5).");
         }
 
         if (QueueCapacity < 1)

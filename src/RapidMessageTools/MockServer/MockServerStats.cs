@@ -6,7 +6,7 @@ namespace RapidMessageTools.MockServer;
 /// <summary>A snapshot of a mock backend's counters.</summary>
 public sealed class MockServerStats
 {
-    public MockServerStats(double uptimeSeconds, long connectionsOpen, long connectionsTotal, long messagesReceived, long processed, long rejected, long duplicates, long errors, long dropped, long framesSent, long queued, long authRejected, long oversizeClosed, long activeHandlers, long idempotencyForgottenEarly = 0)
+    public MockServerStats(double uptimeSeconds, long connectionsOpen, long connectionsTotal, long messagesReceived, long processed, long rejected, long duplicates, long errors, long dropped, long framesSent, long queued, long authRejected, long oversizeClosed, long activeHandlers, long idempotencyForgottenEarly = 0, long chunksSent = 0, long cancels = 0)
     {
         UptimeSeconds = uptimeSeconds;
         ConnectionsOpen = connectionsOpen;
@@ -23,7 +23,15 @@ public sealed class MockServerStats
         OversizeClosed = oversizeClosed;
         ActiveHandlers = activeHandlers;
         IdempotencyForgottenEarly = idempotencyForgottenEarly;
+        ChunksSent = chunksSent;
+        Cancels = cancels;
     }
+
+    /// <summary>ai_response_chunk frames sent (with -StreamChunks).</summary>
+    public long ChunksSent { get; }
+
+    /// <summary>cancel frames that stopped a stream or dropped a queued message.</summary>
+    public long Cancels { get; }
 
     /// <summary>Seconds since the server started.</summary>
     public double UptimeSeconds { get; }
@@ -78,6 +86,8 @@ internal sealed class MockServerCounters
     public long AuthRejected;
     public long OversizeClosed;
     public long IdempotencyForgottenEarly;
+    public long ChunksSent;
+    public long Cancels;
 
     public MockServerStats Snapshot(double uptimeSeconds, long activeHandlers) => new(
         uptimeSeconds,
@@ -94,5 +104,7 @@ internal sealed class MockServerCounters
         Volatile.Read(ref AuthRejected),
         Volatile.Read(ref OversizeClosed),
         activeHandlers,
-        Volatile.Read(ref IdempotencyForgottenEarly));
+        Volatile.Read(ref IdempotencyForgottenEarly),
+        Volatile.Read(ref ChunksSent),
+        Volatile.Read(ref Cancels));
 }

@@ -121,6 +121,48 @@ internal sealed class AgentQueue
 
     /// <summary>A reply the reorder fault holds back until the next one is sent.</summary>
     public (IReplySink Sink, byte[] Frame)? HeldReply { get; set; }
+
+    /// <summary>The message whose reply is streaming now, if any.</summary>
+    public StreamRun? Current { get; set; }
+
+    /// <summary>Queued messages a cancel dropped; each gets a cancelled final when it reaches the head. Allocated on the first cancel.</summary>
+    public HashSet<string>? CancelledQueued { get; set; }
+
+    /// <summary>The CancelDropsNext fault: the next message dequeued is dropped silently.</summary>
+    public bool DropNext { get; set; }
+
+    /// <summary>Whether <paramref name="messageId"/> waits in this queue (not yet cancelled). Caller holds the user's lock.</summary>
+    public bool IsQueued(string messageId)
+    {
+        if (CancelledQueued is not null && CancelledQueued.Contains(messageId))
+        {
+            return false;
+        }
+
+        foreach (var item in Items)
+        {
+            if (string.Equals(item.MessageId, messageId, System.StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>A reply being streamed: what was sent so far and whether the client cancelled it. Guarded by the user's lock.</summary>
+internal sealed class StreamRun(WorkItem item, string reply)
+{
+    public WorkItem Item { get; } = item;
+
+    /// <summary>The whole reply; chunk i is a slice of it, so what was sent is always a prefix.</summary>
+    public string Reply { get; } = reply;
+
+    /// <summary>Chunks sent so far (the chunk_count of a cancelled final).</summary>
+    public int Sent { get; set; }
+
+    public bool CancelRequested { get; set; }
 }
 
 /// <summary>A message accepted into an agent's queue.</summary>
@@ -149,6 +191,15 @@ internal sealed class IdempotencyEntry
     public long Bytes => ((MessageId.Length + Content.Length) * 2L) + 160;
 
     public bool Completed { get; set; }
+
+    /// <summary>A streamed reply's chunk_count; -1 when the reply was not streamed.</summary>
+    public int ChunkCount { get; set; } = -1;
+
+    /// <summary>The reply ended on a cancel.</summary>
+    public bool Cancelled { get; set; }
+
+    /// <summary>Characters of the reply its final carried (a cancelled stream's prefix); -1 = all.</summary>
+    public int ReplyLength { get; set; } = -1;
 
     public double Timestamp { get; set; }
 

@@ -109,6 +109,9 @@ public static class FrameCodec
             case 9 when name.SequenceEqual(Names.Corrupted):
                 frame.Corrupted = ReadBool(ref reader, frame, "corrupted");
                 return;
+            case 9 when name.SequenceEqual(Names.Cancelled):
+                frame.Cancelled = ReadBool(ref reader, frame, "cancelled") ?? false;
+                return;
             case 9 when name.SequenceEqual(Names.Timestamp):
                 frame.Timestamp = ReadDouble(ref reader, frame, "timestamp");
                 return;
@@ -123,6 +126,12 @@ public static class FrameCodec
                 return;
             case 11 when name.SequenceEqual(Names.SequenceId):
                 frame.SequenceId = ReadInt64(ref reader, frame, "sequence_id");
+                return;
+            case 11 when name.SequenceEqual(Names.ChunkIndex):
+                frame.ChunkIndex = ReadCount(ref reader, frame, "chunk_index");
+                return;
+            case 11 when name.SequenceEqual(Names.ChunkCount):
+                frame.ChunkCount = ReadCount(ref reader, frame, "chunk_count");
                 return;
             case 12 when name.SequenceEqual(Names.MaxCapacity):
                 frame.MaxCapacity = ReadInt64(ref reader, frame, "max_capacity");
@@ -198,7 +207,7 @@ public static class FrameCodec
     [
         .. new[]
         {
-            MessageType.UserMessage, MessageType.AiResponse, MessageType.GetAgentState, MessageType.AgentState,
+            MessageType.UserMessage, MessageType.AiResponse, MessageType.AiResponseChunk, MessageType.Cancel, MessageType.GetAgentState, MessageType.AgentState,
             MessageType.GetQueueState, MessageType.QueueState, MessageType.StateUpdate, MessageType.Error,
             MessageType.Ping, MessageType.Pong,
         }.Select(t => (System.Text.Encoding.UTF8.GetBytes(t), t)),
@@ -246,6 +255,24 @@ public static class FrameCodec
         return null;
     }
 
+    /// <summary>A chunk index or count: an integer from 0 to <see cref="int.MaxValue"/>; anything else makes the frame invalid.</summary>
+    private static int? ReadCount(ref Utf8JsonReader reader, ProtocolFrame frame, string field)
+    {
+        var value = ReadInt64(ref reader, frame, field);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Value is < 0 or > int.MaxValue)
+        {
+            frame.InvalidField ??= field;
+            return null;
+        }
+
+        return (int)value.Value;
+    }
+
     private static double? ReadDouble(ref Utf8JsonReader reader, ProtocolFrame frame, string field)
     {
         if (reader.TokenType == JsonTokenType.Number)
@@ -290,6 +317,9 @@ public static class FrameCodec
         public static ReadOnlySpan<byte> Duplicate => "duplicate"u8;
         public static ReadOnlySpan<byte> Corrupted => "corrupted"u8;
         public static ReadOnlySpan<byte> Timestamp => "timestamp"u8;
+        public static ReadOnlySpan<byte> Cancelled => "cancelled"u8;
+        public static ReadOnlySpan<byte> ChunkIndex => "chunk_index"u8;
+        public static ReadOnlySpan<byte> ChunkCount => "chunk_count"u8;
         public static ReadOnlySpan<byte> MessageId => "message_id"u8;
         public static ReadOnlySpan<byte> RequestId => "request_id"u8;
         public static ReadOnlySpan<byte> QueueSize => "queue_size"u8;

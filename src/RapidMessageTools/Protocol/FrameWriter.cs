@@ -15,6 +15,9 @@ public static class FrameWriter
     private static readonly JsonEncodedText UserId = JsonEncodedText.Encode("user_id");
     private static readonly JsonEncodedText Timestamp = JsonEncodedText.Encode("timestamp");
     private static readonly JsonEncodedText Duplicate = JsonEncodedText.Encode("duplicate");
+    private static readonly JsonEncodedText ChunkIndex = JsonEncodedText.Encode("chunk_index");
+    private static readonly JsonEncodedText ChunkCount = JsonEncodedText.Encode("chunk_count");
+    private static readonly JsonEncodedText Cancelled = JsonEncodedText.Encode("cancelled");
     private static readonly JsonEncodedText MessageCount = JsonEncodedText.Encode("message_count");
     private static readonly JsonEncodedText LastSequenceId = JsonEncodedText.Encode("last_sequence_id");
     private static readonly JsonEncodedText LastMessageId = JsonEncodedText.Encode("last_message_id");
@@ -38,6 +41,8 @@ public static class FrameWriter
     private static readonly JsonEncodedText GetQueueStateType = JsonEncodedText.Encode(MessageType.GetQueueState);
     private static readonly JsonEncodedText PingType = JsonEncodedText.Encode(MessageType.Ping);
     private static readonly JsonEncodedText AiResponseType = JsonEncodedText.Encode(MessageType.AiResponse);
+    private static readonly JsonEncodedText AiResponseChunkType = JsonEncodedText.Encode(MessageType.AiResponseChunk);
+    private static readonly JsonEncodedText CancelType = JsonEncodedText.Encode(MessageType.Cancel);
     private static readonly JsonEncodedText AgentStateType = JsonEncodedText.Encode(MessageType.AgentState);
     private static readonly JsonEncodedText QueueStateType = JsonEncodedText.Encode(MessageType.QueueState);
     private static readonly JsonEncodedText StateUpdateType = JsonEncodedText.Encode(MessageType.StateUpdate);
@@ -118,6 +123,63 @@ public static class FrameWriter
             w.WriteBoolean(Duplicate, true);
         }
 
+        w.WriteEndObject();
+        w.Flush();
+    }
+
+    /// <summary>Writes one <c>ai_response_chunk</c>: this chunk's text and its index (0, 1, 2, ... in the message's stream).</summary>
+    public static void WriteAiResponseChunk(Utf8JsonWriter w, string messageId, long sequenceId, string agentId, ReadOnlySpan<char> content, int chunkIndex)
+    {
+        w.WriteStartObject();
+        w.WriteString(Type, AiResponseChunkType);
+        w.WriteString(MessageId, messageId);
+        w.WriteNumber(SequenceId, sequenceId);
+        w.WriteString(AgentId, agentId);
+        w.WriteNumber(ChunkIndex, chunkIndex);
+        w.WriteString(Content, content);
+        w.WriteEndObject();
+        w.Flush();
+    }
+
+    /// <summary>
+    /// Writes the final <c>ai_response</c> of a streamed reply: <paramref name="content"/> as given (the chunks'
+    /// contents joined), <c>chunk_count</c> unless <paramref name="chunkCount"/> is negative, and
+    /// <c>cancelled: true</c> when the stream ended on the client's cancel.
+    /// </summary>
+    public static void WriteFinalAiResponse(Utf8JsonWriter w, string messageId, long sequenceId, string agentId, ReadOnlySpan<char> content, double timestamp, bool duplicate, int chunkCount, bool cancelled)
+    {
+        w.WriteStartObject();
+        w.WriteString(Type, AiResponseType);
+        w.WriteString(MessageId, messageId);
+        w.WriteNumber(SequenceId, sequenceId);
+        w.WriteString(AgentId, agentId);
+        w.WriteString(Content, content);
+        w.WriteNumber(Timestamp, timestamp);
+        if (chunkCount >= 0)
+        {
+            w.WriteNumber(ChunkCount, chunkCount);
+        }
+
+        if (cancelled)
+        {
+            w.WriteBoolean(Cancelled, true);
+        }
+
+        if (duplicate)
+        {
+            w.WriteBoolean(Duplicate, true);
+        }
+
+        w.WriteEndObject();
+        w.Flush();
+    }
+
+    /// <summary>Writes <c>cancel</c>: stop streaming this message's reply (or drop it from the queue).</summary>
+    public static void WriteCancel(Utf8JsonWriter w, string messageId)
+    {
+        w.WriteStartObject();
+        w.WriteString(Type, CancelType);
+        w.WriteString(MessageId, messageId);
         w.WriteEndObject();
         w.Flush();
     }

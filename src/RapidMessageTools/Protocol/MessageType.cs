@@ -7,8 +7,10 @@ public static class MessageType
     public const string GetAgentState = "get_agent_state";
     public const string GetQueueState = "get_queue_state";
     public const string Ping = "ping";
+    public const string Cancel = "cancel";
 
     public const string AiResponse = "ai_response";
+    public const string AiResponseChunk = "ai_response_chunk";
     public const string AgentState = "agent_state";
     public const string QueueState = "queue_state";
     public const string StateUpdate = "state_update";
@@ -23,4 +25,5 @@ public static class ErrorCode
     public const string InvalidMessage = "invalid_message";
     public const string UnknownType = "unknown_type";
     public const string QueueFull = "queue_full";
+    public const string UnknownMessage = "unknown_message";
 }

@@ -7,11 +7,16 @@ namespace RapidMessageTools.Protocol;
 /// <remarks>
 /// Two frames are decoded per message (the server's user_message, the client's ai_response), so the
 /// fields only state, queue and error frames carry live in a part allocated on first use: a message
-/// frame is about 100 bytes instead of about 270.
+/// frame is about 100 bytes instead of about 270. The stream fields (chunk_index, chunk_count,
+/// cancelled) are on every chunk or final of a streamed reply, so they stay inline as two ints and a bool.
 /// </remarks>
 public sealed class ProtocolFrame
 {
     private FrameDetails? _details;
+
+    // Streamed replies: kept as ints with -1 for "absent", so a chunk frame grows by 8 bytes, not by a part.
+    private int _chunkIndex = -1;
+    private int _chunkCount = -1;
 
     public string? Type { get; set; }
     public string? MessageId { get; set; }
@@ -22,6 +27,13 @@ public sealed class ProtocolFrame
     public string? UserId { get; set; }
     public bool Duplicate { get; set; }
     public double? Timestamp { get; set; }
+
+    // ai_response_chunk / streamed ai_response
+    public int? ChunkIndex { get => _chunkIndex < 0 ? null : _chunkIndex; set => _chunkIndex = value is >= 0 ? value.Value : -1; }
+    public int? ChunkCount { get => _chunkCount < 0 ? null : _chunkCount; set => _chunkCount = value is >= 0 ? value.Value : -1; }
+
+    /// <summary>A final ai_response that ends a stream the client cancelled.</summary>
+    public bool Cancelled { get; set; }
 
     // agent_state / state_update
     public long? MessageCount { get => _details?.MessageCount; set => Details.MessageCount = value; }

@@ -175,6 +175,7 @@ public static class HtmlReportWriter
             window))).Append("</p>\n");
         TimelineCharts.Write(b, r, anchor);
         WriteChart(b, r, anchor);
+        WriteStreams(b, r, anchor);
         TimelineCharts.Distribution(b, r, anchor);
         if (r.Notes.Length > 0)
         {
@@ -193,7 +194,7 @@ public static class HtmlReportWriter
         Row(b, "Run id / shard", r.RunId + " / " + r.Shard);
         Row(b, "Started", ReportText.Date(r.StartTime));
         Row(b, "Load", AppliedSettings(r.Parameters ?? new RapidScenarioParameters()));
-        Row(b, "Thresholds", string.Format(CultureInfo.InvariantCulture, "MaxLatency {0} s at p{1}, MinThroughput {2} msg/s, MinDeliveryRatio {3}, MaxMemoryGrowth {4:0} bytes", t.MaxLatency, t.LatencyPercentile, t.MinThroughput, t.MinDeliveryRatio, t.MaxMemoryGrowth));
+        Row(b, "Thresholds", string.Format(CultureInfo.InvariantCulture, "MaxLatency {0} s at p{1}, MinThroughput {2} msg/s, MinDeliveryRatio {3}, MaxMemoryGrowth {4:0} bytes, MaxFirstChunkLatency {5} s at p{1}, MaxChunkGap {6} s", t.MaxLatency, t.LatencyPercentile, t.MinThroughput, t.MinDeliveryRatio, t.MaxMemoryGrowth, t.MaxFirstChunkLatency, t.MaxChunkGap));
         Row(b, "Memory growth", string.Format(CultureInfo.InvariantCulture, "client {0} bytes, server {1}", r.MemoryGrowthBytes, r.ServerMemoryGrowthBytes?.ToString(CultureInfo.InvariantCulture) ?? "not reported"));
         if (r.TimelineInterval > 0)
         {
@@ -202,6 +203,34 @@ public static class HtmlReportWriter
 
         b.Append("</table>\n</section>\n");
     }
+
+    /// <summary>Streamed replies: reply latency, time to first chunk and chunk gap side by side, and the stream counts.</summary>
+    private static void WriteStreams(StringBuilder b, RapidScenarioResult r, string anchor)
+    {
+        if (r.FirstChunkLatency is null)
+        {
+            return;
+        }
+
+        var gap = r.ChunkGap ?? new RapidLatencySummary();
+        b.Append("<table class=\"streams\" id=\"streams-").Append(anchor).Append("\">\n<tr><th>ms</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>samples</th></tr>\n");
+        StreamRow(b, "Reply latency (to the final frame)", r.Latency);
+        StreamRow(b, "Time to first chunk", r.FirstChunkLatency);
+        StreamRow(b, "Chunk gap", gap);
+        b.Append("</table>\n<p>").Append(Encode(string.Format(
+            CultureInfo.InvariantCulture,
+            "Streams: {0} completed, {1} cancelled, {2} cut; {3} chunks.",
+            r.StreamsCompleted,
+            r.StreamsCancelled,
+            r.StreamsCut,
+            r.ChunksDelivered))).Append("</p>\n");
+    }
+
+    private static void StreamRow(StringBuilder b, string name, RapidLatencySummary s) =>
+        b.Append("<tr><td>").Append(Encode(name)).Append("</td><td>").Append(ReportText.Number(s.P50))
+            .Append("</td><td>").Append(ReportText.Number(s.P90)).Append("</td><td>").Append(ReportText.Number(s.P99))
+            .Append("</td><td>").Append(ReportText.Number(s.P999)).Append("</td><td>").Append(ReportText.Number(s.Max))
+            .Append("</td><td>").Append(s.Count).Append("</td></tr>\n");
 
     /// <summary>Only the size settings that applied: "MessageCount 0, Users 0" is left out; stages listed.</summary>
     internal static string AppliedSettings(RapidScenarioParameters p)

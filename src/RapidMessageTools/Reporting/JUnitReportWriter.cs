@@ -36,6 +36,7 @@ public static class JUnitReportWriter
                 w.WriteAttributeString("classname", "RapidMessageTools.Scenarios");
                 w.WriteAttributeString("name", r.Scenario);
                 w.WriteAttributeString("time", r.Duration.ToString("0.###", CultureInfo.InvariantCulture));
+                WriteThresholds(w, r);
                 if (!r.Passed)
                 {
                     var first = r.Violations.FirstOrDefault();
@@ -46,7 +47,7 @@ public static class JUnitReportWriter
                     w.WriteEndElement();
                 }
 
-                w.WriteElementString("system-out", ReportText.Figures(r));
+                w.WriteElementString("system-out", string.Join("\n", new[] { ReportText.Figures(r), ReportText.Streams(r), ReportText.Thresholds(r) }.Where(line => line is not null)));
                 w.WriteEndElement();
             }
 
@@ -55,6 +56,22 @@ public static class JUnitReportWriter
         }
 
         return text.ToString();
+    }
+
+    /// <summary>The limits the scenario was judged by, as testcase properties (one per limit, stream limits included).</summary>
+    private static void WriteThresholds(XmlWriter w, RapidScenarioResult r)
+    {
+        var t = r.Thresholds ?? new Metrics.RapidThresholds();
+        w.WriteStartElement("properties");
+        foreach (var limit in Metrics.ThresholdResolver.Limits)
+        {
+            w.WriteStartElement("property");
+            w.WriteAttributeString("name", "threshold." + limit.Name);
+            w.WriteAttributeString("value", t.Value(limit.Name).ToString("R", CultureInfo.InvariantCulture));
+            w.WriteEndElement();
+        }
+
+        w.WriteEndElement();
     }
 
     private sealed class Utf8StringWriter : StringWriter

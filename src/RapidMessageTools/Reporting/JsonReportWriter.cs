@@ -61,6 +61,7 @@ public static class JsonReportWriter
         w.WriteNumber("Duration", r.Duration);
         WriteHistogram(w, "Histogram", r.Histogram);
         WriteHistogram(w, "ServiceHistogram", r.ServiceHistogram);
+        WriteStreams(w, r);
         WriteTimeline(w, r);
         if (r.OverflowProvoked is bool provoked)
         {
@@ -103,10 +104,36 @@ public static class JsonReportWriter
         w.WriteNumber("MinThroughput", t.MinThroughput);
         w.WriteNumber("MinDeliveryRatio", t.MinDeliveryRatio);
         w.WriteNumber("MaxMemoryGrowth", t.MaxMemoryGrowth);
+        w.WriteNumber("MaxFirstChunkLatency", t.MaxFirstChunkLatency);
+        w.WriteNumber("MaxChunkGap", t.MaxChunkGap);
         w.WriteEndObject();
         WriteNullableString(w, "Settings", r.Settings?.ToString());
         w.WriteString("Machine", r.Machine);
         w.WriteEndObject();
+    }
+
+    /// <summary>The streamed replies' figures; the summaries and histograms are null when no reply streamed.</summary>
+    private static void WriteStreams(Utf8JsonWriter w, RapidScenarioResult r)
+    {
+        if (r.FirstChunkLatency is null)
+        {
+            w.WriteNull("FirstChunkLatency");
+            w.WriteNull("ChunkGap");
+            w.WriteNull("FirstChunkHistogram");
+            w.WriteNull("ChunkGapHistogram");
+        }
+        else
+        {
+            WriteLatency(w, "FirstChunkLatency", r.FirstChunkLatency);
+            WriteLatency(w, "ChunkGap", r.ChunkGap);
+            WriteHistogram(w, "FirstChunkHistogram", r.FirstChunkHistogram);
+            WriteHistogram(w, "ChunkGapHistogram", r.ChunkGapHistogram);
+        }
+
+        w.WriteNumber("ChunksDelivered", r.ChunksDelivered);
+        w.WriteNumber("StreamsCompleted", r.StreamsCompleted);
+        w.WriteNumber("StreamsCut", r.StreamsCut);
+        w.WriteNumber("StreamsCancelled", r.StreamsCancelled);
     }
 
     /// <summary>The timeline, one object per interval, its histogram included so a reader can merge it exactly.</summary>

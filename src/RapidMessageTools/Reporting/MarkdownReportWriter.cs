@@ -32,6 +32,7 @@ public static class MarkdownReportWriter
                 .Append(" |\n");
         }
 
+        WriteStreamsAndThresholds(b, results);
         foreach (var r in results.Where(r => !r.Passed))
         {
             b.Append("\n### ").Append(r.Scenario).Append(" violations\n\n");
@@ -47,6 +48,34 @@ public static class MarkdownReportWriter
         }
 
         return b.ToString();
+    }
+
+    /// <summary>Time to first chunk and chunk gaps where replies streamed, and every scenario's limits.</summary>
+    private static void WriteStreamsAndThresholds(StringBuilder b, IReadOnlyList<RapidScenarioResult> results)
+    {
+        var streamed = results.Where(r => r.FirstChunkLatency is not null).ToArray();
+        if (streamed.Length > 0)
+        {
+            b.Append("\n| Scenario | Streams completed / cancelled / cut | Chunks | first chunk p50 ms | first chunk p99 ms | chunk gap p99 ms | chunk gap max ms |\n");
+            b.Append("|---|---|---|---|---|---|---|\n");
+            foreach (var r in streamed)
+            {
+                b.Append("| ").Append(Cell(r.Scenario))
+                    .Append(" | ").Append(r.StreamsCompleted).Append(" / ").Append(r.StreamsCancelled).Append(" / ").Append(r.StreamsCut)
+                    .Append(" | ").Append(r.ChunksDelivered)
+                    .Append(" | ").Append(ReportText.Number(r.FirstChunkLatency!.P50))
+                    .Append(" | ").Append(ReportText.Number(r.FirstChunkLatency.P99))
+                    .Append(" | ").Append(ReportText.Number(r.ChunkGap?.P99 ?? 0))
+                    .Append(" | ").Append(ReportText.Number(r.ChunkGap?.Max ?? 0))
+                    .Append(" |\n");
+            }
+        }
+
+        b.Append('\n');
+        foreach (var r in results)
+        {
+            b.Append("- ").Append(Cell(r.Scenario)).Append(": ").Append(ReportText.Thresholds(r)).Append('\n');
+        }
     }
 
     /// <summary>At most <see cref="MaxRows"/> rows: intervals grouped evenly, counts summed, the worst p99 and max kept.</summary>

@@ -61,6 +61,20 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
             observerConnections.Add(await recorder.ConnectAsync("sync", OnFrame, cancellationToken).ConfigureAwait(false));
         }
 
+        // A ping answered on each observer shows the server serves that connection, so it is one of the user's
+        // connections before the first message: a server may register a connection after the handshake.
+        foreach (var observer in observerConnections)
+        {
+            try
+            {
+                await observer.PingAsync(context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                recorder.Note("An observer's ping got no pong: it may not be registered when the first message is processed.");
+            }
+        }
+
         var sender = await recorder.ConnectAsync("sync", null, cancellationToken).ConfigureAwait(false);
         var expected = new long[agents.Length];
         long missingUpdates = 0;

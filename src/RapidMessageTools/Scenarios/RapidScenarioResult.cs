@@ -76,6 +76,30 @@ public sealed class RapidScenarioResult
 
     public RapidHistogram ServiceHistogram { get; set; } = new();
 
+    /// <summary>Streamed replies: from send (or intended send, at a fixed rate) to the first chunk, milliseconds. Null when no reply streamed.</summary>
+    public RapidLatencySummary? FirstChunkLatency { get; set; }
+
+    /// <summary>Streamed replies: time between consecutive chunks of one reply, milliseconds. Null when no reply streamed.</summary>
+    public RapidLatencySummary? ChunkGap { get; set; }
+
+    /// <summary>The time-to-first-chunk histogram (microseconds), mergeable exactly; null when no reply streamed.</summary>
+    public RapidHistogram? FirstChunkHistogram { get; set; }
+
+    /// <summary>The chunk-gap histogram (microseconds), mergeable exactly; null when no reply streamed.</summary>
+    public RapidHistogram? ChunkGapHistogram { get; set; }
+
+    /// <summary>ai_response_chunk frames received for this run's messages.</summary>
+    public long ChunksDelivered { get; set; }
+
+    /// <summary>Streamed replies that ended with their final frame.</summary>
+    public long StreamsCompleted { get; set; }
+
+    /// <summary>Streamed replies with chunks but no final frame by the end of the run.</summary>
+    public long StreamsCut { get; set; }
+
+    /// <summary>Streamed replies that ended with a final marked cancelled.</summary>
+    public long StreamsCancelled { get; set; }
+
     /// <summary>The run interval by interval (sent, delivered, rejected, lost, errors, connections, rates, latency); empty with -TimelineInterval 0.</summary>
     public RapidTimelineEntry[] Timeline { get; set; } = [];
 

@@ -44,10 +44,11 @@ internal static class ResultBuilder
             violations.AddRange(context.Thresholds.Evaluate(
                 latency, throughput, ratio, memoryGrowth, scenario.ChecksLatency, scenario.ChecksThroughput,
                 DeliveryDetail(ledger.Delivered, distinct, ledger.Rejected, recorder.RejectionsExpected)));
+            violations.AddRange(StreamResults.Evaluate(ledger.Streams, context.Thresholds, scenario.ChecksLatency));
         }
 
         var outcome = RapidOutcomes.Decide(violations, recorder.Interrupted);
-        return new RapidScenarioResult
+        var result = new RapidScenarioResult
         {
             Scenario = scenario.Name,
             Outcome = outcome,
@@ -91,6 +92,8 @@ internal static class ResultBuilder
             Thresholds = context.Thresholds.Clone(),
             Machine = Machine,
         };
+        StreamResults.Fill(result, ledger.Streams);
+        return result;
     }
 
     /// <summary>Delivered over distinct messages sent; over accepted ones where rejections are the point (QueueOverflow).</summary>

@@ -18,6 +18,7 @@ public static class ResultMerger
     private static readonly HashSet<string> ThresholdCodes = new(StringComparer.Ordinal)
     {
         ViolationCode.Latency, ViolationCode.Throughput, ViolationCode.DeliveryRatio, ViolationCode.MemoryGrowth,
+        ViolationCode.FirstChunkLatency, ViolationCode.ChunkGap,
     };
 
     public static RapidScenarioResult Merge(IReadOnlyList<RapidScenarioResult> results)
@@ -69,6 +70,15 @@ public static class ResultMerger
                 ResultBuilder.DeliveryDetail(delivered, distinct, rejected, rejectionsExpected)));
         }
 
+        var streamed = results.Any(r => r.FirstChunkHistogram is not null || r.ChunkGapHistogram is not null);
+        var firstChunk = streamed ? LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.FirstChunkHistogram).ToArray())) : null;
+        var chunkGap = streamed ? LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.ChunkGapHistogram).ToArray())) : null;
+        if (!interrupted && streamed)
+        {
+            var checksFirstChunk = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.FirstChunkLatency)) || !known || scenario.ChecksLatency;
+            violations.AddRange(thresholds.EvaluateStreams(firstChunk!.Summarize(), chunkGap!.Summarize(), checksFirstChunk));
+        }
+
         var outcome = RapidOutcomes.Decide(violations, interrupted);
 
         var serverGrowth = results.Where(r => r.ServerMemoryGrowthBytes is not null).Select(r => r.ServerMemoryGrowthBytes!.Value).ToArray();
@@ -93,6 +103,14 @@ public static class ResultMerger
             ServiceLatency = service.Summarize(),
             Histogram = latency.Export(),
             ServiceHistogram = service.Export(),
+            FirstChunkLatency = firstChunk?.Summarize(),
+            ChunkGap = chunkGap?.Summarize(),
+            FirstChunkHistogram = firstChunk?.Export(),
+            ChunkGapHistogram = chunkGap?.Export(),
+            ChunksDelivered = results.Sum(r => r.ChunksDelivered),
+            StreamsCompleted = results.Sum(r => r.StreamsCompleted),
+            StreamsCut = results.Sum(r => r.StreamsCut),
+            StreamsCancelled = results.Sum(r => r.StreamsCancelled),
             Timeline = RunTimeline.Merge(results.Select(r => r.Timeline)),
             TimelineInterval = results.Max(r => r.TimelineInterval),
             MemoryGrowthBytes = memory,

@@ -362,7 +362,7 @@ public sealed class ScenarioRecorder
         }
     }
 
-    /// <summary>The one place a reply meets its message: an ai_response or error frame is matched by message_id in the ledger; says whether it settled one of this run's messages, and how.</summary>
+    /// <summary>The one place a reply meets its message: an ai_response, ai_response_chunk or error frame is matched by message_id in the ledger (chunks in its stream part); says whether it settled one of this run's messages, and how.</summary>
     private FrameMatch MatchToMessage(ReceivedFrame received)
     {
         var frame = received.Frame;
@@ -370,13 +370,31 @@ public sealed class ScenarioRecorder
         switch (frame.Type)
         {
             case MessageType.AiResponse when frame.MessageId is not null:
-                Ledger.RecordReply(frame.MessageId, frame.SequenceId ?? -1, frame.Duplicate, received.ReceivedTimestamp, out settled);
+                if (frame.Cancelled && !frame.Duplicate)
+                {
+                    Ledger.RecordCancelledReply(frame.MessageId, received.ReceivedTimestamp, out settled);
+                }
+                else
+                {
+                    Ledger.RecordReply(frame.MessageId, frame.SequenceId ?? -1, frame.Duplicate, received.ReceivedTimestamp, out settled);
+                }
+
                 if (settled)
                 {
                     _context.Progress.AddAnswered();
+                    if (!frame.Duplicate)
+                    {
+                        Ledger.RecordStreamFinal(frame.MessageId, frame.ChunkCount, frame.Content, frame.Cancelled);
+                    }
                 }
 
                 return settled ? FrameMatch.Answered : FrameMatch.None;
+            case MessageType.AiResponseChunk:
+                RouteChunk(received);
+                return FrameMatch.None;
+            case MessageType.Error when frame.Code == ErrorCode.UnknownMessage:
+                // The answer to a cancel that came too late (the message had finished): not a rejection.
+                return FrameMatch.None;
             case MessageType.Error when frame.MessageId is not null:
                 Ledger.RecordRejection(frame.MessageId, received.ReceivedTimestamp, out settled);
                 if (settled)
@@ -398,6 +416,64 @@ public sealed class ScenarioRecorder
                 return FrameMatch.None;
             default:
                 return FrameMatch.None;
+        }
+    }
+
+    /// <summary>A chunk of a streamed reply: into the ledger's stream part; one without message_id or chunk_index matches nothing.</summary>
+    private void RouteChunk(ReceivedFrame received)
+    {
+        var frame = received.Frame;
+        if (frame.MessageId is null || frame.ChunkIndex is not int index)
+        {
+            Interlocked.Increment(ref _unmatched);
+            return;
+        }
+
+        Ledger.RecordChunk(frame.MessageId, index, frame.Content, received.ReceivedTimestamp);
+    }
+
+    /// <summary>
+    /// The checks of streamed replies: chunks missing, out of order or repeated, finals that disagree with
+    /// their chunks, chunks after a final, and streams that never got their final (call after the wait).
+    /// </summary>
+    public void CheckStreams()
+    {
+        var s = Ledger.Streams;
+        s.CloseCut();
+        if (s.Incomplete > 0)
+        {
+            AddViolation(ViolationCode.StreamIncomplete, FormattableString.Invariant(
+                $"{s.Incomplete} streamed replies ended without all their chunks ({string.Join("; ", s.IncompleteExamples)})."));
+        }
+
+        if (s.OutOfOrder > 0)
+        {
+            AddViolation(ViolationCode.ChunkOutOfOrder, FormattableString.Invariant(
+                $"{s.OutOfOrder} chunks came after a chunk with a higher chunk_index ({string.Join("; ", s.OrderExamples)})."));
+        }
+
+        if (s.DuplicateChunks > 0)
+        {
+            AddViolation(ViolationCode.ChunkDuplicated, FormattableString.Invariant(
+                $"{s.DuplicateChunks} chunks repeated a chunk_index that had come ({string.Join("; ", s.DuplicateExamples)})."));
+        }
+
+        if (s.Cut > 0)
+        {
+            AddViolation(ViolationCode.StreamCut, FormattableString.Invariant(
+                $"{s.Cut} streams sent chunks but no final frame within {_context.Parameters.TimeoutSec} s ({string.Join("; ", s.CutExamples)})."));
+        }
+
+        if (s.FinalMismatches > 0)
+        {
+            AddViolation(ViolationCode.StreamFinalMismatch, FormattableString.Invariant(
+                $"{s.FinalMismatches} final frames disagree with the chunks that came ({string.Join("; ", s.MismatchExamples)})."));
+        }
+
+        if (s.AfterFinal > 0)
+        {
+            AddViolation(ViolationCode.ChunkAfterFinal, FormattableString.Invariant(
+                $"{s.AfterFinal} chunks came after their message's final frame ({string.Join("; ", s.AfterFinalExamples)})."));
         }
     }
 

@@ -17,6 +17,8 @@ public static class ScenarioRegistry
         new CrossAgentSyncScenario(),
         new MultiUserScenario(),
         new BenchmarkScenario(),
+        new StreamingScenario(),
+        new StreamCancelScenario(),
     ];
 
     public static IReadOnlyList<IRapidScenario> Scenarios => All;
