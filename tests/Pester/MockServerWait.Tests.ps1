@@ -16,7 +16,7 @@ Describe 'Start-RapidMockServer -Wait' -Tag 'Integration' {
             $job.Async.IsCompleted | Should -BeFalse -Because '-Wait keeps the cmdlet running'
 
             Stop-BackgroundCommand $job | Should -BeLessThan 3
-            { Invoke-RestMethod "http://127.0.0.1:$port/health" -TimeoutSec 1 } | Should -Throw -ErrorId 'WebCmdletWebResponseException,*'
+            { Invoke-RestMethod "http://127.0.0.1:$port/health" -TimeoutSec 1 } | Should -Throw -ErrorId '*,Microsoft.PowerShell.Commands.InvokeRestMethodCommand'
         }
         finally { Remove-BackgroundCommand $job }
     }
