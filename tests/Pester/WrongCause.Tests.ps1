@@ -1,0 +1,199 @@
+# The wrong-cause matrix: every scenario against every fault, on two servers that speak the protocol —
+# the mock, and tests/Servers/independent_server.py (Python, python3-websockets) whose faults are shaped
+# differently. For each fault, the scenario built for it must fail naming the fault's own violation, and
+# no scenario may name a cause other than the fault's own. Threshold consequences (Latency,
+# DeliveryRatio, Throughput, MemoryGrowth) and Timeout are not causes and are left aside. Healthy
+# servers: every scenario passes. Sizes are small so the whole matrix runs in a few minutes.
+BeforeDiscovery {
+    Import-Module RapidMessageTools -Force
+    $registered = @((Get-RapidScenario).Name)
+
+    # One row per (server, fault). Own: the violation codes the fault may be named by (any scenario).
+    # Expect: the scenarios built for the fault and the code each must name. Options: server settings.
+    # Only: the scenarios that apply (streamed replies); the others are run against every row.
+    # Scenarios not registered in this build are skipped, so new ones join by name.
+    $slowQueue = @{ QueueCapacity = 20; ResponseDelay = 0.002 }
+    $bigQueue = @{ QueueCapacity = 1000; ResponseDelay = 0.002 }
+    $rows = @(
+        # The mock (-Fault settings).
+        @{ Server = 'Mock'; Fault = 'healthy'; Settings = @{}; Options = $slowQueue; Own = @(); Expect = @() }
+        @{ Server = 'Mock'; Fault = 'DropReplies'; Settings = @{ DropReplies = 0.05; Seed = 3 }; Options = $bigQueue; Own = @('MissingReply')
+            Expect = @(@{ Scenario = 'Sequential'; Code = 'MissingReply' }, @{ Scenario = 'QueueOverflow'; Code = 'MissingReply' }) }
+        @{ Server = 'Mock'; Fault = 'DuplicateReplies'; Settings = @{ DuplicateReplies = 0.1; Seed = 3 }; Options = $slowQueue; Own = @('DuplicateReply')
+            Expect = @(@{ Scenario = 'Sequential'; Code = 'DuplicateReply' }, @{ Scenario = 'BurstIdempotency'; Code = 'DuplicateReply' }) }
+        @{ Server = 'Mock'; Fault = 'ReorderReplies'; Settings = @{ ReorderReplies = 0.1; Seed = 3 }; Options = $slowQueue; Own = @('OutOfOrder')
+            Expect = @(@{ Scenario = 'Sequential'; Code = 'OutOfOrder' }) }
+        @{ Server = 'Mock'; Fault = 'ProcessDuplicates'; Settings = @{ ProcessDuplicates = $true }; Options = $slowQueue; Own = @('DuplicateProcessed')
+            Expect = @(@{ Scenario = 'BurstIdempotency'; Code = 'DuplicateProcessed' }) }
+        @{ Server = 'Mock'; Fault = 'DropOnOverflow'; Settings = @{ DropOnOverflow = $true }; Options = $slowQueue; Own = @('SilentDrop')
+            Expect = @(@{ Scenario = 'QueueOverflow'; Code = 'SilentDrop' }) }
+        @{ Server = 'Mock'; Fault = 'CorruptState'; Settings = @{ CorruptState = 1 }; Options = $slowQueue; Own = @('StateCorrupted')
+            Expect = @(@{ Scenario = 'AgentStateConsistency'; Code = 'StateCorrupted' }, @{ Scenario = 'BurstIdempotency'; Code = 'StateCorrupted' }) }
+        @{ Server = 'Mock'; Fault = 'StaleState'; Settings = @{ StaleState = 1 }; Options = $slowQueue; Own = @('StateMismatch', 'StaleView')
+            Expect = @(@{ Scenario = 'AgentStateConsistency'; Code = 'StateMismatch' }, @{ Scenario = 'CrossAgentSync'; Code = 'StaleView' }) }
+        @{ Server = 'Mock'; Fault = 'NoStateUpdate'; Settings = @{ NoStateUpdate = $true }; Options = $slowQueue; Own = @('MissingStateUpdate')
+            Expect = @(@{ Scenario = 'CrossAgentSync'; Code = 'MissingStateUpdate' }) }
+        @{ Server = 'Mock'; Fault = 'DisconnectAfter'; Settings = @{ DisconnectAfter = 25 }; Options = $slowQueue; Own = @('UnexpectedClose', 'MissingReply')
+            Expect = @(@{ Scenario = 'WebSocketStability'; Code = 'UnexpectedClose' }, @{ Scenario = 'Sequential'; Code = 'UnexpectedClose' }) }
+        @{ Server = 'Mock'; Fault = 'LatencyOutliers'; Settings = @{ LatencyOutliers = 0.05; OutlierDelay = 0.3; Seed = 5 }; Options = @{}; Own = @()
+            Run = @{ Benchmark = @{ MaxLatency = 0.2; MessageCount = 400 } }
+            Expect = @(@{ Scenario = 'Benchmark'; Code = 'Latency' }) }
+        @{ Server = 'Mock'; Fault = 'LeakState'; Settings = @{ LeakState = $true }; Options = $slowQueue; Own = @('StateLeak')
+            Expect = @(@{ Scenario = 'MultiUser'; Code = 'StateLeak' }) }
+
+        # The independent server (--fault NAME[=VALUE]).
+        @{ Server = 'Python'; Fault = 'healthy'; Settings = @(); Options = $slowQueue; Own = @(); Expect = @() }
+        @{ Server = 'Python'; Fault = 'count-off-by-one'; Settings = @('count-off-by-one'); Options = $slowQueue; Own = @('StateMismatch')
+            Expect = @(@{ Scenario = 'AgentStateConsistency'; Code = 'StateMismatch' }, @{ Scenario = 'BurstIdempotency'; Code = 'StateMismatch' },
+                @{ Scenario = 'CrossAgentSync'; Code = 'StateMismatch' }, @{ Scenario = 'MultiUser'; Code = 'StateMismatch' }) }
+        @{ Server = 'Python'; Fault = 'leak-counts'; Settings = @('leak-counts'); Options = $slowQueue; Own = @('StateLeak', 'StateMismatch')
+            Expect = @(@{ Scenario = 'MultiUser'; Code = 'StateLeak' }, @{ Scenario = 'BurstIdempotency'; Code = 'StateMismatch' },
+                @{ Scenario = 'CrossAgentSync'; Code = 'StateMismatch' }) }
+        @{ Server = 'Python'; Fault = 'drop-messages'; Settings = @('drop-messages=0.05'); Options = $bigQueue; Own = @('MissingReply')
+            Expect = @(@{ Scenario = 'Sequential'; Code = 'MissingReply' }, @{ Scenario = 'QueueOverflow'; Code = 'MissingReply' }) }
+        @{ Server = 'Python'; Fault = 'tcp-drop-after'; Settings = @('tcp-drop-after=25'); Options = $slowQueue; Own = @('UnexpectedClose', 'MissingReply')
+            Expect = @(@{ Scenario = 'WebSocketStability'; Code = 'UnexpectedClose' }, @{ Scenario = 'Sequential'; Code = 'UnexpectedClose' },
+                @{ Scenario = 'QueueOverflow'; Code = 'UnexpectedClose' }) }
+        @{ Server = 'Python'; Fault = 'reprocess-repeats'; Settings = @('reprocess-repeats'); Options = $slowQueue; Own = @('DuplicateProcessed')
+            Expect = @(@{ Scenario = 'BurstIdempotency'; Code = 'DuplicateProcessed' }) }
+        @{ Server = 'Python'; Fault = 'reorder-replies'; Settings = @('reorder-replies=0.1'); Options = $slowQueue; Own = @('OutOfOrder')
+            Expect = @(@{ Scenario = 'Sequential'; Code = 'OutOfOrder' }) }
+        @{ Server = 'Python'; Fault = 'no-state-update'; Settings = @('no-state-update'); Options = $slowQueue; Own = @('MissingStateUpdate')
+            Expect = @(@{ Scenario = 'CrossAgentSync'; Code = 'MissingStateUpdate' }) }
+    )
+
+    # Streamed replies: only the streaming scenarios apply. They join the matrix once registered.
+    $stream = @{ StreamChunks = 4; ChunkInterval = 0.001 }
+    $streamOnly = @('Streaming', 'StreamCancel')
+    $rows += @(
+        @{ Server = 'Python'; Fault = 'healthy stream'; Settings = @(); Options = $stream; Own = @(); Expect = @(); Only = $streamOnly }
+        @{ Server = 'Python'; Fault = 'chunk-drop'; Settings = @('chunk-drop=0.2'); Options = $stream; Own = @('StreamIncomplete'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamIncomplete' }) }
+        @{ Server = 'Python'; Fault = 'chunk-reorder'; Settings = @('chunk-reorder=0.2'); Options = $stream; Own = @('StreamOutOfOrder'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamOutOfOrder' }) }
+        @{ Server = 'Python'; Fault = 'chunk-duplicate'; Settings = @('chunk-duplicate=0.2'); Options = $stream; Own = @('StreamDuplicateChunk'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamDuplicateChunk' }) }
+        @{ Server = 'Python'; Fault = 'stream-cut'; Settings = @('stream-cut=0.2'); Options = $stream; Own = @('StreamIncomplete', 'MissingReply'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamIncomplete' }) }
+        @{ Server = 'Python'; Fault = 'final-mismatch'; Settings = @('final-mismatch=0.2'); Options = $stream; Own = @('StreamMismatch'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamMismatch' }) }
+        @{ Server = 'Python'; Fault = 'stall'; Settings = @('stall=0.1'); Options = @{ StreamChunks = 4; ChunkInterval = 0.001; StallSeconds = 2 }; Own = @('StreamStall'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamStall' }) }
+        @{ Server = 'Python'; Fault = 'chunks-after-final'; Settings = @('chunks-after-final=0.2'); Options = $stream; Own = @('ChunkAfterFinal'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'ChunkAfterFinal' }) }
+        @{ Server = 'Python'; Fault = 'cancel-ignored'; Settings = @('cancel-ignored'); Options = @{ StreamChunks = 4; ChunkInterval = 0.02 }; Own = @('CancelIgnored'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'StreamCancel'; Code = 'CancelIgnored' }) }
+    )
+
+    foreach ($row in $rows) {
+        $names = if ($row.Only) { $row.Only } else { $registered }
+        $row.Scenarios = @($names | Where-Object { $_ -in $registered })
+        $row.Expect = @($row.Expect | ForEach-Object { $_ + @{ Registered = $_.Scenario -in $registered } })
+        if (-not $row.Run) { $row.Run = @{} }
+        $row.OwnText = if ($row.Own) { $row.Own -join ', ' } else { 'none' }
+    }
+}
+
+BeforeAll {
+    Import-Module RapidMessageTools -Force
+    . (Join-Path $PSScriptRoot 'Support/IndependentServer.ps1')
+    $script:pythonProblem = Get-IndependentServerProblem
+
+    # Not causes: thresholds that any loss or delay crosses, and a run that could not finish in time.
+    $script:consequences = @('Latency', 'DeliveryRatio', 'Throughput', 'MemoryGrowth', 'Timeout')
+
+    # Small sizes: the matrix runs about 200 scenarios.
+    $script:sizes = @{
+        Sequential            = @{ MessageCount = 100 }
+        BurstIdempotency      = @{ Bursts = 2; BurstSize = 10 }
+        QueueOverflow         = @{ MessageCount = 200; BurstSize = 3 }
+        AgentStateConsistency = @{ MessageCount = 30 }
+        WebSocketStability    = @{ Bursts = 3; BurstSize = 15 }
+        CrossAgentSync        = @{ MessageCount = 9 }
+        MultiUser             = @{ Users = 3; MessageCount = 20 }
+        Benchmark             = @{ MessageCount = 200; Connections = 2 }
+        Streaming             = @{ MessageCount = 20 }
+        StreamCancel          = @{ MessageCount = 20 }
+    }
+
+    # Runs every scenario of a row against its server; returns name -> result (or the error record).
+    function Invoke-MatrixRow {
+        param([string[]] $Scenarios, [hashtable] $Run, [string] $Url)
+        $results = @{}
+        $overrides = $Run
+        foreach ($name in $Scenarios) {
+            $run = @{ TimeoutSec = 2; MaxLatency = 10 }
+            foreach ($source in @($sizes[$name], $overrides[$name])) {
+                if ($source) { foreach ($k in $source.Keys) { $run[$k] = $source[$k] } }
+            }
+            try {
+                $results[$name] = Invoke-RapidScenario $name -Url $Url @run -WarningAction SilentlyContinue -ErrorAction Stop
+            }
+            catch {
+                $results[$name] = $_
+            }
+        }
+        $results
+    }
+
+    function Get-Cause($result) {
+        @($result.Violations | ForEach-Object Code | Where-Object { $_ -notin $consequences } | Select-Object -Unique)
+    }
+}
+
+Describe 'Wrong-cause matrix: <Server> with <Fault>' -Tag 'Integration', 'Matrix' -ForEach $rows {
+    BeforeAll {
+        $skip = $null
+        $results = @{}
+        if ($Scenarios.Count -eq 0) {
+            $skip = 'none of its scenarios is registered in this build'
+        }
+        elseif ($Server -eq 'Python' -and $pythonProblem) {
+            $skip = $pythonProblem
+        }
+        elseif ($Server -eq 'Mock') {
+            $backend = Start-RapidMockServer -Fault $Settings @Options
+            try { $results = Invoke-MatrixRow -Scenarios $Scenarios -Run $Run -Url $backend.Url }
+            finally { $backend | Stop-RapidMockServer }
+        }
+        else {
+            $backend = Start-IndependentServer -Fault $Settings @Options
+            try { $results = Invoke-MatrixRow -Scenarios $Scenarios -Run $Run -Url $backend.Url }
+            finally { $backend | Stop-IndependentServer }
+        }
+    }
+    AfterAll {
+        Stop-IndependentServer -All
+    }
+
+    It '<Scenario> fails naming <Code>' -ForEach $Expect {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        if (-not $Registered) { Set-ItResult -Skipped -Because "$Scenario is not registered in this build"; return }
+        $r = $results[$Scenario]
+        $r | Should -Not -BeOfType [System.Management.Automation.ErrorRecord] -Because "$r"
+        $r.Passed | Should -BeFalse
+        @($r.Violations.Code) | Should -Contain $Code -Because ($r.Violations -join '; ')
+    }
+
+    It 'no scenario names a cause other than <OwnText>' {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        $wrong = foreach ($name in $results.Keys) {
+            $r = $results[$name]
+            if ($r -is [System.Management.Automation.ErrorRecord]) { "${name}: error $($r.FullyQualifiedErrorId): $r"; continue }
+            foreach ($v in $r.Violations) {
+                if ($v.Code -notin $consequences -and $v.Code -notin $Own) { "${name}: $v" }
+            }
+        }
+        $wrong | Should -BeNullOrEmpty
+    }
+
+    It 'every scenario passes' -Skip:($Fault -notlike 'healthy*') {
+        if ($skip) { Set-ItResult -Skipped -Because $skip; return }
+        foreach ($name in $results.Keys) {
+            $r = $results[$name]
+            $r | Should -Not -BeOfType [System.Management.Automation.ErrorRecord] -Because "${name}: $r"
+            $r.Passed | Should -BeTrue -Because "${name}: $($r.Violations -join '; ')"
+            $r.Delivered | Should -BeGreaterThan 0
+        }
+    }
+}
