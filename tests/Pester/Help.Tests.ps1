@@ -1,4 +1,4 @@
-# Help for every cmdlet and parameter, as a user sees it through Get-Help (STYLE.md rule 10;
+# Help for every cmdlet and parameter, as a user sees it through Get-Help (docs/ARCHITECTURE.md, "Help";
 # after PSScriptAnalyzer Tests/Engine/ModuleHelp.Tests.ps1).
 
 BeforeDiscovery {

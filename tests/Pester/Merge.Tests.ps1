@@ -9,6 +9,8 @@ BeforeAll {
         $r.Scenario = 'Benchmark'
         $r.Passed = $true
         $r.Sent = $Micros.Count + $Lost
+        $r.Distinct = $Micros.Count + $Lost
+        $r.Accepted = $Micros.Count + $Lost
         $r.Delivered = $Micros.Count
         $r.Lost = $Lost
         $r.Histogram = $h.Export()

@@ -1,4 +1,4 @@
-# The mock backend, from outside: its cmdlets, its wire protocol (DESIGN.md), bad input, every
+# The mock backend, from outside: its cmdlets, its wire protocol (docs/PROTOCOL.md), bad input, every
 # injected fault, connection lifecycle, third-party clients and abuse. Every server is on port 0,
 # loopback, and stopped in AfterAll; every network wait has a timeout (Support/WsTestClient.ps1).
 

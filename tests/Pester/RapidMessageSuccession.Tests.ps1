@@ -4,22 +4,36 @@
 
     Mock mode (default): a mock backend is started for the run and stopped afterwards.
     Real mode: set RAPID_MESSAGE_TEST_MODE=real and E2E_WEBSOCKET_URL (E2E_BACKEND_URL,
-    E2E_AUTH_SERVICE_URL); when that backend is down, every test is skipped with the reason.
+    E2E_AUTH_SERVICE_URL). The suite fetches a test user's token from the auth service, checks that the
+    backend is ready with it, and fails the run when it is not — unless SKIP_REAL_SERVICES=true, in which
+    case every test is skipped with the reason. A green run always means the backend was tested.
 #>
 BeforeAll {
     Import-Module RapidMessageTools -Force
 
-    $script:RealMode = $env:RAPID_MESSAGE_TEST_MODE -eq 'real' -and $env:SKIP_REAL_SERVICES -ne 'true'
+    # How hard QueueOverflow floods: raise MessageCount until your backend answers queue_full
+    # (a run that never overflows is Inconclusive, and this suite fails it, saying so).
+    $script:FloodSettings = @{ MessageCount = 2000 }
+
+    $script:RealMode = $env:RAPID_MESSAGE_TEST_MODE -eq 'real'
     $script:SkipReason = $null
     if ($RealMode) {
-        $report = Test-RapidEnvironment -Mode real
-        if (-not $report.IsReady) { $script:SkipReason = $report.Reason }
         $script:Target = @{ Url = $env:E2E_WEBSOCKET_URL }
+        $token = $null
+        try { $token = Get-RapidTestToken -Mode Real -NoFallback -ErrorAction Stop }
+        catch { Write-Warning "No test token ($($_.Exception.Message)); testing without one." }
+        if ($token) { $script:Target.Token = $token.Token }
+        $report = Test-RapidEnvironment -Mode Real -IncludeTokenCheck:([bool] $token)
+        if (-not $report.IsReady) {
+            if ($env:SKIP_REAL_SERVICES -eq 'true') { $script:SkipReason = "SKIP_REAL_SERVICES=true and the backend is not ready: $($report.Reason)" }
+            else { throw "The real backend is not ready: $($report.Reason) Fix it, or set SKIP_REAL_SERVICES=true to skip these tests." }
+        }
     }
     else {
         # A small queue behind a 2 ms agent, so queue overflow is really provoked.
         $script:Mock = Start-RapidMockServer -QueueCapacity 50 -ResponseDelay 0.002
         $script:Target = @{ Url = $Mock.Url }
+        $script:FloodSettings = @{}
     }
 }
 
@@ -44,7 +58,7 @@ Describe 'Rapid message succession' -Tag 'Integration', 'Suite' {
     }
 
     It 'applies backpressure on queue overflow and recovers' {
-        $r = Invoke-RapidScenario QueueOverflow @Target
+        $r = Invoke-RapidScenario QueueOverflow @Target @FloodSettings
         $r.Passed | Should -BeTrue -Because ($r.Violations -join '; ')
         $r.OverflowProvoked | Should -BeTrue -Because 'the flood must really overflow the queue'
         $r.Lost | Should -Be 0

@@ -103,19 +103,18 @@ Describe 'Invoke-RapidScenario against a healthy mock' -Tag 'Integration' {
     }
 
     It 'keeps the rate where nanosleep is missing (the Windows path: long sleeps, then yields)' {
-        $sleep = [RapidMessageTools.Scenarios.ScenarioRecorder].Assembly.GetType('RapidMessageTools.Scenarios.PreciseSleep')
-        $field = $sleep.GetField('_nanosleep', [Reflection.BindingFlags]'Static,NonPublic')
-        $saved = $field.GetValue($null)
+        $saved = [RapidMessageTools.RapidTestHooks]::UseNanosleep
         try {
-            $field.SetValue($null, $false)
+            [RapidMessageTools.RapidTestHooks]::UseNanosleep = $false
             $r = Invoke-RapidScenario Benchmark -Url $server.Url -Rate 4000 -Duration 1 -Connections 4
             $r.Delivered | Should -Be 4000
             $r.ThroughputPerSec | Should -BeGreaterThan 2000
             $slow = Invoke-RapidScenario Benchmark -Url $server.Url -Rate 40 -Duration 1 -Connections 2
             $slow.Delivered | Should -Be 40
-            $slow.LateSends | Should -BeLessOrEqual 1 -Because 'waits of 50 ms are slept through, then yielded, not overslept by 5 ms'
+            # Oversleeping by a timer tick would make nearly all 40 sends late; a busy machine makes a few late.
+            $slow.LateSends | Should -BeLessOrEqual 10 -Because 'waits of 50 ms are slept through, then yielded, not overslept by a timer tick'
         }
-        finally { $field.SetValue($null, $saved) }
+        finally { [RapidMessageTools.RapidTestHooks]::UseNanosleep = $saved }
     }
 
     It 'round-trips a result through Export-Clixml and ConvertTo-Json' {
@@ -231,6 +230,7 @@ Describe 'Invoke-RapidScenario errors and thresholds' -Tag 'Integration' {
         $out = $null
         $e = { Invoke-RapidScenario Sequential -Url $server.Url -MessageCount 20 -MinThroughput 1e9 -ErrorOnFailure -OutVariable script:out -ErrorAction Stop } | Should -Throw -PassThru
         $e.CategoryInfo.Category | Should -Be 'InvalidResult'
+        $e.FullyQualifiedErrorId | Should -Be 'ScenarioNotPassed,RapidMessageTools.Commands.InvokeRapidScenarioCommand'
         $script:out[0].Scenario | Should -Be 'Sequential'
     }
 

@@ -7,11 +7,6 @@ BeforeDiscovery {
         @{ Variable = 'E2E_AUTH_SERVICE_URL'; Value = 'ftp://auth'; Property = 'AuthServiceUrl'; Default = 'http://localhost:8001' }
         @{ Variable = 'RAPID_MESSAGE_TEST_MODE'; Value = 'foo'; Property = 'Mode'; Default = 'mock' }
         @{ Variable = 'SKIP_REAL_SERVICES'; Value = 'maybe'; Property = 'SkipRealServices'; Default = $false }
-        @{ Variable = 'RAPID_TEST_MAX_MEMORY_GROWTH'; Value = 'abc'; Property = 'MaxMemoryGrowthBytes'; Default = $null }
-        @{ Variable = 'RAPID_TEST_MIN_THROUGHPUT'; Value = '-5'; Property = 'MinThroughputPerSec'; Default = $null }
-        @{ Variable = 'RAPID_TEST_MAX_LATENCY'; Value = '0'; Property = 'MaxLatencySec'; Default = $null }
-        @{ Variable = 'RAPID_TEST_MIN_DELIVERY_RATIO'; Value = '1.5'; Property = 'MinDeliveryRatio'; Default = $null }
-        @{ Variable = 'RAPID_TEST_MIN_DELIVERY_RATIO'; Value = '0,95'; Property = 'MinDeliveryRatio'; Default = $null }
     )
 }
 
@@ -40,9 +35,7 @@ Describe 'RapidSettings.Resolve' -Tag 'Unit' {
         $s.AuthServiceUrl | Should -Be 'http://localhost:8001'
         $s.Mode | Should -Be 'mock'
         $s.SkipRealServices | Should -BeFalse
-        $s.MaxMemoryGrowthBytes | Should -BeNullOrEmpty
-        $s.MinDeliveryRatio | Should -BeNullOrEmpty
-        foreach ($name in 'WebSocketUrl', 'BackendUrl', 'AuthServiceUrl', 'Mode', 'SkipRealServices', 'MaxMemoryGrowthBytes', 'MinThroughputPerSec', 'MaxLatencySec', 'MinDeliveryRatio') {
+        foreach ($name in 'WebSocketUrl', 'BackendUrl', 'AuthServiceUrl', 'Mode', 'SkipRealServices') {
             $s.Sources[$name] | Should -Be 'Default' -Because $name
         }
         $s.IsWebSocketUrlConfigured | Should -BeFalse
@@ -54,33 +47,23 @@ Describe 'RapidSettings.Resolve' -Tag 'Unit' {
                 E2E_BACKEND_URL               = 'https://api.example.test/'
                 E2E_AUTH_SERVICE_URL          = 'https://auth.example.test'
                 RAPID_MESSAGE_TEST_MODE       = 'REAL'
-                RAPID_TEST_MAX_MEMORY_GROWTH  = '52428800'
-                RAPID_TEST_MIN_THROUGHPUT     = '12.5'
-                RAPID_TEST_MAX_LATENCY        = '2'
-                RAPID_TEST_MIN_DELIVERY_RATIO = '0.99'
             }).Settings
         $s.WebSocketUrl | Should -Be 'wss://chat.example.test/ws'
         $s.BackendUrl | Should -Be 'https://api.example.test'
         $s.AuthServiceUrl | Should -Be 'https://auth.example.test'
         $s.Mode | Should -Be 'real'
-        $s.MaxMemoryGrowthBytes | Should -Be 52428800
-        $s.MinThroughputPerSec | Should -Be 12.5
-        $s.MaxLatencySec | Should -Be 2
-        $s.MinDeliveryRatio | Should -Be 0.99
         $s.WebSocketUrlSource | Should -Be 'Environment'
         $s.ModeSource | Should -Be 'Environment'
-        $s.Sources['MinDeliveryRatio'] | Should -Be 'Environment'
+        $s.Sources['BackendUrl'] | Should -Be 'Environment'
     }
 
     It 'takes explicit values over environment variables' {
-        $s = (Resolve-TestSettings -Environment @{ E2E_WEBSOCKET_URL = 'ws://env.example.test/ws'; RAPID_MESSAGE_TEST_MODE = 'real'; RAPID_TEST_MAX_LATENCY = '9' } `
-                -Explicit @{ WebSocketUrl = 'ws://param.example.test/ws'; Mode = 'Mock'; MaxLatencySec = 0.5 }).Settings
+        $s = (Resolve-TestSettings -Environment @{ E2E_WEBSOCKET_URL = 'ws://env.example.test/ws'; RAPID_MESSAGE_TEST_MODE = 'real' } `
+                -Explicit @{ WebSocketUrl = 'ws://param.example.test/ws'; Mode = 'Mock' }).Settings
         $s.WebSocketUrl | Should -Be 'ws://param.example.test/ws'
         $s.WebSocketUrlSource | Should -Be 'Parameter'
         $s.Mode | Should -Be 'mock'
         $s.ModeSource | Should -Be 'Parameter'
-        $s.MaxLatencySec | Should -Be 0.5
-        $s.Sources['MaxLatencySec'] | Should -Be 'Parameter'
     }
 
     It 'in mock mode derives the backend and auth URLs from a configured WebSocket URL (the mock serves all three on one port)' {
@@ -127,7 +110,7 @@ Describe 'RapidSettings.Resolve' -Tag 'Unit' {
     }
 
     It 'rejects an invalid explicit value with an ArgumentException naming the parameter' {
-        foreach ($case in @{ WebSocketUrl = 'http://localhost:8000/ws' }, @{ Mode = 'foo' }, @{ MinDeliveryRatio = 2 }) {
+        foreach ($case in @{ WebSocketUrl = 'http://localhost:8000/ws' }, @{ Mode = 'foo' }) {
             $err = { Resolve-TestSettings -Explicit $case } | Should -Throw -PassThru
             $err.Exception.InnerException | Should -BeOfType ([ArgumentException])
             $err.Exception.InnerException.ParamName | Should -Be @($case.Keys)[0]
@@ -145,20 +128,17 @@ Describe 'RapidSettings.Resolve' -Tag 'Unit' {
     }
 
     It 'round-trips through Export-Clixml and ConvertTo-Json' {
-        $s = (Resolve-TestSettings -Environment @{ E2E_WEBSOCKET_URL = 'ws://127.0.0.1:5555/ws'; RAPID_TEST_MAX_LATENCY = '1.5' }).Settings
+        $s = (Resolve-TestSettings -Environment @{ E2E_WEBSOCKET_URL = 'ws://127.0.0.1:5555/ws' }).Settings
         $path = Join-Path $TestDrive 'settings.clixml'
         $s | Export-Clixml -Path $path
         $back = Import-Clixml -Path $path
         $back.WebSocketUrl | Should -Be $s.WebSocketUrl
         $back.Mode | Should -Be 'mock'
-        $back.MaxLatencySec | Should -Be 1.5
-        $back.MinThroughputPerSec | Should -BeNullOrEmpty
         $back.WebSocketUrlSource | Should -Be 'Environment'
         $back.Sources['BackendUrl'] | Should -Be 'Derived'
 
         $json = $s | ConvertTo-Json -Depth 4 | ConvertFrom-Json
         $json.WebSocketUrl | Should -Be $s.WebSocketUrl
-        $json.MaxLatencySec | Should -Be 1.5
         $json.Sources.AuthServiceUrl | Should -Be 'Derived'
     }
 }
@@ -203,8 +183,12 @@ Describe 'Settings precedence through the cmdlets' -Tag 'Integration' {
         $r.Settings.ModeSource | Should -Be 'Default'
     }
 
-    It 'stops with InvalidSettingValue on an invalid -Url' {
+    It 'stops with InvalidSettingValue on an invalid -Url, naming -Url rather than the setting behind it' {
         { Test-RapidEnvironment -Url 'http://127.0.0.1/ws' } | Should -Throw -ErrorId 'InvalidSettingValue,RapidMessageTools.Commands.TestRapidEnvironmentCommand'
+        $err = { Invoke-RapidScenario Sequential -Url 'http://127.0.0.1/ws' } | Should -Throw -ErrorId 'InvalidSettingValue,RapidMessageTools.Commands.InvokeRapidScenarioCommand' -PassThru
+        $err.Exception.Message | Should -BeLike '-Url must be*'
+        $err.Exception.Message | Should -Not -BeLike '*WebSocketUrl*'
+        $err.TargetObject | Should -Be 'Url'
         { Get-RapidTestToken -AuthServiceUrl 'not a url' } | Should -Throw -ErrorId 'InvalidSettingValue,RapidMessageTools.Commands.GetRapidTestTokenCommand'
     }
 

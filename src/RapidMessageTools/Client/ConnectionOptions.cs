@@ -42,6 +42,9 @@ public sealed class ConnectionOptions
     /// <summary>Where every frame is written, when tracing.</summary>
     public FrameTraceWriter? Trace { get; set; }
 
+    /// <summary>Against a real backend (RAPID_MESSAGE_TEST_MODE=real): failures advise about real services, not about starting the mock.</summary>
+    public bool RealBackend { get; set; }
+
     /// <summary>The URL with the query the options add (user id, token), as sent.</summary>
     public Uri BuildUri()
     {

@@ -2,7 +2,7 @@ namespace RapidMessageTools.Client;
 
 /// <summary>
 /// Where the core narrates (verbose) and warns. The cmdlet implements it by queueing, and writes on
-/// the pipeline thread (STYLE.md 4); the core never sees PowerShell.
+/// the pipeline thread (docs/ARCHITECTURE.md); the core never sees PowerShell.
 /// </summary>
 public interface IRunLog
 {

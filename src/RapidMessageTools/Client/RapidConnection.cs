@@ -144,7 +144,7 @@ public sealed class RapidConnection : IDisposable
             }
         }
 
-        throw new RapidConnectionException(shownUrl, attempts, failure, status, FailureMessage(shownUrl, attempts, failure, status, last), last);
+        throw new RapidConnectionException(shownUrl, attempts, failure, status, FailureMessage(shownUrl, attempts, failure, status, last, options.RealBackend), last);
     }
 
     /// <summary>Sends a user_message. Thread-safe; sends are serialized.</summary>
@@ -362,7 +362,7 @@ public sealed class RapidConnection : IDisposable
         _ => (ex.InnerException ?? ex).Message,
     };
 
-    private static string FailureMessage(string url, int attempts, ConnectFailure failure, int? status, Exception? last)
+    private static string FailureMessage(string url, int attempts, ConnectFailure failure, int? status, Exception? last, bool realBackend)
     {
         var what = Describe(failure, status, last ?? new InvalidOperationException("unknown"));
         var todo = failure switch
@@ -370,6 +370,7 @@ public sealed class RapidConnection : IDisposable
             ConnectFailure.Refused => "Nothing listens there: start the backend (Start-RapidMockServer -SetEnvironment for the mock) or fix the URL (-Url or E2E_WEBSOCKET_URL).",
             ConnectFailure.Timeout => "The server did not answer in time: check that the host and port are right and reachable, or raise -TimeoutSec.",
             ConnectFailure.HostNotFound => "Check the host name in -Url or E2E_WEBSOCKET_URL.",
+            ConnectFailure.AuthRefused when realBackend => "Pass a valid, unexpired token for this backend: -Token (Get-RapidTestToken).Token, with E2E_AUTH_SERVICE_URL naming its auth service; Test-RapidEnvironment -IncludeTokenCheck checks the pair.",
             ConnectFailure.AuthRefused => "Pass a valid token (-Token, from Get-RapidTestToken) or start the mock without -RequireAuth.",
             ConnectFailure.NotWebSocket => "The URL answers HTTP but is not a WebSocket endpoint: check the path (the mock's is /ws).",
             ConnectFailure.Tls => "Check the certificate of the wss:// endpoint, or use ws:// for a local server.",

@@ -1,21 +1,31 @@
 namespace RapidMessageTools.Commands;
 
-/// <summary>Stable FullyQualifiedErrorId prefixes, one per code path (STYLE.md 8).</summary>
+/// <summary>Stable FullyQualifiedErrorId prefixes, one per code path (docs/ARCHITECTURE.md, "Errors").</summary>
 internal static class ErrorIds
 {
     public const string InvalidMockOption = nameof(InvalidMockOption);
     public const string MockPortUnavailable = nameof(MockPortUnavailable);
     public const string MockServerNotFound = nameof(MockServerNotFound);
-    public const string MockStopFailed = nameof(MockStopFailed);
     public const string ScenarioNotFound = nameof(ScenarioNotFound);
     public const string InvalidScenarioParameter = nameof(InvalidScenarioParameter);
     public const string NoBackendUrl = nameof(NoBackendUrl);
+
+    /// <summary>Invoke-RapidScenario: the -Token is a JWT whose exp is past.</summary>
+    public const string TokenExpired = nameof(TokenExpired);
     public const string ScenarioConnectFailed = nameof(ScenarioConnectFailed);
     public const string ScenarioAuthRefused = nameof(ScenarioAuthRefused);
-    public const string ScenarioFailed = nameof(ScenarioFailed);
+
+    /// <summary>-ErrorOnFailure: the run ended Failed, Inconclusive or Interrupted (the result was written first).</summary>
+    public const string ScenarioNotPassed = nameof(ScenarioNotPassed);
+
+    /// <summary>The scenario stopped on an error that is not a finding about the backend (a bug or an unexpected fault of the client).</summary>
+    public const string ScenarioCrashed = nameof(ScenarioCrashed);
     public const string TraceFileUnwritable = nameof(TraceFileUnwritable);
     public const string NotAScenarioResult = nameof(NotAScenarioResult);
     public const string ReportExists = nameof(ReportExists);
+
+    /// <summary>Export-RapidReport: the -Path extension names no format and -Format was not given.</summary>
+    public const string ReportFormatUnknown = nameof(ReportFormatUnknown);
     public const string ReportUnwritable = nameof(ReportUnwritable);
 
     /// <summary>An explicit setting (a URL, the mode, a threshold) is not valid.</summary>

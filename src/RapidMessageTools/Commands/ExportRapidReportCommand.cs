@@ -24,7 +24,7 @@ public sealed class ExportRapidReportCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
 
-    /// <summary>Html, JUnit, Json or Markdown; by default from the extension (.html, .xml, .json, .md), else Html.</summary>
+    /// <summary>Html, JUnit, Json or Markdown; by default from the extension (.html, .xml, .json, .md); another extension needs -Format.</summary>
     [Parameter]
     public ReportFormat? Format { get; set; }
 
@@ -37,7 +37,16 @@ public sealed class ExportRapidReportCommand : PSCmdlet
     protected override void EndProcessing()
     {
         var path = GetUnresolvedProviderPathFromPSPath(Path);
-        var format = Format ?? ReportFormats.FromPath(path);
+        if ((Format ?? ReportFormats.FromPath(path)) is not ReportFormat format)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException($"'{System.IO.Path.GetFileName(path)}' does not name a report format: end -Path in .html, .xml (JUnit), .json or .md, or pass -Format Html, JUnit, Json or Markdown."),
+                ErrorIds.ReportFormatUnknown,
+                ErrorCategory.InvalidArgument,
+                path));
+            return;
+        }
+
         if (_results.Count == 0)
         {
             WriteWarning("No results to report: nothing was written.");

@@ -51,6 +51,11 @@ public sealed class GetRapidTestTokenCommand : RapidAsyncCmdlet
         if (outcome.Token is RapidTestToken token)
         {
             WriteVerbose($"Test user {token.UserId} <{token.Email}>, token {token.TokenPreview}, expires {token.ExpiresAt:u} ({outcome.LatencyMs} ms).");
+            if (token.IsExpired)
+            {
+                WriteWarning($"The token from {outcome.Endpoint} expired at {token.ExpiresAt:u} (it is now {DateTime.UtcNow:u}): a backend that checks exp will refuse it. Check the auth service's token lifetime and this machine's clock.");
+            }
+
             WriteObject(token);
             return;
         }

@@ -1,11 +1,9 @@
 using System;
 using System.Collections;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
-using System.Management.Automation.Runspaces;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
@@ -21,15 +19,11 @@ namespace RapidMessageTools.Commands;
 [OutputType(typeof(RapidScenarioResult))]
 public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
 {
-    private readonly CommandLog _log = new();
     private FrameTraceWriter? _trace;
     private RapidThresholds? _thresholds;
     private RapidSettings? _settings;
-    private string _url = string.Empty;
-    private int _shardIndex = 1;
-    private int _shardCount = 1;
+    private ShardSpec _shard = ShardSpec.Whole;
     private string _runId = string.Empty;
-    private int _identities;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ScenarioNameCompleter))]
@@ -79,7 +73,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
 
     /// <summary>Seconds to send at -Rate (sets the message count to Rate × Duration).</summary>
     [Parameter]
-    [ValidateRange(0.0, 86_400.0)]
+    [ValidateRange(0.001, 86_400.0)]
     public double Duration { get; set; }
 
     /// <summary>Seconds to wait for replies before counting the rest lost.</summary>
@@ -141,17 +135,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
 
     protected override void BeginProcessing()
     {
-        _settings = SessionSettings.Resolve(
-            this,
-            new RapidSettingsInput
-            {
-                WebSocketUrl = Url,
-                MaxLatencySec = Bound(nameof(MaxLatency)) ? MaxLatency : null,
-                MinThroughputPerSec = Bound(nameof(MinThroughput)) ? MinThroughput : null,
-                MinDeliveryRatio = Bound(nameof(MinDeliveryRatio)) ? MinDeliveryRatio : null,
-                MaxMemoryGrowthBytes = Bound(nameof(MaxMemoryGrowth)) ? MaxMemoryGrowth : null,
-            },
-            s => !s.IsWebSocketUrlConfigured);
+        _settings = SessionSettings.Resolve(this, new RapidSettingsInput { WebSocketUrl = Url }, s => !s.IsWebSocketUrlConfigured, nameof(Url));
         if (_settings.IsMock && !_settings.IsWebSocketUrlConfigured)
         {
             ThrowTerminatingError(new ErrorRecord(
@@ -161,9 +145,17 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
                 null));
         }
 
-        _url = _settings.WebSocketUrl;
-        _thresholds = ResolveThresholds(_settings);
-        ParseShard();
+        if (RapidTestToken.DescribeExpiry(Token) is string expired)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException($"-Token cannot be used: {expired}. Fetch a fresh one with Get-RapidTestToken (and check the auth service's token lifetime and this machine's clock)."),
+                ErrorIds.TokenExpired,
+                ErrorCategory.AuthenticationError,
+                RapidTestToken.Preview(Token)));
+        }
+
+        _thresholds = ResolveThresholds();
+        _shard = ParseShard();
         _runId = "r" + Guid.NewGuid().ToString("N").Substring(0, 8);
         _trace = TraceFiles.Open(this, TraceFile);
     }
@@ -186,8 +178,6 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         }
     }
 
-    protected override void EndProcessing() => DrainLog();
-
     protected override void DisposeResources()
     {
         _trace?.Dispose();
@@ -209,32 +199,35 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             TimeoutSec = TimeoutSec,
             MaxInFlight = MaxInFlight,
         };
-        var parameters = ScenarioRunner.ResolveParameters(scenario, given);
-        var context = new ScenarioContext(_url, _runId, parameters, _thresholds!)
+        RapidScenarioParameters parameters;
+        try
+        {
+            parameters = ScenarioRunner.ResolveParameters(scenario, given);
+        }
+        catch (ArgumentException bad)
+        {
+            ThrowTerminatingError(new ErrorRecord(bad, ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, scenario.Name));
+            return;
+        }
+
+        var context = new ScenarioContext(_settings!.WebSocketUrl, _runId, parameters, _thresholds!)
         {
             Token = Token,
             TokenTransport = TokenTransport,
             ConnectAttempts = ConnectAttempts,
-            ShardIndex = _shardIndex,
-            ShardCount = _shardCount,
-            Log = _log,
+            RealBackend = !_settings.IsMock,
+            ShardIndex = _shard.Index,
+            ShardCount = _shard.Count,
+            Log = Log,
             Trace = _trace,
-            TokenForUser = Token is null ? null : TokenPerUser,
+            TokenForUser = Token is null ? null : TestUserTokens.PerUser(Token, _settings.AuthServiceUrl, Log),
         };
-        _identities = 0;
-        WriteVerbose($"{scenario.Name}: {scenario.Description} Against {ConnectionOptions.Redact(_url)}, run id {_runId}.");
-        var throughputExplicit = (Threshold?.ContainsKey("MinThroughput") ?? false) || _settings!.MinThroughputPerSec is not null;
-        var latencyExplicit = (Threshold?.ContainsKey("MaxLatency") ?? false) || _settings!.MaxLatencySec is not null;
-        var task = Task.Run(() => ScenarioRunner.RunAsync(scenario, context, throughputExplicit, latencyExplicit, Cancellation));
+        WriteVerbose($"{scenario.Name}: {scenario.Description} Against {ConnectionOptions.Redact(context.Url)}, run id {_runId}.");
+        var task = Task.Run(() => ScenarioRunner.RunAsync(scenario, context, Cancellation));
         var result = Wait(task, scenario, context);
         if (result is null)
         {
             return;
-        }
-
-        if (result.OverflowProvoked == false)
-        {
-            WriteWarning($"{scenario.Name} never saw queue_full: backpressure was not exercised (OverflowProvoked = False). Raise -MessageCount or test against a slower agent.");
         }
 
         WriteObject(result);
@@ -244,13 +237,30 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             if (ErrorOnFailure)
             {
                 ThrowTerminatingError(new ErrorRecord(
-                    new InvalidOperationException($"Scenario {result.Scenario} failed: {string.Join("; ", result.Violations.Select(v => v.ToString()))}"),
-                    ErrorIds.ScenarioFailed,
+                    new InvalidOperationException($"Scenario {result.Scenario} ended {result.Outcome}: {string.Join("; ", result.Violations.Select(v => v.ToString()))}"),
+                    ErrorIds.ScenarioNotPassed,
                     ErrorCategory.InvalidResult,
                     result));
             }
         }
     }
+
+    /// <summary>Ctrl+C: the pipeline is stopping, so the partial result goes to $RapidInterruptedResult with a line on the host.</summary>
+    protected override void OnInterrupted(object? partialResult)
+    {
+        if (partialResult is not RapidScenarioResult result)
+        {
+            return;
+        }
+
+        result.Settings = _settings;
+        SessionState.PSVariable.Set(new PSVariable(InterruptedResultVariable, result, ScopedItemOptions.None));
+        Host.UI.WriteLine(FormattableString.Invariant(
+            $"Interrupted: {result.Scenario} after {result.Duration:0.0} s, {result.Delivered}/{result.Distinct} delivered, p99 {result.Latency.P99} ms. The partial result is in ${InterruptedResultVariable}."));
+    }
+
+    /// <summary>Where a run stopped with Ctrl+C leaves its partial result (Outcome Interrupted).</summary>
+    public const string InterruptedResultVariable = "RapidInterruptedResult";
 
     /// <summary>Waits for the scenario with progress and narration; maps what keeps it from running to a terminating error.</summary>
     private RapidScenarioResult? Wait(Task<RapidScenarioResult> task, IRapidScenario scenario, ScenarioContext context)
@@ -282,7 +292,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         }
         catch (Exception error) when (error is not PipelineStoppedException)
         {
-            ThrowTerminatingError(new ErrorRecord(error, ErrorIds.ScenarioFailed, error is OperationCanceledException ? ErrorCategory.OperationStopped : ErrorCategory.NotSpecified, scenario.Name));
+            ThrowTerminatingError(new ErrorRecord(error, ErrorIds.ScenarioCrashed, error is OperationCanceledException ? ErrorCategory.OperationStopped : ErrorCategory.NotSpecified, scenario.Name));
             return null;
         }
 
@@ -303,99 +313,42 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         }
     }
 
-    /// <summary>
-    /// With -Token, scenarios with several users (MultiUser) need one identity each: a fresh test user from the
-    /// auth service per extra user; the given token when the service cannot give one.
-    /// </summary>
-    private async Task<string?> TokenPerUser(string userId, CancellationToken cancellationToken)
+    /// <summary>Bound limit parameters, then -Threshold, then RAPID_TEST_* variables, then defaults.</summary>
+    private RapidThresholds ResolveThresholds()
     {
-        if (Interlocked.Increment(ref _identities) == 1)
+        var given = new Dictionary<string, double>(StringComparer.OrdinalIgnoreCase);
+        foreach (var limit in ThresholdResolver.Limits)
         {
-            return Token;
+            if (MyInvocation.BoundParameters.TryGetValue(limit.Name, out var value))
+            {
+                given[limit.Name] = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+            }
         }
 
-        var outcome = await TestTokenClient.RequestAsync(_settings!.AuthServiceUrl, TestTokenClient.NewTestEmail(), TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
-        if (outcome.Token is null)
-        {
-            _log.Warning($"Could not get a test user for {userId} from {outcome.Endpoint} ({outcome.Error}); it shares the -Token user, so user isolation is not tested.");
-            return Token;
-        }
-
-        return outcome.Token.Token;
-    }
-
-    private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
-
-    /// <summary>Parameters, then -Threshold, then the settings' RAPID_TEST_* values, then defaults.</summary>
-    private RapidThresholds ResolveThresholds(RapidSettings settings)
-    {
-        var input = new ThresholdInput
-        {
-            LatencyPercentile = LatencyPercentile is null ? null : double.Parse(LatencyPercentile, CultureInfo.InvariantCulture),
-        };
         try
         {
-            ThresholdResolver.MergeTable(input, Threshold);
-            input.MaxLatency ??= settings.MaxLatencySec;
-            input.MinThroughput ??= settings.MinThroughputPerSec;
-            input.MinDeliveryRatio ??= settings.MinDeliveryRatio;
-            input.MaxMemoryGrowth ??= settings.MaxMemoryGrowthBytes;
-            return ThresholdResolver.Resolve(input);
+            var warnings = new List<string>();
+            var thresholds = ThresholdResolver.Resolve(given, Threshold, System.Environment.GetEnvironmentVariable, warnings);
+            warnings.ForEach(WriteWarning);
+            return thresholds;
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
+        catch (ArgumentException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException(ex.Message, ex), ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, Threshold));
-            return new RapidThresholds();
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, Threshold));
+            throw;
         }
     }
 
-    private void ParseShard()
+    private ShardSpec ParseShard()
     {
-        if (Shard is null)
+        try
         {
-            return;
+            return ShardSpec.Parse(Shard);
         }
-
-        var parts = Shard.Split('/');
-        var i = int.Parse(parts[0], CultureInfo.InvariantCulture);
-        var n = int.Parse(parts[1], CultureInfo.InvariantCulture);
-        if (n < 1 || i < 1 || i > n)
+        catch (ArgumentException ex)
         {
-            ThrowTerminatingError(new ErrorRecord(
-                new ArgumentException($"-Shard '{Shard}' must be i/n with 1 <= i <= n, such as 2/8."),
-                ErrorIds.InvalidScenarioParameter,
-                ErrorCategory.InvalidArgument,
-                Shard));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, Shard));
+            throw;
         }
-
-        _shardIndex = i;
-        _shardCount = n;
-    }
-
-    private void DrainLog()
-    {
-        while (_log.TryTake(out var entry))
-        {
-            if (entry.IsWarning)
-            {
-                WriteWarning(entry.Text);
-            }
-            else
-            {
-                WriteVerbose(entry.Text);
-            }
-        }
-    }
-
-    /// <summary>The core's narration, queued from any thread and written on the pipeline thread.</summary>
-    private sealed class CommandLog : IRunLog
-    {
-        private readonly ConcurrentQueue<(bool IsWarning, string Text)> _queue = new();
-
-        public void Verbose(string message) => _queue.Enqueue((false, message));
-
-        public void Warning(string message) => _queue.Enqueue((true, message));
-
-        public bool TryTake(out (bool IsWarning, string Text) entry) => _queue.TryDequeue(out entry);
     }
 }

@@ -1,21 +1,28 @@
 using System;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using RapidMessageTools.Client;
 
 namespace RapidMessageTools.Commands;
 
 /// <summary>
-/// The one place where sync meets async (STYLE.md 5): a cancellation source cancelled by Ctrl+C
-/// (StopProcessing), a wait on the core's task in 250 ms steps that writes progress and drains queued
-/// output between steps on the pipeline thread, and clean-up in Dispose (EndProcessing does not run on Ctrl+C).
+/// The one place where sync meets async: a cancellation source cancelled by Ctrl+C (StopProcessing), a
+/// wait on the core's task in 250 ms steps that writes progress and drains the core's queued narration
+/// (<see cref="Log"/>) between steps on the pipeline thread, and clean-up in Dispose (EndProcessing does
+/// not run on Ctrl+C). See docs/ARCHITECTURE.md, "Where sync meets async".
 /// </summary>
 public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
 {
     private const int StepMilliseconds = 250;
     private readonly CancellationTokenSource _cancel = new();
+    private readonly QueuedRunLog _log = new();
     private bool _disposed;
+
+    /// <summary>Where the core narrates from any thread; written as verbose and warning records on the pipeline thread.</summary>
+    protected IRunLog Log => _log;
 
     /// <summary>Cancelled when the user presses Ctrl+C or the pipeline stops.</summary>
     protected CancellationToken Cancellation => _cancel.Token;
@@ -37,6 +44,32 @@ public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing() => _cancel.Cancel();
 
+    protected override void EndProcessing() => DrainLog();
+
+    /// <summary>Writes what the core queued in <see cref="Log"/>; call only on the pipeline thread.</summary>
+    protected void DrainLog()
+    {
+        while (_log.TryTake(out var entry))
+        {
+            if (entry.IsWarning)
+            {
+                WriteWarning(entry.Text);
+            }
+            else
+            {
+                WriteVerbose(entry.Text);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Called on Ctrl+C once the core's task has ended (within its grace period) with what it returned. The
+    /// pipeline is stopping, so nothing can be written to it: a cmdlet keeps the partial result where the user finds it.
+    /// </summary>
+    protected virtual void OnInterrupted(object? partialResult)
+    {
+    }
+
     /// <summary>Releases what the cmdlet holds besides the cancellation source.</summary>
     protected virtual void DisposeResources()
     {
@@ -45,7 +78,8 @@ public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
     /// <summary>
     /// Waits for <paramref name="task"/>. After the first second, shows progress (<paramref name="status"/> gives
     /// its text from the time waited). <paramref name="betweenWaits"/> runs on this thread between steps (write
-    /// queued verbose output). On Ctrl+C gives the task a second to close its sockets, then stops the pipeline.
+    /// queued verbose output). On Ctrl+C gives the task two seconds to close its sockets and return its partial
+    /// result (handed to <see cref="OnInterrupted"/>), then stops the pipeline.
     /// A faulted task rethrows its exception.
     /// </summary>
     protected T WaitFor<T>(Task<T> task, string activity, Func<TimeSpan, string> status, Action? betweenWaits = null, int activityId = 1)
@@ -61,7 +95,8 @@ public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
             catch (OperationCanceledException)
             {
                 _ = task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                ((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+                ((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(2));
+                OnInterrupted(task.Status == TaskStatus.RanToCompletion ? task.Result : null);
                 throw new PipelineStoppedException();
             }
             catch (AggregateException)
@@ -87,9 +122,22 @@ public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
 
         if (_cancel.IsCancellationRequested)
         {
+            OnInterrupted(task.Status == TaskStatus.RanToCompletion ? task.Result : null);
             throw new PipelineStoppedException();
         }
 
         return task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>The core's narration, queued from any thread.</summary>
+    private sealed class QueuedRunLog : IRunLog
+    {
+        private readonly ConcurrentQueue<(bool IsWarning, string Text)> _queue = new();
+
+        public void Verbose(string message) => _queue.Enqueue((false, message));
+
+        public void Warning(string message) => _queue.Enqueue((true, message));
+
+        public bool TryTake(out (bool IsWarning, string Text) entry) => _queue.TryDequeue(out entry);
     }
 }

@@ -13,7 +13,8 @@ namespace RapidMessageTools.Commands;
 /// </summary>
 internal static class SessionSettings
 {
-    public static RapidSettings Resolve(PSCmdlet cmdlet, RapidSettingsInput input, Func<RapidSettings, bool> needsMock)
+    /// <param name="urlParameter">The cmdlet's parameter for the WebSocket URL (its errors name it, not the setting).</param>
+    public static RapidSettings Resolve(PSCmdlet cmdlet, RapidSettingsInput input, Func<RapidSettings, bool> needsMock, string urlParameter = "Url")
     {
         RapidSettings settings;
         try
@@ -26,7 +27,21 @@ internal static class SessionSettings
         }
         catch (ArgumentException ex)
         {
-            cmdlet.ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidSettingValue, ErrorCategory.InvalidArgument, ex.ParamName));
+            // Name the parameter the user typed (-Url), not the setting behind it, and drop the runtime's "(Parameter '…')".
+            var parameter = ex.ParamName == nameof(RapidSettings.WebSocketUrl) ? urlParameter : ex.ParamName ?? string.Empty;
+            var text = ex.Message;
+            foreach (var suffix in new[] { " (Parameter '", System.Environment.NewLine + "Parameter name:" })
+            {
+                var cut = text.IndexOf(suffix, StringComparison.Ordinal);
+                text = cut < 0 ? text : text.Substring(0, cut);
+            }
+
+            if (ex.ParamName is not null && text.StartsWith(ex.ParamName, StringComparison.Ordinal))
+            {
+                text = "-" + parameter + text.Substring(ex.ParamName.Length);
+            }
+
+            cmdlet.ThrowTerminatingError(new ErrorRecord(new ArgumentException(text, ex), ErrorIds.InvalidSettingValue, ErrorCategory.InvalidArgument, parameter));
             throw;
         }
 

@@ -31,49 +31,62 @@ public sealed class RapidThresholds
     /// <summary>Bytes the client's managed heap may grow during a run.</summary>
     public double MaxMemoryGrowth { get; set; } = DefaultMaxMemoryGrowth;
 
-    public RapidThresholds Clone() => (RapidThresholds)MemberwiseClone();
+    /// <summary>For each limit, by name: Parameter, Threshold (the -Threshold table), Environment or Default (<see cref="ThresholdSources"/>).</summary>
+    public Dictionary<string, string> Sources { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Whether the caller named this limit (a parameter, -Threshold or a RAPID_TEST_* variable), rather than the default standing.</summary>
+    public bool IsExplicit(string limit) =>
+        Sources is not null && Sources.TryGetValue(limit, out var source) && source != ThresholdSources.Default;
+
+    public RapidThresholds Clone()
+    {
+        var copy = (RapidThresholds)MemberwiseClone();
+        copy.Sources = new Dictionary<string, string>(Sources ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase);
+        return copy;
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first limit out of range.</summary>
     public void Validate()
     {
-        if (!(MaxLatency > 0))
+        foreach (var limit in ThresholdResolver.Limits)
         {
-            throw new ArgumentException(FormattableString.Invariant($"MaxLatency is seconds greater than 0, not {MaxLatency}."));
-        }
-
-        if (LatencyPercentile is not (50 or 90 or 99 or 99.9 or 100))
-        {
-            throw new ArgumentException(FormattableString.Invariant($"LatencyPercentile is one of 50, 90, 99, 99.9, 100, not {LatencyPercentile}."));
-        }
-
-        if (MinThroughput < 0 || double.IsNaN(MinThroughput))
-        {
-            throw new ArgumentException(FormattableString.Invariant($"MinThroughput is messages per second >= 0, not {MinThroughput}."));
-        }
-
-        if (MinDeliveryRatio is < 0 or > 1 || double.IsNaN(MinDeliveryRatio))
-        {
-            throw new ArgumentException(FormattableString.Invariant($"MinDeliveryRatio is between 0 and 1, not {MinDeliveryRatio}."));
-        }
-
-        if (MaxMemoryGrowth < 0 || double.IsNaN(MaxMemoryGrowth))
-        {
-            throw new ArgumentException(FormattableString.Invariant($"MaxMemoryGrowth is bytes >= 0, not {MaxMemoryGrowth}."));
+            var value = Value(limit.Name);
+            if (!limit.IsValid(value))
+            {
+                throw new ArgumentException($"{limit.Name} must be {limit.Expected}, not {ThresholdResolver.FormatValue(value)}.", limit.Name);
+            }
         }
     }
 
+    /// <summary>The value of the limit named <paramref name="limit"/>.</summary>
+    public double Value(string limit) => limit switch
+    {
+        nameof(MaxLatency) => MaxLatency,
+        nameof(LatencyPercentile) => LatencyPercentile,
+        nameof(MinThroughput) => MinThroughput,
+        nameof(MinDeliveryRatio) => MinDeliveryRatio,
+        nameof(MaxMemoryGrowth) => MaxMemoryGrowth,
+        _ => throw new ArgumentException($"There is no limit named '{limit}'.", nameof(limit)),
+    };
+
     /// <summary>The violations of these limits by the measured values.</summary>
-    public IReadOnlyList<RapidViolation> Evaluate(RapidLatencySummary latency, double throughputPerSec, double deliveryRatio, long memoryGrowthBytes, bool checkThroughput)
+    /// <remarks>
+    /// <paramref name="checkLatency"/> and <paramref name="checkThroughput"/>: whether those limits apply to this
+    /// scenario; a limit the caller named always applies. <paramref name="deliveryDetail"/> says what the ratio is of.
+    /// </remarks>
+    public IReadOnlyList<RapidViolation> Evaluate(RapidLatencySummary latency, double throughputPerSec, double deliveryRatio, long memoryGrowthBytes, bool checkLatency, bool checkThroughput, string? deliveryDetail = null)
     {
         var violations = new List<RapidViolation>();
-        if (latency.Count > 0)
+        checkLatency |= IsExplicit(nameof(MaxLatency));
+        checkThroughput |= IsExplicit(nameof(MinThroughput));
+        if (checkLatency && latency.Count > 0)
         {
             var ms = latency.AtPercentile(LatencyPercentile);
             if (ms / 1000.0 > MaxLatency)
             {
                 violations.Add(new RapidViolation(
                     ViolationCode.Latency,
-                    Invariant($"latency p{LatencyPercentile} was {ms / 1000.0:0.####} s, over the limit of {MaxLatency:0.####} s (MaxLatency)."),
+                    Invariant($"latency p{LatencyPercentile} was {Format(ms / 1000.0)} s, over the limit of {Format(MaxLatency)} s (MaxLatency, {Source(nameof(MaxLatency))})."),
                     "Latency.P" + LatencyPercentile.ToString(CultureInfo.InvariantCulture),
                     MaxLatency,
                     ms / 1000.0));
@@ -84,7 +97,7 @@ public sealed class RapidThresholds
         {
             violations.Add(new RapidViolation(
                 ViolationCode.Throughput,
-                Invariant($"throughput was {throughputPerSec:0.#} msg/s, under the limit of {MinThroughput:0.#} msg/s (MinThroughput)."),
+                Invariant($"throughput was {throughputPerSec:0.#} msg/s, under the limit of {Format(MinThroughput)} msg/s (MinThroughput, {Source(nameof(MinThroughput))})."),
                 "ThroughputPerSec",
                 MinThroughput,
                 throughputPerSec));
@@ -94,7 +107,7 @@ public sealed class RapidThresholds
         {
             violations.Add(new RapidViolation(
                 ViolationCode.DeliveryRatio,
-                Invariant($"delivery ratio was {deliveryRatio:0.####}, under the limit of {MinDeliveryRatio:0.####} (MinDeliveryRatio)."),
+                Invariant($"delivery ratio was {deliveryRatio:0.####}{deliveryDetail}, under the limit of {Format(MinDeliveryRatio)} (MinDeliveryRatio, {Source(nameof(MinDeliveryRatio))})."),
                 "DeliveryRatio",
                 MinDeliveryRatio,
                 deliveryRatio));
@@ -104,7 +117,7 @@ public sealed class RapidThresholds
         {
             violations.Add(new RapidViolation(
                 ViolationCode.MemoryGrowth,
-                Invariant($"client memory grew {memoryGrowthBytes / 1048576.0:0.##} MiB, over the limit of {MaxMemoryGrowth / 1048576.0:0.##} MiB (MaxMemoryGrowth)."),
+                Invariant($"client memory grew {memoryGrowthBytes / 1048576.0:0.##} MiB, over the limit of {Format(MaxMemoryGrowth / 1048576.0)} MiB (MaxMemoryGrowth, {Source(nameof(MaxMemoryGrowth))})."),
                 "MemoryGrowthBytes",
                 MaxMemoryGrowth,
                 memoryGrowthBytes));
@@ -114,4 +127,9 @@ public sealed class RapidThresholds
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private static string Format(double value) => ThresholdResolver.FormatValue(value);
+
+    private string Source(string limit) =>
+        Sources is not null && Sources.TryGetValue(limit, out var source) ? "from " + source : "from " + ThresholdSources.Default;
 }

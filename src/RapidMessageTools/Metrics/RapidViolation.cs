@@ -61,4 +61,10 @@ public static class ViolationCode
     public const string MemoryGrowth = nameof(MemoryGrowth);
     public const string ServerError = nameof(ServerError);
     public const string Timeout = nameof(Timeout);
+
+    /// <summary>The run could not provoke what the scenario tests (Outcome Inconclusive): the message says what to change.</summary>
+    public const string NotProvoked = nameof(NotProvoked);
+
+    /// <summary>The run was stopped (Ctrl+C) before it ended: its figures are partial.</summary>
+    public const string Interrupted = nameof(Interrupted);
 }

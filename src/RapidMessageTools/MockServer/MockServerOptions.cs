@@ -67,6 +67,11 @@ public sealed class MockServerOptions
             throw new ArgumentException("ListenAddress must be an IP address or host name, such as 127.0.0.1.");
         }
 
+        if (System.Text.RegularExpressions.Regex.IsMatch(ListenAddress, @"^[0-9.]+$") && !System.Net.IPAddress.TryParse(ListenAddress, out _))
+        {
+            throw new ArgumentException($"ListenAddress '{ListenAddress}' is not a valid IPv4 address: use 127.0.0.1 (loopback), 0.0.0.0 (every interface) or an address of this machine.");
+        }
+
         if (Environment.OSVersion.Platform != PlatformID.Win32NT &&
             System.Net.IPAddress.TryParse(ListenAddress.Trim('[', ']'), out var ip) &&
             ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 &&
@@ -93,7 +98,7 @@ public sealed class MockServerOptions
 
         if (IdempotencyWindow < 10_000)
         {
-            throw new ArgumentException($"IdempotencyWindow must be at least 10000 message ids (DESIGN.md), not {IdempotencyWindow}.");
+            throw new ArgumentException($"IdempotencyWindow must be at least 10000 message ids (the protocol promises that many per user), not {IdempotencyWindow}.");
         }
 
         if (IdempotencyWindowBytes < 1024 * 1024)

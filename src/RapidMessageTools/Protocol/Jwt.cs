@@ -102,15 +102,11 @@ public static class Jwt
                 }
 
                 expires = Epoch.AddSeconds(expSeconds);
-                if (expires <= DateTimeOffset.UtcNow)
-                {
-                    return TokenCheck.Expired;
-                }
             }
 
             string? email = root.TryGetProperty("email", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
             claims = new TokenClaims(sub.GetString()!, email, expires);
-            return TokenCheck.Valid;
+            return expires <= DateTimeOffset.UtcNow ? TokenCheck.Expired : TokenCheck.Valid;
         }
         catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException)
         {

@@ -1,6 +1,6 @@
 namespace RapidMessageTools.Protocol;
 
-/// <summary>The <c>type</c> values of DESIGN.md's wire protocol.</summary>
+/// <summary>The <c>type</c> values of the wire protocol (docs/PROTOCOL.md).</summary>
 public static class MessageType
 {
     public const string UserMessage = "user_message";

@@ -1,7 +1,7 @@
 namespace RapidMessageTools.Protocol;
 
 /// <summary>
-/// One decoded frame of the wire protocol, in either direction. Every field of DESIGN.md's
+/// One decoded frame of the wire protocol (docs/PROTOCOL.md), in either direction. Every field of the protocol's
 /// messages is here; a field the frame did not carry is null.
 /// </summary>
 /// <remarks>

@@ -15,12 +15,14 @@ public enum ReportFormat
 /// <summary>Picks a format from a file's extension.</summary>
 public static class ReportFormats
 {
-    public static ReportFormat FromPath(string path) => Path.GetExtension(path).ToUpperInvariant() switch
+    /// <summary>The format a file's extension names, or null for an extension that names none (.pdf, .txt…).</summary>
+    public static ReportFormat? FromPath(string path) => Path.GetExtension(path).ToUpperInvariant() switch
     {
+        ".HTML" or ".HTM" => ReportFormat.Html,
         ".XML" => ReportFormat.JUnit,
         ".JSON" => ReportFormat.Json,
         ".MD" or ".MARKDOWN" => ReportFormat.Markdown,
-        _ => ReportFormat.Html,
+        _ => null,
     };
 
     public static string Write(ReportFormat format, System.Collections.Generic.IReadOnlyList<Scenarios.RapidScenarioResult> results) => format switch

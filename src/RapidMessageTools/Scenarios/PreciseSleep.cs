@@ -20,6 +20,13 @@ internal static class PreciseSleep
     private static readonly bool IsMacOS = RuntimeInformation.IsOSPlatform(OSPlatform.OSX);
     private static bool _nanosleep = !RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
 
+    /// <summary>Whether waits sleep with nanosleep; false after libc could not be loaded, or when a test switches it off.</summary>
+    internal static bool UseNanosleep
+    {
+        get => Volatile.Read(ref _nanosleep);
+        set => Volatile.Write(ref _nanosleep, value);
+    }
+
     /// <summary>
     /// Waits toward a point <paramref name="ticks"/> Stopwatch ticks away, at most 1 ms at a time: sleeps
     /// when it is more than 150 µs away, waking 100 µs early (the sleep's own lateness), and yields the

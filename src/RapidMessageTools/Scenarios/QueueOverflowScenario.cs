@@ -31,6 +31,7 @@ internal sealed class QueueOverflowScenario : IRapidScenario
     public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
     {
         var agent = context.AgentId("flood");
+        recorder.RejectionsExpected = true;
         long maxSeen = 0;
         long overCapacity = 0;
         long capacity = 0;
@@ -138,8 +139,8 @@ internal sealed class QueueOverflowScenario : IRapidScenario
 
         if (recorder.OverflowProvoked == false)
         {
-            recorder.Note(FormattableString.Invariant(
-                $"No queue_full was seen after {seq} messages (capacity {capacity}): the server drained faster than the flood, so backpressure was not exercised. Raise -MessageCount or use a slower agent (OverflowProvoked = False)."));
+            recorder.AddViolation(ViolationCode.NotProvoked, FormattableString.Invariant(
+                $"no queue_full was seen after {seq} messages (capacity {capacity}): the server drained faster than the flood, so backpressure was not tested. Raise -MessageCount above what the agent drains during the flood (e.g. {Math.Max(seq, 1) * 10}), or test against a slower agent (OverflowProvoked = False)."));
         }
 
         await CheckRecoveryAsync(context, recorder, connection, agent, seq, cancellationToken).ConfigureAwait(false);

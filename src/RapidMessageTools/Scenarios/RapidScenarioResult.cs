@@ -12,12 +12,22 @@ public sealed class RapidScenarioResult
 {
     public string Scenario { get; set; } = string.Empty;
 
+    /// <summary>Passed, Failed, Inconclusive (the run proved nothing) or Interrupted (Ctrl+C, partial figures).</summary>
+    public RapidOutcome Outcome { get; set; }
+
+    /// <summary>True only when <see cref="Outcome"/> is Passed.</summary>
     public bool Passed { get; set; }
 
     public RapidViolation[] Violations { get; set; } = [];
 
     /// <summary>User messages sent (repeats of a message_id included).</summary>
     public long Sent { get; set; }
+
+    /// <summary>Distinct messages (message_ids) sent: <see cref="Sent"/> without the scenario's deliberate repeats.</summary>
+    public long Distinct { get; set; }
+
+    /// <summary>Distinct messages the server took in: <see cref="Distinct"/> − <see cref="Rejected"/>.</summary>
+    public long Accepted { get; set; }
 
     /// <summary>Distinct messages answered with an ai_response.</summary>
     public long Delivered { get; set; }
@@ -33,8 +43,14 @@ public sealed class RapidScenarioResult
 
     public long OutOfOrder { get; set; }
 
-    /// <summary>Delivered / (Sent distinct − Rejected).</summary>
+    /// <summary>
+    /// Delivered / Distinct: a rejection is a failure to deliver. QueueOverflow, which provokes rejections on
+    /// purpose, divides by Accepted instead (<see cref="RejectionsExpected"/>).
+    /// </summary>
     public double DeliveryRatio { get; set; }
+
+    /// <summary>True for a scenario that provokes queue_full on purpose: its delivery ratio is over accepted messages.</summary>
+    public bool RejectionsExpected { get; set; }
 
     public double ThroughputPerSec { get; set; }
 
@@ -104,27 +120,5 @@ public sealed class RapidScenarioResult
     public string Machine { get; set; } = string.Empty;
 
     public override string ToString() =>
-        FormattableString.Invariant($"{Scenario}: {(Passed ? "Passed" : "Failed")} {Delivered}/{Sent} delivered, {ThroughputPerSec:0} msg/s, p99 {Latency.P99} ms");
-}
-
-/// <summary>The size parameters of a scenario run. Zero means "the scenario's default".</summary>
-public sealed class RapidScenarioParameters
-{
-    public int MessageCount { get; set; }
-    public int Connections { get; set; }
-    public int Users { get; set; }
-    public int BurstSize { get; set; }
-    public int Bursts { get; set; }
-    public int Agents { get; set; }
-    /// <summary>Messages per second for a fixed arrival rate; 0 = as fast as possible.</summary>
-    public double Rate { get; set; }
-    /// <summary>Seconds to run at the fixed rate.</summary>
-    public double Duration { get; set; }
-    /// <summary>Seconds to wait for a reply before counting it lost.</summary>
-    public double TimeoutSec { get; set; }
-
-    /// <summary>Back-to-back sends keep at most this many messages unanswered per connection (1 = strict request/response); 0 = half the agent's queue capacity.</summary>
-    public int MaxInFlight { get; set; }
-
-    public RapidScenarioParameters Clone() => (RapidScenarioParameters)MemberwiseClone();
+        FormattableString.Invariant($"{Scenario}: {Outcome} {Delivered}/{Distinct} delivered ({Sent} sent, {Rejected} rejected), {ThroughputPerSec:0} msg/s, p99 {Latency?.P99} ms");
 }

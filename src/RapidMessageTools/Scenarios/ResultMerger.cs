@@ -38,7 +38,10 @@ public static class ResultMerger
         var end = results.Max(r => r.WindowEnd);
         var seconds = (end - start).TotalSeconds;
         var throughput = seconds > 0 ? Math.Round(delivered / seconds, 1) : 0;
-        var ratio = delivered + lost == 0 ? 1.0 : Math.Round((double)delivered / (delivered + lost), 6);
+        var distinct = results.Sum(r => r.Distinct);
+        var rejected = results.Sum(r => r.Rejected);
+        var rejectionsExpected = results.Any(r => r.RejectionsExpected);
+        var ratio = ResultBuilder.DeliveryRatio(delivered, distinct, distinct - rejected, rejectionsExpected);
         var memory = results.Max(r => r.MemoryGrowthBytes);
         var thresholds = results[0].Thresholds ?? new RapidThresholds();
 
@@ -52,19 +55,32 @@ public static class ResultMerger
         }
 
         var summary = latency.Summarize();
-        var checksThroughput = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.Throughput)) ||
-            (ScenarioRegistry.TryGet(names[0], out var scenario) && scenario.ChecksThroughput);
-        violations.AddRange(thresholds.Evaluate(summary, throughput, ratio, memory, checksThroughput));
+        var known = ScenarioRegistry.TryGet(names[0], out var scenario);
+        var checksThroughput = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.Throughput)) || (known && scenario.ChecksThroughput);
+        var checksLatency = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.Latency)) || !known || scenario.ChecksLatency;
+        var interrupted = results.Any(r => r.Outcome == RapidOutcome.Interrupted);
+        if (!interrupted && distinct > 0)
+        {
+            violations.AddRange(thresholds.Evaluate(
+                summary, throughput, ratio, memory, checksLatency, checksThroughput,
+                ResultBuilder.DeliveryDetail(delivered, distinct, rejected, rejectionsExpected)));
+        }
+
+        var outcome = RapidOutcomes.Decide(violations, interrupted);
 
         var serverGrowth = results.Where(r => r.ServerMemoryGrowthBytes is not null).Select(r => r.ServerMemoryGrowthBytes!.Value).ToArray();
         return new RapidScenarioResult
         {
             Scenario = results[0].Scenario,
-            Passed = violations.Count == 0,
+            Outcome = outcome,
+            Passed = outcome == RapidOutcome.Passed,
             Violations = violations.ToArray(),
             Sent = results.Sum(r => r.Sent),
+            Distinct = distinct,
+            Accepted = distinct - rejected,
             Delivered = delivered,
-            Rejected = results.Sum(r => r.Rejected),
+            Rejected = rejected,
+            RejectionsExpected = rejectionsExpected,
             Lost = lost,
             Duplicates = results.Sum(r => r.Duplicates),
             OutOfOrder = results.Sum(r => r.OutOfOrder),

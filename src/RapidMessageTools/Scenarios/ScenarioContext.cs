@@ -60,6 +60,9 @@ public sealed class ScenarioContext
 
     public int ConnectAttempts { get; set; } = 3;
 
+    /// <summary>Against a real backend (real mode): failures advise about real services.</summary>
+    public bool RealBackend { get; set; }
+
     public double BackoffSeconds { get; set; } = 0.5;
 
     public double ConnectTimeoutSec { get; set; } = 10;
@@ -106,6 +109,7 @@ public sealed class ScenarioContext
             BackoffSeconds = BackoffSeconds,
             ConnectTimeoutSec = ConnectTimeoutSec,
             Trace = Trace,
+            RealBackend = RealBackend,
         };
         return await RapidConnection.ConnectAsync(options, Log, cancellationToken).ConfigureAwait(false);
     }

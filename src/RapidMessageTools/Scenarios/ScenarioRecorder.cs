@@ -48,7 +48,24 @@ public sealed class ScenarioRecorder
     /// <summary>Paces this run's fixed-rate streams, all from one thread.</summary>
     internal RatePacer Pacer { get; } = new();
 
+    /// <summary>Set by a scenario that provokes queue_full on purpose (QueueOverflow): rejections then do not count against delivery.</summary>
+    public bool RejectionsExpected { get; set; }
+
+    /// <summary>Set when the user stopped the run (Ctrl+C): the result is Interrupted, its figures partial.</summary>
+    public bool Interrupted { get; set; }
+
+    /// <summary>Frames that named no message of this run.</summary>
+    public long UnmatchedFrames => Interlocked.Read(ref _unmatched) + Ledger.Unexpected;
+
     public IReadOnlyList<RapidViolation> Violations => _violations;
+
+    public IReadOnlyList<string> Notes()
+    {
+        lock (_notes)
+        {
+            return _notes.ToArray();
+        }
+    }
 
     /// <summary>Opens a connection for <paramref name="userKey"/> and routes its frames into the ledger; <paramref name="onFrame"/> sees every frame too.</summary>
     /// <remarks>With <paramref name="maxInFlight"/> above zero, sends on this connection wait while that many messages are unanswered (a closed-loop client).</remarks>
@@ -301,81 +318,8 @@ public sealed class ScenarioRecorder
         await Task.WhenAll(all.Select(c => c.CloseAsync(TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
     }
 
-    /// <summary>Builds the result: ledger figures, thresholds, violations, Passed.</summary>
-    internal RapidScenarioResult Build(IRapidScenario scenario, DateTime start, double seconds, long memoryGrowth, RapidThresholds thresholds, bool throughputExplicit, bool latencyExplicit)
-    {
-        var lost = Ledger.CloseOutstanding(_context.ReplyTimeout);
-        var latency = Ledger.Latency.Summarize();
-        var denominator = Ledger.Distinct - Ledger.Rejected;
-        var ratio = denominator <= 0 ? 1.0 : Math.Round((double)Ledger.Delivered / denominator, 6);
-        double window = 0;
-        if (Ledger.FirstSendTimestamp != 0 && Ledger.LastAnswerTimestamp > Ledger.FirstSendTimestamp)
-        {
-            window = (Ledger.LastAnswerTimestamp - Ledger.FirstSendTimestamp) / (double)Stopwatch.Frequency;
-        }
-
-        var throughput = window > 0 ? Math.Round(Ledger.Delivered / window, 1) : 0;
-        var windowStart = Ledger.FirstSendTimestamp == 0 ? start : WallClock(Ledger.FirstSendTimestamp);
-        var windowEnd = Ledger.LastAnswerTimestamp == 0 ? windowStart : WallClock(Ledger.LastAnswerTimestamp);
-        var limits = thresholds.Clone();
-        if (!latencyExplicit && !scenario.ChecksLatency)
-        {
-            limits.MaxLatency = double.MaxValue;
-        }
-
-        var violations = new List<RapidViolation>(_violations);
-        violations.AddRange(limits.Evaluate(latency, throughput, ratio, memoryGrowth, throughputExplicit || scenario.ChecksThroughput));
-        string[] notes;
-        lock (_notes)
-        {
-            notes = _notes.ToArray();
-        }
-
-        return new RapidScenarioResult
-        {
-            Scenario = scenario.Name,
-            Passed = violations.Count == 0,
-            Violations = violations.ToArray(),
-            Sent = Ledger.Sent,
-            Delivered = Ledger.Delivered,
-            Rejected = Ledger.Rejected,
-            Lost = lost,
-            Duplicates = Ledger.DuplicateReplies,
-            OutOfOrder = Ledger.OutOfOrder,
-            DeliveryRatio = ratio,
-            ThroughputPerSec = throughput,
-            Latency = latency,
-            ServiceLatency = Ledger.Service.Summarize(),
-            Histogram = Ledger.Latency.Export(),
-            ServiceHistogram = Ledger.Service.Export(),
-            MemoryGrowthBytes = memoryGrowth,
-            ServerMemoryGrowthBytes = ServerRssStart is long a && ServerRssEnd is long b ? b - a : null,
-            ConnectionDrops = ConnectionDrops,
-            Duration = Math.Round(seconds, 3),
-            OverflowProvoked = OverflowProvoked,
-            LateSends = LateSends,
-            UnmatchedFrames = Interlocked.Read(ref _unmatched) + Ledger.Unexpected,
-            MalformedFrames = SumMalformed(),
-            CloseReasons = CloseReasons().ToArray(),
-            Notes = notes,
-            Url = _context.Url,
-            RunId = _context.RunId,
-            Shard = _context.ShardIndex.ToString(CultureInfo.InvariantCulture) + "/" + _context.ShardCount.ToString(CultureInfo.InvariantCulture),
-            StartTime = start,
-            WindowStart = windowStart,
-            WindowEnd = windowEnd,
-            Parameters = _context.Parameters.Clone(),
-            Thresholds = thresholds,
-            Machine = Environment.MachineName + " (" + System.Runtime.InteropServices.RuntimeInformation.OSDescription.Trim() + ", " +
-                System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription + ", " + Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture) + " cores)",
-        };
-    }
-
-    /// <summary>A Stopwatch timestamp as wall-clock time (same clock for every result of this process).</summary>
-    private static DateTime WallClock(long timestamp) =>
-        DateTime.UtcNow - TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - timestamp) / (double)Stopwatch.Frequency);
-
-    private long SumMalformed()
+    /// <summary>Frames that did not decode, over every connection of the run.</summary>
+    public long MalformedFrames()
     {
         lock (_connections)
         {

@@ -13,6 +13,11 @@ public static class ScenarioRunner
     /// <summary>Fills zeros in <paramref name="given"/> with the scenario's defaults; a fixed rate with a duration sets the count.</summary>
     public static RapidScenarioParameters ResolveParameters(IRapidScenario scenario, RapidScenarioParameters given)
     {
+        if (given.Duration > 0 && given.Rate <= 0)
+        {
+            throw new ArgumentException("-Duration is how long to send at -Rate: give -Rate (messages per second) with it, or use -MessageCount alone.", "Duration");
+        }
+
         var d = scenario.Defaults;
         var p = given.Clone();
         p.MessageCount = p.MessageCount > 0 ? p.MessageCount : d.MessageCount;
@@ -34,7 +39,7 @@ public static class ScenarioRunner
     /// Runs <paramref name="scenario"/>. Throws <see cref="RapidConnectionException"/> when it cannot start
     /// (the first connection fails); a connection failure later is a violation in the result.
     /// </summary>
-    public static async Task<RapidScenarioResult> RunAsync(IRapidScenario scenario, ScenarioContext context, bool throughputExplicit, bool latencyExplicit, CancellationToken cancellationToken)
+    public static async Task<RapidScenarioResult> RunAsync(IRapidScenario scenario, ScenarioContext context, CancellationToken cancellationToken)
     {
         var start = DateTime.UtcNow;
         var before = GC.GetTotalMemory(true);
@@ -47,6 +52,11 @@ public static class ScenarioRunner
         catch (RapidConnectionException) when (recorder.Ledger.Sent == 0 && recorder.ConnectionDrops == 0 && recorder.Violations.Count == 0)
         {
             throw;
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C: the partial figures are still the user's, marked Interrupted (never Passed).
+            recorder.Interrupted = true;
         }
         catch (RapidConnectionException ex)
         {
@@ -74,8 +84,9 @@ public static class ScenarioRunner
         }
 
         clock.Stop();
+        recorder.Interrupted |= cancellationToken.IsCancellationRequested;
         var growth = Math.Max(0, GC.GetTotalMemory(true) - before);
         context.Progress.Phase = "done";
-        return recorder.Build(scenario, start, clock.Elapsed.TotalSeconds, growth, context.Thresholds, throughputExplicit, latencyExplicit);
+        return ResultBuilder.Build(scenario, context, recorder, start, clock.Elapsed.TotalSeconds, growth);
     }
 }

@@ -27,7 +27,7 @@ public static class RapidSettingSources
     /// <summary>Mock mode: the same host and port as the configured WebSocket URL, since the mock serves everything on one port.</summary>
     public const string Derived = nameof(Derived);
 
-    /// <summary>Nothing named a value: the built-in default (for thresholds: the scenario's default).</summary>
+    /// <summary>Nothing named a value: the built-in default.</summary>
     public const string Default = nameof(Default);
 }
 
@@ -47,18 +47,10 @@ public sealed class RapidSettingsInput
     public string? Mode { get; set; }
 
     public bool? SkipRealServices { get; set; }
-
-    public double? MaxMemoryGrowthBytes { get; set; }
-
-    public double? MinThroughputPerSec { get; set; }
-
-    public double? MaxLatencySec { get; set; }
-
-    public double? MinDeliveryRatio { get; set; }
 }
 
 /// <summary>
-/// Where to find the services and which thresholds apply, resolved once: explicit value (parameter),
+/// Where to find the services, resolved once: explicit value (parameter),
 /// then environment variable, then default. Every value records its source in <see cref="Sources"/>.
 /// Plain property types only, so it round-trips through Export-Clixml and ConvertTo-Json.
 /// </summary>
@@ -69,10 +61,6 @@ public sealed class RapidSettings
     public const string AuthServiceUrlVariable = "E2E_AUTH_SERVICE_URL";
     public const string ModeVariable = "RAPID_MESSAGE_TEST_MODE";
     public const string SkipRealServicesVariable = "SKIP_REAL_SERVICES";
-    public const string MaxMemoryGrowthVariable = "RAPID_TEST_MAX_MEMORY_GROWTH";
-    public const string MinThroughputVariable = "RAPID_TEST_MIN_THROUGHPUT";
-    public const string MaxLatencyVariable = "RAPID_TEST_MAX_LATENCY";
-    public const string MinDeliveryRatioVariable = "RAPID_TEST_MIN_DELIVERY_RATIO";
 
     public const string DefaultWebSocketUrl = "ws://localhost:8000/ws";
     public const string DefaultBackendUrl = "http://localhost:8000";
@@ -84,10 +72,6 @@ public sealed class RapidSettings
         string authServiceUrl,
         string mode,
         bool skipRealServices,
-        double? maxMemoryGrowthBytes,
-        double? minThroughputPerSec,
-        double? maxLatencySec,
-        double? minDeliveryRatio,
         IDictionary<string, string> sources)
     {
         WebSocketUrl = webSocketUrl;
@@ -95,10 +79,6 @@ public sealed class RapidSettings
         AuthServiceUrl = authServiceUrl;
         Mode = mode;
         SkipRealServices = skipRealServices;
-        MaxMemoryGrowthBytes = maxMemoryGrowthBytes;
-        MinThroughputPerSec = minThroughputPerSec;
-        MaxLatencySec = maxLatencySec;
-        MinDeliveryRatio = minDeliveryRatio;
         Sources = new ReadOnlyDictionary<string, string>(new Dictionary<string, string>(sources, StringComparer.OrdinalIgnoreCase));
     }
 
@@ -116,17 +96,6 @@ public sealed class RapidSettings
 
     public bool SkipRealServices { get; }
 
-    /// <summary>Largest memory growth in bytes a scenario may show; null: the scenario's default.</summary>
-    public double? MaxMemoryGrowthBytes { get; }
-
-    /// <summary>Lowest throughput in messages per second; null: the scenario's default.</summary>
-    public double? MinThroughputPerSec { get; }
-
-    /// <summary>Highest latency in seconds; null: the scenario's default.</summary>
-    public double? MaxLatencySec { get; }
-
-    /// <summary>Lowest delivered/sent ratio, 0..1; null: the scenario's default.</summary>
-    public double? MinDeliveryRatio { get; }
 
     /// <summary>For each property above, by name: Parameter, Environment, MockServer, Derived or Default (<see cref="RapidSettingSources"/>).</summary>
     public IReadOnlyDictionary<string, string> Sources { get; }
@@ -230,13 +199,9 @@ public sealed class RapidSettings
             }
         }
 
-        var maxMemory = ResolveThreshold(input.MaxMemoryGrowthBytes, nameof(MaxMemoryGrowthBytes), MaxMemoryGrowthVariable, Env(MaxMemoryGrowthVariable), 0, double.MaxValue, "a number of bytes, 0 or more", sources, warningList);
-        var minThroughput = ResolveThreshold(input.MinThroughputPerSec, nameof(MinThroughputPerSec), MinThroughputVariable, Env(MinThroughputVariable), 0, double.MaxValue, "messages per second, 0 or more", sources, warningList);
-        var maxLatency = ResolveThreshold(input.MaxLatencySec, nameof(MaxLatencySec), MaxLatencyVariable, Env(MaxLatencyVariable), double.Epsilon, double.MaxValue, "seconds, more than 0", sources, warningList);
-        var minRatio = ResolveThreshold(input.MinDeliveryRatio, nameof(MinDeliveryRatio), MinDeliveryRatioVariable, Env(MinDeliveryRatioVariable), 0, 1, "a ratio between 0 and 1", sources, warningList);
 
         warnings = warningList.AsReadOnly();
-        return new RapidSettings(webSocketUrl, backendUrl, authServiceUrl, mode, skip, maxMemory, minThroughput, maxLatency, minRatio, sources);
+        return new RapidSettings(webSocketUrl, backendUrl, authServiceUrl, mode, skip, sources);
     }
 
     /// <summary>
@@ -266,7 +231,7 @@ public sealed class RapidSettings
         var ws = Pick(nameof(WebSocketUrl), WebSocketUrl, webSocketUrl);
         var backend = Pick(nameof(BackendUrl), BackendUrl, baseUrl);
         var auth = Pick(nameof(AuthServiceUrl), AuthServiceUrl, baseUrl);
-        return new RapidSettings(ws, backend, auth, Mode, SkipRealServices, MaxMemoryGrowthBytes, MinThroughputPerSec, MaxLatencySec, MinDeliveryRatio, sources);
+        return new RapidSettings(ws, backend, auth, Mode, SkipRealServices, sources);
     }
 
     public override string ToString() =>
@@ -320,33 +285,5 @@ public sealed class RapidSettings
 
         sources[property] = RapidSettingSources.Default;
         return defaultValue;
-    }
-
-    private static double? ResolveThreshold(double? explicitValue, string property, string variable, string? envValue, double min, double max, string expected, Dictionary<string, string> sources, List<string> warnings)
-    {
-        if (explicitValue is double given)
-        {
-            if (!SettingParsers.InRange(given, min, max))
-            {
-                throw new ArgumentException(string.Format(CultureInfo.InvariantCulture, "{0} must be {1}, not {2}.", property, expected, given), property);
-            }
-
-            sources[property] = RapidSettingSources.Parameter;
-            return given;
-        }
-
-        if (envValue is not null)
-        {
-            if (SettingParsers.TryParseDouble(envValue, out var parsed) && SettingParsers.InRange(parsed, min, max))
-            {
-                sources[property] = RapidSettingSources.Environment;
-                return parsed;
-            }
-
-            warnings.Add($"{variable}='{envValue}' is not {expected}; the scenario's default stands.");
-        }
-
-        sources[property] = RapidSettingSources.Default;
-        return null;
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using RapidMessageTools.Protocol;
 
 namespace RapidMessageTools.TestEnvironment;
 
@@ -37,6 +38,9 @@ public sealed class RapidTestToken
     /// <summary>When the token expires (UTC), when known.</summary>
     public DateTime? ExpiresAt { get; }
 
+    /// <summary>True when <see cref="ExpiresAt"/> is known and past: a backend that checks exp refuses this token.</summary>
+    public bool IsExpired => ExpiresAt is DateTime at && at <= DateTime.UtcNow;
+
     /// <summary>Real or Mock (<see cref="RapidTokenSources"/>).</summary>
     public string Source { get; }
 
@@ -52,6 +56,20 @@ public sealed class RapidTestToken
     /// <summary>The first 8 characters of <paramref name="token"/> and an ellipsis, safe for logs.</summary>
     public static string Preview(string? token) =>
         string.IsNullOrEmpty(token) ? string.Empty : token!.Length <= 8 ? new string('*', token.Length) : token.Substring(0, 8) + "\u2026";
+
+    /// <summary>
+    /// When <paramref name="token"/> is a JWT whose exp is past, says so (with the time); else null. Tokens
+    /// that are not JWTs, or carry no exp, cannot be judged and pass.
+    /// </summary>
+    public static string? DescribeExpiry(string? token)
+    {
+        if (string.IsNullOrEmpty(token) || Jwt.TryReadUnverified(token!, out var claims) != TokenCheck.Expired || claims is null)
+        {
+            return null;
+        }
+
+        return string.Format(CultureInfo.InvariantCulture, "the token expired at {0:u} (it is now {1:u})", claims.ExpiresAt.UtcDateTime, DateTime.UtcNow);
+    }
 
     public override string ToString() =>
         string.Format(CultureInfo.InvariantCulture, "{0} <{1}> ({2} token {3})", UserId, Email, Source, TokenPreview);

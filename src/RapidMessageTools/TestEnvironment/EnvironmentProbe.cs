@@ -81,7 +81,12 @@ public static class EnvironmentProbe
                 async ct =>
                 {
                     token = await TestTokenClient.PostAsync(http, endpoint, TestTokenClient.NewTestEmail(), ct).ConfigureAwait(false);
-                    return new ProbeOutcome(200, null);
+                    return token.IsExpired
+                        ? new ProbeOutcome(200, new ProbeFailure(
+                            RapidProbeErrorKinds.TokenExpired,
+                            FormattableString.Invariant($"The auth service issued a token that expired at {token.ExpiresAt:u} (it is now {DateTime.UtcNow:u}): a backend that checks exp refuses it. Check the service's token lifetime and this machine's clock."),
+                            200))
+                        : new ProbeOutcome(200, null);
                 },
                 timeout,
                 cancellationToken);

@@ -1,0 +1,42 @@
+using System.Collections.Generic;
+using System.Linq;
+using RapidMessageTools.Metrics;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>The verdict of a run.</summary>
+public enum RapidOutcome
+{
+    /// <summary>The run exercised what the scenario tests and stayed within every limit.</summary>
+    Passed,
+
+    /// <summary>A violation: the evidence shows a defect or a crossed limit.</summary>
+    Failed,
+
+    /// <summary>The run could not provoke what the scenario tests (a queue that never filled, nothing sent): it proves nothing either way.</summary>
+    Inconclusive,
+
+    /// <summary>Stopped by the user (Ctrl+C) before the end: the figures are partial.</summary>
+    Interrupted,
+}
+
+/// <summary>How violations make a verdict.</summary>
+public static class RapidOutcomes
+{
+    /// <summary>Interrupted when stopped; Failed on any defect or crossed limit; Inconclusive when the only findings say the run proved nothing; else Passed.</summary>
+    public static RapidOutcome Decide(IEnumerable<RapidViolation> violations, bool interrupted)
+    {
+        if (interrupted)
+        {
+            return RapidOutcome.Interrupted;
+        }
+
+        var codes = violations.Select(v => v.Code).ToList();
+        if (codes.Count == 0)
+        {
+            return RapidOutcome.Passed;
+        }
+
+        return codes.All(c => c == ViolationCode.NotProvoked) ? RapidOutcome.Inconclusive : RapidOutcome.Failed;
+    }
+}

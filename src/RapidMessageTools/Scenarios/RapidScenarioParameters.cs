@@ -1,0 +1,23 @@
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>The size parameters of a scenario run. Zero means "the scenario's default".</summary>
+public sealed class RapidScenarioParameters
+{
+    public int MessageCount { get; set; }
+    public int Connections { get; set; }
+    public int Users { get; set; }
+    public int BurstSize { get; set; }
+    public int Bursts { get; set; }
+    public int Agents { get; set; }
+    /// <summary>Messages per second for a fixed arrival rate; 0 = as fast as possible.</summary>
+    public double Rate { get; set; }
+    /// <summary>Seconds to run at the fixed rate.</summary>
+    public double Duration { get; set; }
+    /// <summary>Seconds to wait for a reply before counting it lost.</summary>
+    public double TimeoutSec { get; set; }
+
+    /// <summary>Back-to-back sends keep at most this many messages unanswered per connection (1 = strict request/response); 0 = half the agent's queue capacity.</summary>
+    public int MaxInFlight { get; set; }
+
+    public RapidScenarioParameters Clone() => (RapidScenarioParameters)MemberwiseClone();
+}

@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Runtime.InteropServices;
+using RapidMessageTools.Metrics;
+
+namespace RapidMessageTools.Scenarios;
+
+/// <summary>
+/// Turns what a <see cref="ScenarioRecorder"/> saw into a <see cref="RapidScenarioResult"/>: the ledger's
+/// figures, the delivery ratio, the limits judged, and the verdict.
+/// </summary>
+internal static class ResultBuilder
+{
+    public static RapidScenarioResult Build(IRapidScenario scenario, ScenarioContext context, ScenarioRecorder recorder, DateTime start, double seconds, long memoryGrowth)
+    {
+        var ledger = recorder.Ledger;
+        var lost = ledger.CloseOutstanding(context.ReplyTimeout);
+        var latency = ledger.Latency.Summarize();
+        var distinct = ledger.Distinct;
+        var accepted = distinct - ledger.Rejected;
+        var ratio = DeliveryRatio(ledger.Delivered, distinct, accepted, recorder.RejectionsExpected);
+        var window = ledger.FirstSendTimestamp != 0 && ledger.LastAnswerTimestamp > ledger.FirstSendTimestamp
+            ? (ledger.LastAnswerTimestamp - ledger.FirstSendTimestamp) / (double)Stopwatch.Frequency
+            : 0;
+        var throughput = window > 0 ? Math.Round(ledger.Delivered / window, 1) : 0;
+        var windowStart = ledger.FirstSendTimestamp == 0 ? start : WallClock(ledger.FirstSendTimestamp);
+        var windowEnd = ledger.LastAnswerTimestamp == 0 ? windowStart : WallClock(ledger.LastAnswerTimestamp);
+
+        var violations = new List<RapidViolation>(recorder.Violations);
+        if (recorder.Interrupted)
+        {
+            violations.Add(new RapidViolation(ViolationCode.Interrupted, FormattableString.Invariant(
+                $"stopped by the user after {seconds:0.0} s: the figures are partial ({ledger.Sent} sent, {ledger.Delivered} delivered).")));
+        }
+        else if (distinct == 0 && violations.Count == 0)
+        {
+            violations.Add(new RapidViolation(ViolationCode.NotProvoked, "no message was sent, so the run proved nothing: give a -MessageCount, -Rate with -Duration, or -Stage that sends at least one message."));
+        }
+        else if (distinct > 0)
+        {
+            violations.AddRange(context.Thresholds.Evaluate(
+                latency, throughput, ratio, memoryGrowth, scenario.ChecksLatency, scenario.ChecksThroughput,
+                DeliveryDetail(ledger.Delivered, distinct, ledger.Rejected, recorder.RejectionsExpected)));
+        }
+
+        var outcome = RapidOutcomes.Decide(violations, recorder.Interrupted);
+        return new RapidScenarioResult
+        {
+            Scenario = scenario.Name,
+            Outcome = outcome,
+            Passed = outcome == RapidOutcome.Passed,
+            Violations = violations.ToArray(),
+            Sent = ledger.Sent,
+            Distinct = distinct,
+            Accepted = accepted,
+            Delivered = ledger.Delivered,
+            Rejected = ledger.Rejected,
+            Lost = lost,
+            Duplicates = ledger.DuplicateReplies,
+            OutOfOrder = ledger.OutOfOrder,
+            DeliveryRatio = ratio,
+            RejectionsExpected = recorder.RejectionsExpected,
+            ThroughputPerSec = throughput,
+            Latency = latency,
+            ServiceLatency = ledger.Service.Summarize(),
+            Histogram = ledger.Latency.Export(),
+            ServiceHistogram = ledger.Service.Export(),
+            MemoryGrowthBytes = memoryGrowth,
+            ServerMemoryGrowthBytes = recorder.ServerRssStart is long a && recorder.ServerRssEnd is long b ? b - a : null,
+            ConnectionDrops = recorder.ConnectionDrops,
+            Duration = Math.Round(seconds, 3),
+            OverflowProvoked = recorder.OverflowProvoked,
+            LateSends = recorder.LateSends,
+            UnmatchedFrames = recorder.UnmatchedFrames,
+            MalformedFrames = recorder.MalformedFrames(),
+            CloseReasons = recorder.CloseReasons().ToArray(),
+            Notes = recorder.Notes().ToArray(),
+            Url = context.Url,
+            RunId = context.RunId,
+            Shard = context.ShardIndex.ToString(CultureInfo.InvariantCulture) + "/" + context.ShardCount.ToString(CultureInfo.InvariantCulture),
+            StartTime = start,
+            WindowStart = windowStart,
+            WindowEnd = windowEnd,
+            Parameters = context.Parameters.Clone(),
+            Thresholds = context.Thresholds.Clone(),
+            Machine = Machine,
+        };
+    }
+
+    /// <summary>Delivered over distinct messages sent; over accepted ones where rejections are the point (QueueOverflow).</summary>
+    public static double DeliveryRatio(long delivered, long distinct, long accepted, bool rejectionsExpected)
+    {
+        var denominator = rejectionsExpected ? accepted : distinct;
+        return denominator <= 0 ? (rejectionsExpected ? 1.0 : 0.0) : Math.Round((double)delivered / denominator, 6);
+    }
+
+    /// <summary>What the delivery ratio is of, for its violation: rejections named when they count against it.</summary>
+    public static string DeliveryDetail(long delivered, long distinct, long rejected, bool rejectionsExpected) =>
+        rejectionsExpected
+            ? FormattableString.Invariant($" ({delivered} of {distinct - rejected} accepted messages answered)")
+            : rejected > 0
+                ? FormattableString.Invariant($" ({delivered} of {distinct} messages delivered; {rejected} were rejected, and outside QueueOverflow a rejection is a failure to deliver)")
+                : FormattableString.Invariant($" ({delivered} of {distinct} messages delivered)");
+
+    /// <summary>Machine and runtime, as results show them.</summary>
+    public static string Machine { get; } =
+        Environment.MachineName + " (" + RuntimeInformation.OSDescription.Trim() + ", " + RuntimeInformation.FrameworkDescription + ", " +
+        Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture) + " cores)";
+
+    /// <summary>A Stopwatch timestamp as wall-clock time (same clock for every result of this process).</summary>
+    private static DateTime WallClock(long timestamp) =>
+        DateTime.UtcNow - TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - timestamp) / (double)Stopwatch.Frequency);
+}
