@@ -35,10 +35,12 @@ BeforeDiscovery {
             Expect = @(@{ Scenario = 'CrossAgentSync'; Code = 'MissingStateUpdate' }) }
         @{ Server = 'Mock'; Fault = 'DisconnectAfter'; Settings = @{ DisconnectAfter = 25 }; Options = $slowQueue; Own = @('UnexpectedClose', 'MissingReply')
             Expect = @(@{ Scenario = 'WebSocketStability'; Code = 'UnexpectedClose' }, @{ Scenario = 'Sequential'; Code = 'UnexpectedClose' }) }
+        # Outliers add up in an agent's FIFO: a timeout of 10 s keeps slow replies from counting as lost.
         @{ Server = 'Mock'; Fault = 'LatencyOutliers'; Settings = @{ LatencyOutliers = 0.05; OutlierDelay = 0.3; Seed = 5 }; Options = @{}; Own = @()
-            Run = @{ Benchmark = @{ MaxLatency = 0.2; MessageCount = 400 } }
+            All = @{ TimeoutSec = 10 }; Run = @{ Benchmark = @{ MaxLatency = 0.2; MessageCount = 400 } }
             Expect = @(@{ Scenario = 'Benchmark'; Code = 'Latency' }) }
-        @{ Server = 'Mock'; Fault = 'LeakState'; Settings = @{ LeakState = $true }; Options = $slowQueue; Own = @('StateLeak')
+        # A big queue: users who share one small queue reject each other (queue_full), which is the leak's doing too.
+        @{ Server = 'Mock'; Fault = 'LeakState'; Settings = @{ LeakState = $true }; Options = $bigQueue; Own = @('StateLeak')
             Expect = @(@{ Scenario = 'MultiUser'; Code = 'StateLeak' }) }
 
         # The independent server (--fault NAME[=VALUE]).
@@ -90,6 +92,8 @@ BeforeDiscovery {
         $row.Scenarios = @($names | Where-Object { $_ -in $registered })
         $row.Expect = @($row.Expect | ForEach-Object { $_ + @{ Registered = $_.Scenario -in $registered } })
         if (-not $row.Run) { $row.Run = @{} }
+        if (-not $row.All) { $row.All = @{} }
+        $row.Healthy = if ($row.Fault -like 'healthy*') { @(@{}) } else { @() }
         $row.OwnText = if ($row.Own) { $row.Own -join ', ' } else { 'none' }
     }
 }
@@ -99,8 +103,9 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Support/IndependentServer.ps1')
     $script:pythonProblem = Get-IndependentServerProblem
 
-    # Not causes: thresholds that any loss or delay crosses, and a run that could not finish in time.
-    $script:consequences = @('Latency', 'DeliveryRatio', 'Throughput', 'MemoryGrowth', 'Timeout')
+    # Not causes: thresholds that any loss or delay crosses, a run that could not finish in time, and a run
+    # that could not provoke what it tests (QueueOverflow on a queue too big to fill: Inconclusive).
+    $script:consequences = @('Latency', 'DeliveryRatio', 'Throughput', 'MemoryGrowth', 'Timeout', 'NotProvoked')
 
     # Small sizes: the matrix runs about 200 scenarios.
     $script:sizes = @{
@@ -118,12 +123,12 @@ BeforeAll {
 
     # Runs every scenario of a row against its server; returns name -> result (or the error record).
     function Invoke-MatrixRow {
-        param([string[]] $Scenarios, [hashtable] $Run, [string] $Url)
+        param([string[]] $Scenarios, [hashtable] $Run, [hashtable] $All, [string] $Url)
         $results = @{}
         $overrides = $Run
         foreach ($name in $Scenarios) {
             $run = @{ TimeoutSec = 2; MaxLatency = 10 }
-            foreach ($source in @($sizes[$name], $overrides[$name])) {
+            foreach ($source in @($sizes[$name], $All, $overrides[$name])) {
                 if ($source) { foreach ($k in $source.Keys) { $run[$k] = $source[$k] } }
             }
             try {
@@ -153,12 +158,12 @@ Describe 'Wrong-cause matrix: <Server> with <Fault>' -Tag 'Integration', 'Matrix
         }
         elseif ($Server -eq 'Mock') {
             $backend = Start-RapidMockServer -Fault $Settings @Options
-            try { $results = Invoke-MatrixRow -Scenarios $Scenarios -Run $Run -Url $backend.Url }
+            try { $results = Invoke-MatrixRow -Scenarios $Scenarios -Run $Run -All $All -Url $backend.Url }
             finally { $backend | Stop-RapidMockServer }
         }
         else {
             $backend = Start-IndependentServer -Fault $Settings @Options
-            try { $results = Invoke-MatrixRow -Scenarios $Scenarios -Run $Run -Url $backend.Url }
+            try { $results = Invoke-MatrixRow -Scenarios $Scenarios -Run $Run -All $All -Url $backend.Url }
             finally { $backend | Stop-IndependentServer }
         }
     }
@@ -187,7 +192,7 @@ Describe 'Wrong-cause matrix: <Server> with <Fault>' -Tag 'Integration', 'Matrix
         $wrong | Should -BeNullOrEmpty
     }
 
-    It 'every scenario passes' -Skip:($Fault -notlike 'healthy*') {
+    It 'every scenario passes' -ForEach $Healthy {
         if ($skip) { Set-ItResult -Skipped -Because $skip; return }
         foreach ($name in $results.Keys) {
             $r = $results[$name]
@@ -195,5 +200,62 @@ Describe 'Wrong-cause matrix: <Server> with <Fault>' -Tag 'Integration', 'Matrix
             $r.Passed | Should -BeTrue -Because "${name}: $($r.Violations -join '; ')"
             $r.Delivered | Should -BeGreaterThan 0
         }
+    }
+}
+
+Describe 'A connection dropped without a close frame' -Tag 'Integration', 'Matrix' {
+    BeforeAll {
+        $python = if (-not $pythonProblem) { Start-IndependentServer -Fault 'tcp-drop-after=25' -QueueCapacity 20 -ResponseDelay 0.002 }
+        $mock = Start-RapidMockServer -Fault @{ DisconnectAfter = 25 } -QueueCapacity 20 -ResponseDelay 0.002
+    }
+    AfterAll {
+        Stop-IndependentServer -All
+        $mock | Stop-RapidMockServer
+    }
+
+    It 'is one UnexpectedClose per run with a plain reason, on <Server>, in <Scenario>' -ForEach @(
+        foreach ($server in 'Python', 'Mock') {
+            foreach ($scenario in 'Sequential', 'AgentStateConsistency', 'BurstIdempotency', 'Benchmark') { @{ Server = $server; Scenario = $scenario } }
+        }
+    ) {
+        if ($Server -eq 'Python' -and $pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        $url = if ($Server -eq 'Python') { $python.Url } else { $mock.Url }
+        $r = Invoke-RapidScenario $Scenario -Url $url -TimeoutSec 2 -MaxLatency 1 -MessageCount 60 -Connections 2 -WarningAction SilentlyContinue
+        $closes = @($r.Violations | Where-Object Code -eq 'UnexpectedClose')
+        $closes | Should -HaveCount 1 -Because ($r.Violations -join '; ')
+        $r.ConnectionDrops | Should -BeGreaterThan 0
+        $r.CloseReasons | Should -HaveCount $r.ConnectionDrops
+        foreach ($reason in $r.CloseReasons) { $reason | Should -Match 'without a close frame' }
+        # No runtime text about socket states.
+        ($r.Violations.Message + $r.CloseReasons) -join ' ' | Should -Not -Match "invalid state|'Aborted'|remote party"
+    }
+
+    It 'records lost messages as lost, not as latency samples at the timeout, on <_>' -ForEach 'Python', 'Mock' {
+        if ($_ -eq 'Python' -and $pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        $url = if ($_ -eq 'Python') { $python.Url } else { $mock.Url }
+        $r = Invoke-RapidScenario Sequential -Url $url -TimeoutSec 2 -MaxLatency 1 -MessageCount 60 -WarningAction SilentlyContinue
+        $r.Lost | Should -BeGreaterThan 0
+        $r.Latency.Count | Should -Be $r.Delivered
+        $r.Histogram.TotalCount | Should -Be $r.Delivered
+        @($r.Violations.Code) | Should -Not -Contain 'Latency' -Because 'the answered messages were fast; only the lost ones took the timeout'
+    }
+}
+
+Describe 'WebSocketStability and one lost reply' -Tag 'Integration', 'Matrix' {
+    BeforeAll {
+        $python = if (-not $pythonProblem) { Start-IndependentServer -Fault 'drop-nth=3' }
+    }
+    AfterAll {
+        Stop-IndependentServer -All
+    }
+
+    It 'waits out the timeout once, not on every later burst' {
+        if ($pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        $r = Invoke-RapidScenario WebSocketStability -Url $python.Url -Bursts 6 -BurstSize 10 -TimeoutSec 3 -MaxLatency 10
+        $r.Lost | Should -Be 1
+        @($r.Violations.Code) | Should -Be @('MissingReply', 'DeliveryRatio')
+        # Waiting out the timeout on each of the 5 later bursts takes at least 15 s; waiting once takes about 3 s plus
+        # six short bursts and idle gaps. The bound sits between the two with room for a busy machine.
+        $r.Duration | Should -BeLessThan 15
     }
 }

@@ -45,6 +45,7 @@ FAULTS = {
     "count-off-by-one": ("rate", "agent_state and state_update report message_count one too high; corrupted stays false"),
     "leak-counts": ("rate", "message_count counts every message the server processed, any user's and any agent's"),
     "drop-messages": ("rate", "drops a message at random when it arrives at a queue with room: never processed, never answered"),
+    "drop-nth": ("count", "drops the Nth user_message the server receives (one lost reply): never processed, never answered"),
     "tcp-drop-after": ("count", "drops the TCP connection (no close frame) when a connection's Nth user_message arrives"),
     "reprocess-repeats": ("rate", "a message_id repeated after its reply is processed again and answered as new (repeats in flight are still coalesced)"),
     "reorder-replies": ("rate", "holds a reply back until two later replies of the same agent have gone out"),
@@ -210,6 +211,7 @@ class Backend:
         self.users = {}
         self.faults = args.faults
         self.total_processed = 0
+        self.user_messages = 0
         self.connections = 0
         self.started = time.monotonic()
 
@@ -269,6 +271,9 @@ class Backend:
             missing = "message_id" if not mid else "sequence_id" if seq is None else "content"
             return conn.send(self.error("invalid_message", "user_message needs \"%s\"." % missing, mid))
         conn.user_messages += 1
+        self.user_messages += 1
+        if self.faults.get("drop-nth") == self.user_messages:
+            return  # the one lost message
         limit = self.faults.get("tcp-drop-after")
         if limit and conn.user_messages >= limit:
             conn.drop_tcp()

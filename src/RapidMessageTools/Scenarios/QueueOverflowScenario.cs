@@ -96,11 +96,37 @@ internal sealed class QueueOverflowScenario : IRapidScenario
         // Per message, how many were unanswered when it was sent: the agent's queue held at most that many when it
         // arrived, so a message sent with fewer than capacity unanswered cannot have met a full queue.
         var unansweredAtSend = new List<long>();
+
+        // queue_state asked in the flood itself: the server reads it right after the messages before it, so a queue
+        // that fills is seen full even by a server that drops instead of rejecting (no queue_full ever comes).
+        var probeEvery = (int)Math.Max(1, capacity / 2);
+        var floodProbes = new List<Task<ProtocolFrame>>();
         while (seq < bound && (Volatile.Read(ref provoked) == 0 || sentAfterFull++ < afterFull))
         {
             seq++;
             unansweredAtSend.Add(recorder.Ledger.Outstanding);
             await recorder.SendAsync(connection, Id(context, seq), seq, agent, 0, cancellationToken).ConfigureAwait(false);
+            if (seq % probeEvery == 0 && floodProbes.Count < 64)
+            {
+                floodProbes.Add(connection.QueryQueueStateAsync(agent, context.QueryTimeout, cancellationToken));
+            }
+        }
+
+        foreach (var probe in floodProbes)
+        {
+            try
+            {
+                var qs = await probe.ConfigureAwait(false);
+                InterlockedMax(ref maxSeen, qs.QueueSize ?? 0);
+                if (qs.MaxCapacity is long m && (qs.QueueSize ?? 0) > m)
+                {
+                    Interlocked.Increment(ref overCapacity);
+                }
+            }
+            catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or System.Net.WebSockets.WebSocketException or ObjectDisposedException)
+            {
+                // Unanswered or the connection ended: that is reported by the delivery and close checks.
+            }
         }
 
         await WaitDrainedAsync(context, recorder, connection, agent, cancellationToken).ConfigureAwait(false);
@@ -111,9 +137,10 @@ internal sealed class QueueOverflowScenario : IRapidScenario
         var queueFilled = recorder.OverflowProvoked == true || Interlocked.Read(ref maxSeen) >= capacity;
 
         // A silent drop is a message lost where the queue could have been full: the queue was seen full, and the
-        // message was sent while at least capacity messages were unanswered. Any other loss is a missing reply.
+        // message was sent while at least capacity messages were unanswered. Any other loss is a missing reply,
+        // and so is every loss on a connection that ended (its replies could no longer come).
         var silent = new List<string>();
-        if (queueFilled)
+        if (queueFilled && !connection.EndedUnexpectedly)
         {
             for (var s = 1; s <= seq; s++)
             {
