@@ -64,32 +64,57 @@ BeforeDiscovery {
             Expect = @(@{ Scenario = 'CrossAgentSync'; Code = 'MissingStateUpdate' }) }
     )
 
-    # Streamed replies: only the streaming scenarios apply. They join the matrix once registered.
-    $stream = @{ StreamChunks = 4; ChunkInterval = 0.001 }
+    # Streamed replies. A healthy streaming server runs every scenario; a stream fault runs the streaming
+    # scenarios (Only). All these rows join the matrix once the Streaming scenario is registered (Requires).
+    $stream = @{ StreamChunks = 4 }
+    $slowStreams = @{ StreamChunks = 10; ChunkInterval = 0.01 }
     $streamOnly = @('Streaming', 'StreamCancel')
+    $stallRun = @{ Streaming = @{ MaxChunkGap = 0.4 } }
     $rows += @(
-        @{ Server = 'Python'; Fault = 'healthy stream'; Settings = @(); Options = $stream; Own = @(); Expect = @(); Only = $streamOnly }
+        @{ Server = 'Mock'; Fault = 'healthy stream'; Settings = @{}; Options = $stream; Own = @(); Expect = @(); Requires = 'Streaming' }
+        @{ Server = 'Mock'; Fault = 'DropChunk'; Settings = @{ DropChunk = 0.2; Seed = 3 }; Options = $stream; Own = @('StreamIncomplete'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamIncomplete' }) }
+        @{ Server = 'Mock'; Fault = 'ReorderChunks'; Settings = @{ ReorderChunks = 0.2; Seed = 3 }; Options = $stream; Own = @('ChunkOutOfOrder'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'ChunkOutOfOrder' }) }
+        @{ Server = 'Mock'; Fault = 'DuplicateChunk'; Settings = @{ DuplicateChunk = 0.2; Seed = 3 }; Options = $stream; Own = @('ChunkDuplicated'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'ChunkDuplicated' }) }
+        @{ Server = 'Mock'; Fault = 'CutStream'; Settings = @{ CutStream = 0.1; Seed = 3 }; Options = $stream; Own = @('StreamCut', 'MissingReply'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamCut' }) }
+        @{ Server = 'Mock'; Fault = 'FinalMismatch'; Settings = @{ FinalMismatch = 0.2; Seed = 3 }; Options = $stream; Own = @('StreamFinalMismatch'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamFinalMismatch' }) }
+        @{ Server = 'Mock'; Fault = 'StallStreams'; Settings = @{ StallStreams = 0.05; StallDelay = 0.8; Seed = 3 }; Options = $stream; Own = @('ChunkGap', 'FirstChunkLatency'); Only = $streamOnly
+            Run = $stallRun; Expect = @(@{ Scenario = 'Streaming'; Code = 'ChunkGap' }) }
+        @{ Server = 'Mock'; Fault = 'ChunksAfterFinal'; Settings = @{ ChunksAfterFinal = 0.2; Seed = 3 }; Options = $stream; Own = @('ChunkAfterFinal'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'ChunkAfterFinal' }) }
+        @{ Server = 'Mock'; Fault = 'IgnoreCancel'; Settings = @{ IgnoreCancel = $true }; Options = $slowStreams; Own = @('CancelIgnored'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'StreamCancel'; Code = 'CancelIgnored' }) }
+        @{ Server = 'Mock'; Fault = 'CancelWithoutFinal'; Settings = @{ CancelWithoutFinal = $true }; Options = $slowStreams; Own = @('CancelNotClosed', 'MissingReply'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'StreamCancel'; Code = 'CancelNotClosed' }) }
+        @{ Server = 'Mock'; Fault = 'CancelDropsNext'; Settings = @{ CancelDropsNext = $true }; Options = $slowStreams; Own = @('NextNotServed', 'MissingReply'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'StreamCancel'; Code = 'NextNotServed' }) }
+
+        @{ Server = 'Python'; Fault = 'healthy stream'; Settings = @(); Options = $stream; Own = @(); Expect = @(); Requires = 'Streaming' }
         @{ Server = 'Python'; Fault = 'chunk-drop'; Settings = @('chunk-drop=0.2'); Options = $stream; Own = @('StreamIncomplete'); Only = $streamOnly
             Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamIncomplete' }) }
-        @{ Server = 'Python'; Fault = 'chunk-reorder'; Settings = @('chunk-reorder=0.2'); Options = $stream; Own = @('StreamOutOfOrder'); Only = $streamOnly
-            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamOutOfOrder' }) }
-        @{ Server = 'Python'; Fault = 'chunk-duplicate'; Settings = @('chunk-duplicate=0.2'); Options = $stream; Own = @('StreamDuplicateChunk'); Only = $streamOnly
-            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamDuplicateChunk' }) }
-        @{ Server = 'Python'; Fault = 'stream-cut'; Settings = @('stream-cut=0.2'); Options = $stream; Own = @('StreamIncomplete', 'MissingReply'); Only = $streamOnly
-            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamIncomplete' }) }
-        @{ Server = 'Python'; Fault = 'final-mismatch'; Settings = @('final-mismatch=0.2'); Options = $stream; Own = @('StreamMismatch'); Only = $streamOnly
-            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamMismatch' }) }
-        @{ Server = 'Python'; Fault = 'stall'; Settings = @('stall=0.1'); Options = @{ StreamChunks = 4; ChunkInterval = 0.001; StallSeconds = 2 }; Own = @('StreamStall'); Only = $streamOnly
-            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamStall' }) }
+        @{ Server = 'Python'; Fault = 'chunk-reorder'; Settings = @('chunk-reorder=0.2'); Options = $stream; Own = @('ChunkOutOfOrder'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'ChunkOutOfOrder' }) }
+        @{ Server = 'Python'; Fault = 'chunk-duplicate'; Settings = @('chunk-duplicate=0.2'); Options = $stream; Own = @('ChunkDuplicated'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'ChunkDuplicated' }) }
+        @{ Server = 'Python'; Fault = 'stream-cut'; Settings = @('stream-cut=0.1'); Options = $stream; Own = @('StreamCut', 'MissingReply'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamCut' }) }
+        @{ Server = 'Python'; Fault = 'final-mismatch'; Settings = @('final-mismatch=0.2'); Options = $stream; Own = @('StreamFinalMismatch'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamFinalMismatch' }) }
+        @{ Server = 'Python'; Fault = 'stall'; Settings = @('stall=0.05'); Options = @{ StreamChunks = 4; StallSeconds = 0.8 }; Own = @('ChunkGap', 'FirstChunkLatency'); Only = $streamOnly
+            Run = $stallRun; Expect = @(@{ Scenario = 'Streaming'; Code = 'ChunkGap' }) }
         @{ Server = 'Python'; Fault = 'chunks-after-final'; Settings = @('chunks-after-final=0.2'); Options = $stream; Own = @('ChunkAfterFinal'); Only = $streamOnly
             Expect = @(@{ Scenario = 'Streaming'; Code = 'ChunkAfterFinal' }) }
-        @{ Server = 'Python'; Fault = 'cancel-ignored'; Settings = @('cancel-ignored'); Options = @{ StreamChunks = 4; ChunkInterval = 0.02 }; Own = @('CancelIgnored'); Only = $streamOnly
+        @{ Server = 'Python'; Fault = 'cancel-ignored'; Settings = @('cancel-ignored'); Options = $slowStreams; Own = @('CancelIgnored'); Only = $streamOnly
             Expect = @(@{ Scenario = 'StreamCancel'; Code = 'CancelIgnored' }) }
     )
 
     foreach ($row in $rows) {
         $names = if ($row.Only) { $row.Only } else { $registered }
-        $row.Scenarios = @($names | Where-Object { $_ -in $registered })
+        $row.Scenarios = if ($row.Requires -and $row.Requires -notin $registered) { @() } else { @($names | Where-Object { $_ -in $registered }) }
         $row.Expect = @($row.Expect | ForEach-Object { $_ + @{ Registered = $_.Scenario -in $registered } })
         if (-not $row.Run) { $row.Run = @{} }
         if (-not $row.All) { $row.All = @{} }
