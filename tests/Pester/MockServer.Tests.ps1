@@ -580,7 +580,7 @@ Describe 'Wire protocol' -Tag 'Integration' {
         }
 
         It 'refuses a bound under 1 MiB, saying what to use' {
-            { Start-RapidMockServer -IdempotencyWindowBytes 1000 } | Should -Throw -ExpectedMessage '*1048576*'
+            { Start-RapidMockServer -IdempotencyWindowBytes 1000 } | Should -Throw -ErrorId 'InvalidMockOption,RapidMessageTools.Commands.StartRapidMockServerCommand' -ExpectedMessage '*1048576*'
         }
     }
 }

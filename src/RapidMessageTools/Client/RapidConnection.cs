@@ -37,7 +37,6 @@ public readonly struct ReceivedFrame
 public sealed class RapidConnection : IDisposable
 {
     private static long _nextId;
-    private static readonly Regex StatusInMessage = new("'(\\d{3})'", RegexOptions.Compiled);
 
     private readonly ClientWebSocket _socket;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -127,9 +126,9 @@ public sealed class RapidConnection : IDisposable
             {
                 socket.Dispose();
                 last = ex;
-                (failure, status) = Classify(ex, socket, timeout.IsCancellationRequested);
+                (failure, status) = ConnectionFailures.Classify(ex, WebSocketDetails.StatusCode(socket), timeout.IsCancellationRequested);
                 log.Verbose($"Connect attempt {attempt} of {attempts} to {shownUrl} failed: {Describe(failure, status, ex)}");
-                if (failure is ConnectFailure.AuthRefused or ConnectFailure.NotWebSocket or ConnectFailure.HostNotFound or ConnectFailure.Tls)
+                if (!ConnectionFailures.IsWorthRetrying(failure))
                 {
                     // Retrying will not change the answer.
                     attempts = attempt;
@@ -296,69 +295,21 @@ public sealed class RapidConnection : IDisposable
             socket.Options.SetRequestHeader("Authorization", "Bearer " + options.Token);
         }
 
-        // .NET 7+: keep the HTTP status of a refused upgrade (not in the netstandard2.0 surface).
-        socket.Options.GetType().GetProperty("CollectHttpResponseDetails")?.SetValue(socket.Options, true);
+        WebSocketDetails.CollectResponseDetails(socket);
         return socket;
-    }
-
-    private static (ConnectFailure, int?) Classify(Exception ex, ClientWebSocket socket, bool timedOut)
-    {
-        if (timedOut && ex is OperationCanceledException)
-        {
-            return (ConnectFailure.Timeout, null);
-        }
-
-        int? status = null;
-        if (socket.GetType().GetProperty("HttpStatusCode")?.GetValue(socket) is System.Net.HttpStatusCode code && (int)code != 0)
-        {
-            status = (int)code;
-        }
-
-        for (var e = ex; e is not null; e = e.InnerException)
-        {
-            if (status is null && e is WebSocketException)
-            {
-                var m = StatusInMessage.Match(e.Message);
-                if (m.Success)
-                {
-                    status = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-                }
-            }
-
-            switch (e)
-            {
-                case SocketException { SocketErrorCode: SocketError.ConnectionRefused }:
-                    return (ConnectFailure.Refused, status);
-                case SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain }:
-                    return (ConnectFailure.HostNotFound, status);
-                case SocketException { SocketErrorCode: SocketError.TimedOut }:
-                    return (ConnectFailure.Timeout, status);
-                case AuthenticationException:
-                    return (ConnectFailure.Tls, status);
-            }
-        }
-
-        if (status is 401 or 403)
-        {
-            return (ConnectFailure.AuthRefused, status);
-        }
-
-        if (status is not null)
-        {
-            return (ConnectFailure.NotWebSocket, status);
-        }
-
-        return (ConnectFailure.Other, null);
     }
 
     private static string Describe(ConnectFailure failure, int? status, Exception ex) => failure switch
     {
-        ConnectFailure.Refused => "connection refused",
+        ConnectFailure.ConnectionRefused => "connection refused",
         ConnectFailure.Timeout => "timed out",
-        ConnectFailure.HostNotFound => "host not found",
-        ConnectFailure.AuthRefused => $"HTTP {status}: the server refused the credentials",
-        ConnectFailure.NotWebSocket => $"HTTP {status} instead of a WebSocket upgrade",
-        ConnectFailure.Tls => "TLS handshake failed",
+        ConnectFailure.DnsFailure => "host not found",
+        ConnectFailure.AuthRequired => $"HTTP {status}: the server refused the credentials",
+        ConnectFailure.NotWebSocket => status is null ? "no WebSocket upgrade" : $"HTTP {status} instead of a WebSocket upgrade",
+        ConnectFailure.HttpError => $"HTTP {status}: the server failed the upgrade",
+        ConnectFailure.TlsFailure => "TLS handshake failed",
+        ConnectFailure.ConnectionReset => "the connection was reset",
+        ConnectFailure.Unreachable => "network or host unreachable",
         _ => (ex.InnerException ?? ex).Message,
     };
 
@@ -367,13 +318,13 @@ public sealed class RapidConnection : IDisposable
         var what = Describe(failure, status, last ?? new InvalidOperationException("unknown"));
         var todo = failure switch
         {
-            ConnectFailure.Refused => "Nothing listens there: start the backend (Start-RapidMockServer -SetEnvironment for the mock) or fix the URL (-Url or E2E_WEBSOCKET_URL).",
+            ConnectFailure.ConnectionRefused => "Nothing listens there: start the backend (Start-RapidMockServer -SetEnvironment for the mock) or fix the URL (-Url or E2E_WEBSOCKET_URL).",
             ConnectFailure.Timeout => "The server did not answer in time: check that the host and port are right and reachable, or raise -TimeoutSec.",
-            ConnectFailure.HostNotFound => "Check the host name in -Url or E2E_WEBSOCKET_URL.",
-            ConnectFailure.AuthRefused when realBackend => "Pass a valid, unexpired token for this backend: -Token (Get-RapidTestToken).Token, with E2E_AUTH_SERVICE_URL naming its auth service; Test-RapidEnvironment -IncludeTokenCheck checks the pair.",
-            ConnectFailure.AuthRefused => "Pass a valid token (-Token, from Get-RapidTestToken) or start the mock without -RequireAuth.",
+            ConnectFailure.DnsFailure => "Check the host name in -Url or E2E_WEBSOCKET_URL.",
+            ConnectFailure.AuthRequired when realBackend => "Pass a valid, unexpired token for this backend: -Token (Get-RapidTestToken).Token, with E2E_AUTH_SERVICE_URL naming its auth service; Test-RapidEnvironment -IncludeTokenCheck checks the pair.",
+            ConnectFailure.AuthRequired => "Pass a valid token (-Token, from Get-RapidTestToken) or start the mock without -RequireAuth.",
             ConnectFailure.NotWebSocket => "The URL answers HTTP but is not a WebSocket endpoint: check the path (the mock's is /ws).",
-            ConnectFailure.Tls => "Check the certificate of the wss:// endpoint, or use ws:// for a local server.",
+            ConnectFailure.TlsFailure => "Check the certificate of the wss:// endpoint, or use ws:// for a local server.",
             _ => "Check the URL (-Url or E2E_WEBSOCKET_URL) and that the backend is running, or set SKIP_REAL_SERVICES=true to use the mock.",
         };
         return $"Could not connect to {url} after {attempts} attempt(s): {what}. {todo}";

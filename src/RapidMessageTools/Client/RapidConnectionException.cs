@@ -2,18 +2,6 @@ using System;
 
 namespace RapidMessageTools.Client;
 
-/// <summary>Why a connection could not be made.</summary>
-public enum ConnectFailure
-{
-    Refused,
-    Timeout,
-    HostNotFound,
-    AuthRefused,
-    NotWebSocket,
-    Tls,
-    Other,
-}
-
 /// <summary>A connection that could not be made, after every attempt; says which URL and what to do.</summary>
 public sealed class RapidConnectionException : Exception
 {

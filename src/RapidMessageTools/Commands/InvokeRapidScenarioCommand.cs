@@ -277,7 +277,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         }
         catch (RapidConnectionException connect)
         {
-            var auth = connect.Failure == ConnectFailure.AuthRefused;
+            var auth = connect.Failure == ConnectFailure.AuthRequired;
             ThrowTerminatingError(new ErrorRecord(
                 connect,
                 auth ? ErrorIds.ScenarioAuthRefused : ErrorIds.ScenarioConnectFailed,

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using RapidMessageTools.Scenarios;
 
 namespace RapidMessageTools.Reporting;
 
@@ -25,7 +27,7 @@ public static class ReportFormats
         _ => null,
     };
 
-    public static string Write(ReportFormat format, System.Collections.Generic.IReadOnlyList<Scenarios.RapidScenarioResult> results) => format switch
+    public static string Write(ReportFormat format, IReadOnlyList<RapidScenarioResult> results) => format switch
     {
         ReportFormat.JUnit => JUnitReportWriter.Write(results),
         ReportFormat.Json => JsonReportWriter.Write(results),

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
+using RapidMessageTools.Client;
 using RapidMessageTools.Metrics;
 
 namespace RapidMessageTools.Scenarios;
@@ -116,7 +117,7 @@ internal sealed class BurstIdempotencyScenario : IRapidScenario
     private static string Id(ScenarioContext context, long seq) =>
         context.RunId + "-idem-" + seq.ToString(CultureInfo.InvariantCulture);
 
-    private static async Task WaitForReplaysAsync(ScenarioRecorder recorder, long expectedReplies, Client.RapidConnection connection, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task WaitForReplaysAsync(ScenarioRecorder recorder, long expectedReplies, RapidConnection connection, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline && connection.IsOpen)

@@ -102,7 +102,7 @@ public sealed class ScenarioRecorder
         };
         connection.FrameReceived = received =>
         {
-            if (Route(received))
+            if (MatchToMessage(received))
             {
                 Gate(connection)?.Release();
             }
@@ -327,8 +327,8 @@ public sealed class ScenarioRecorder
         }
     }
 
-    /// <summary>Routes a frame into the ledger; true when it settled one of this run's messages.</summary>
-    private bool Route(ReceivedFrame received)
+    /// <summary>The one place a reply meets its message: an ai_response or error frame is matched by message_id in the ledger; true when it settled one of this run's messages.</summary>
+    private bool MatchToMessage(ReceivedFrame received)
     {
         var frame = received.Frame;
         bool settled;

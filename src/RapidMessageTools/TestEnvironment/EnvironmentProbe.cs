@@ -8,6 +8,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using RapidMessageTools.Client;
 
 namespace RapidMessageTools.TestEnvironment;
 
@@ -21,7 +22,7 @@ public sealed class EnvironmentProbeOptions
     public bool IncludeTokenCheck { get; set; }
 
     /// <summary>Where each probe's outcome is written (tokens redacted), when tracing.</summary>
-    public Client.FrameTraceWriter? Trace { get; set; }
+    public FrameTraceWriter? Trace { get; set; }
 }
 
 /// <summary>

@@ -3,31 +3,33 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
+using RapidMessageTools.Client;
+
 namespace RapidMessageTools.TestEnvironment;
 
 /// <summary>Why a probe failed (the values of <see cref="RapidServiceStatus.ErrorKind"/>), so scripts need not read the text.</summary>
 public static class RapidProbeErrorKinds
 {
     /// <summary>Nothing listens on the port (TCP reset on connect).</summary>
-    public const string ConnectionRefused = nameof(ConnectionRefused);
+    public const string ConnectionRefused = nameof(ConnectFailure.ConnectionRefused);
 
     /// <summary>The host name does not resolve.</summary>
-    public const string DnsFailure = nameof(DnsFailure);
+    public const string DnsFailure = nameof(ConnectFailure.DnsFailure);
 
     /// <summary>The TLS handshake failed (certificate, protocol, or not a TLS port).</summary>
-    public const string TlsFailure = nameof(TlsFailure);
+    public const string TlsFailure = nameof(ConnectFailure.TlsFailure);
 
     /// <summary>No answer within the timeout.</summary>
-    public const string Timeout = nameof(Timeout);
+    public const string Timeout = nameof(ConnectFailure.Timeout);
 
     /// <summary>The service answered with an HTTP error status.</summary>
-    public const string HttpError = nameof(HttpError);
+    public const string HttpError = nameof(ConnectFailure.HttpError);
 
     /// <summary>The URL answered HTTP but did not upgrade to a WebSocket (status other than 101).</summary>
-    public const string NotWebSocket = nameof(NotWebSocket);
+    public const string NotWebSocket = nameof(ConnectFailure.NotWebSocket);
 
     /// <summary>The WebSocket endpoint refused the upgrade for want of a (valid) token: 401 or 403.</summary>
-    public const string AuthRequired = nameof(AuthRequired);
+    public const string AuthRequired = nameof(ConnectFailure.AuthRequired);
 
     /// <summary>The auth service issued a token whose exp is already past (a misconfigured service, or this machine's clock is off).</summary>
     public const string TokenExpired = nameof(TokenExpired);
@@ -36,10 +38,10 @@ public static class RapidProbeErrorKinds
     public const string InvalidResponse = nameof(InvalidResponse);
 
     /// <summary>The connection was reset or closed mid-exchange.</summary>
-    public const string ConnectionReset = nameof(ConnectionReset);
+    public const string ConnectionReset = nameof(ConnectFailure.ConnectionReset);
 
     /// <summary>The network or host is unreachable.</summary>
-    public const string Unreachable = nameof(Unreachable);
+    public const string Unreachable = nameof(ConnectFailure.Unreachable);
 
     /// <summary>The caller cancelled (Ctrl+C).</summary>
     public const string Cancelled = nameof(Cancelled);

@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using System.Reflection;
 
-namespace RapidMessageTools.TestEnvironment;
+namespace RapidMessageTools.Client;
 
 /// <summary>
 /// The HTTP status of a failed WebSocket upgrade. .NET 7+ has ClientWebSocketOptions.CollectHttpResponseDetails
