@@ -152,7 +152,7 @@ BeforeAll {
         $results = @{}
         $overrides = $Run
         foreach ($name in $Scenarios) {
-            $run = @{ TimeoutSec = 2; MaxLatency = 10 }
+            $run = @{ TimeoutSec = 4; MaxLatency = 10 }
             foreach ($source in @($sizes[$name], $All, $overrides[$name])) {
                 if ($source) { foreach ($k in $source.Keys) { $run[$k] = $source[$k] } }
             }
