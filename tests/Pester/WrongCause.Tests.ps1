@@ -66,7 +66,7 @@ BeforeDiscovery {
 
     # Streamed replies. A healthy streaming server runs every scenario; a stream fault runs the streaming
     # scenarios (Only). All these rows join the matrix once the Streaming scenario is registered (Requires).
-    $stream = @{ StreamChunks = 4 }
+    $stream = @{ StreamChunks = 4; QueueCapacity = 20; ResponseDelay = 0.002 }
     $slowStreams = @{ StreamChunks = 10; ChunkInterval = 0.01 }
     $streamOnly = @('Streaming', 'StreamCancel')
     $stallRun = @{ Streaming = @{ MaxChunkGap = 0.4 } }
@@ -113,7 +113,10 @@ BeforeDiscovery {
     )
 
     foreach ($row in $rows) {
-        $names = if ($row.Only) { $row.Only } else { $registered }
+        # The streaming scenarios prove nothing against a server that does not stream (Inconclusive): rows without
+        # streams leave them out.
+        $streams = $row.Options.StreamChunks -gt 0
+        $names = if ($row.Only) { $row.Only } elseif ($streams) { $registered } else { $registered | Where-Object { $_ -notin $streamOnly } }
         $row.Scenarios = if ($row.Requires -and $row.Requires -notin $registered) { @() } else { @($names | Where-Object { $_ -in $registered }) }
         $row.Expect = @($row.Expect | ForEach-Object { $_ + @{ Registered = $_.Scenario -in $registered } })
         if (-not $row.Run) { $row.Run = @{} }

@@ -54,7 +54,7 @@ FAULTS = {
     "chunk-reorder": ("rate", "sends the first two chunks of a stream in swapped order"),
     "chunk-duplicate": ("rate", "sends one chunk of a stream twice"),
     "stream-cut": ("rate", "stops a stream after its chunks: no final ai_response"),
-    "final-mismatch": ("rate", "the final ai_response's chunk_count and content disagree with the chunks sent"),
+    "final-mismatch": ("rate", "the final ai_response's content is not its chunks joined"),
     "stall": ("rate", "pauses a stream for --stall-seconds between two chunks"),
     "chunks-after-final": ("rate", "sends one more chunk after the final ai_response"),
     "cancel-ignored": ("rate", "ignores cancel: the stream runs to its end and its final is not marked cancelled"),
@@ -358,8 +358,7 @@ class Backend:
                 return  # stream-cut: no final
             final = self.final(work, agent.agent_id, sent, cancelled=work.cancelled)
             if self.fault("final-mismatch"):
-                final["chunk_count"] = len(sent) + 1
-                final["content"] = "".join(sent) + " (and more)"
+                final["content"] = "".join(sent) + " (and more)"  # chunk_count stays right: only the text disagrees
             self.finish(user, work, final)
             if self.fault("chunks-after-final"):
                 work.conn.send(self.chunk(work, agent.agent_id, len(sent), "late chunk"))
@@ -382,7 +381,7 @@ class Backend:
         drop = self.rng.randrange(n) if self.fault("chunk-drop") else None
         dup = self.rng.randrange(n) if self.fault("chunk-duplicate") else None
         stall = self.rng.randrange(n) if self.fault("stall") else None
-        sent = []
+        sent = {}  # index -> text of the chunks the stream went through (sent or, for chunk-drop, skipped)
         for i in order:
             if work.cancelled:
                 break
@@ -396,10 +395,11 @@ class Backend:
                 work.conn.send(self.chunk(work, agent.agent_id, i, pieces[i]))
             if dup == i:
                 work.conn.send(self.chunk(work, agent.agent_id, i, pieces[i]))
-            sent.append(pieces[i])
+            sent[i] = pieces[i]
         if self.fault("stream-cut"):
             return None
-        return sent
+        # The final joins the chunks in index order, however they went out (chunk-reorder only moves frames).
+        return [sent[i] for i in sorted(sent)]
 
     def chunk(self, work, agent_id, index, text):
         return {"type": "ai_response_chunk", "message_id": work.message_id, "sequence_id": work.sequence_id,
