@@ -6,6 +6,8 @@
 .EXAMPLE
     dotnet pwsh ./build.ps1 -Task Test -Tag Unit -ExcludeTag Slow
 #>
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSReviewUnusedParameter', '', Justification = 'the task functions read the script''s parameters')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingWriteHost', '', Justification = 'talks to the person running it; results go to files and the pipeline')]
 [CmdletBinding()]
 param(
     [ValidateSet('Build', 'Test', 'Analyze', 'Demo', 'Bench', 'Package')]
@@ -41,6 +43,7 @@ $PesterVersion = '5.9.1'
 $ModuleFiles = @(
     'RapidMessageTools.psd1'
     'RapidMessageTools.Format.ps1xml'
+    'RapidMessageTools.Types.ps1xml'
     'RapidMessageTools.dll'
     'HdrHistogram.dll'
     'System.Text.Json.dll'
@@ -53,7 +56,15 @@ $ModuleFiles = @(
     'Microsoft.Bcl.AsyncInterfaces.dll'
     'en-US/RapidMessageTools.dll-Help.xml'
     'en-US/about_RapidMessageTools.help.txt'
+    'LICENSE'
+    'Examples/Demo.ps1'
+    'Examples/RapidMessageSuccession.Tests.ps1'
 )
+
+# The version lives in one place, Directory.Build.props: the build stamps it into the assembly (MSBuild)
+# and into the manifest (below), with the release notes of that version from CHANGELOG.md.
+$Version = ([xml] (Get-Content (Join-Path $Root 'Directory.Build.props') -Raw)).Project.PropertyGroup.Version | Where-Object { $_ } | Select-Object -First 1
+if (-not $Version) { throw 'Directory.Build.props has no <Version>.' }
 
 function Invoke-Native {
     param([string] $File, [string[]] $Arguments)
@@ -85,8 +96,13 @@ function Invoke-Build {
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'en-US') -Force | Out-Null
 
-    Copy-Item (Join-Path $Root 'module/RapidMessageTools.psd1') $ModuleOut
+    Write-Manifest (Join-Path $ModuleOut 'RapidMessageTools.psd1')
     Copy-Item (Join-Path $Root 'module/RapidMessageTools.Format.ps1xml') $ModuleOut
+    Copy-Item (Join-Path $Root 'module/RapidMessageTools.Types.ps1xml') $ModuleOut
+    Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
+    # What a user copies to start: the demo and the Pester suite, shipped with the module.
+    New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'Examples') -Force | Out-Null
+    Copy-Item (Join-Path $Root 'bench/Demo.ps1'), (Join-Path $Root 'tests/Pester/RapidMessageSuccession.Tests.ps1') (Join-Path $ModuleOut 'Examples')
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'System.Management.Automation.dll' | Copy-Item -Destination $ModuleOut
 
     # Help: MAML and about_ topic generated from the Markdown source in help/.
@@ -94,7 +110,30 @@ function Invoke-Build {
 
     $missing = $ModuleFiles | Where-Object { -not (Test-Path (Join-Path $ModuleOut $_)) }
     if ($missing) { throw "The module folder lacks: $($missing -join ', ')." }
-    Write-Host "Built $ModuleOut ($Configuration)."
+    $null = Test-ModuleManifest (Join-Path $ModuleOut 'RapidMessageTools.psd1') -ErrorAction Stop
+    Write-Host "Built $ModuleOut $Version ($Configuration)."
+}
+
+# The release notes of $Version: its section of CHANGELOG.md ("## <version>" up to the next "## ").
+function Get-ReleaseNote {
+    $changelog = (Get-Content (Join-Path $Root 'CHANGELOG.md') -Raw) -replace "`r`n", "`n"
+    $m = [regex]::Match($changelog, "(?ms)^## $([regex]::Escape($Version))\b[^\n]*\n(.*?)(?=^## |\z)")
+    if (-not $m.Success -or -not $m.Groups[1].Value.Trim()) { throw "CHANGELOG.md has no section '## $Version': add the release notes of the version in Directory.Build.props." }
+    $m.Groups[1].Value.Trim()
+}
+
+# module/RapidMessageTools.psd1 with the version and release notes stamped in.
+function Write-Manifest {
+    param([string] $Path)
+    $text = Get-Content (Join-Path $Root 'module/RapidMessageTools.psd1') -Raw
+    # Placeholders the build fills: ModuleVersion = '0.0.0' and ReleaseNotes = ''.
+    if ($text -notmatch "(?m)^\s*ModuleVersion\s*=\s*'0\.0\.0'" -or $text -notmatch "(?m)^\s*ReleaseNotes\s*=\s*''") {
+        throw "module/RapidMessageTools.psd1 must keep ModuleVersion = '0.0.0' and ReleaseNotes = '', which the build fills from Directory.Build.props and CHANGELOG.md."
+    }
+    $notes = (Get-ReleaseNote) -replace "'", "''"
+    $text = [regex]::Replace($text, "(?m)^(\s*ModuleVersion\s*=\s*)'0\.0\.0'", { param($m) $m.Groups[1].Value + "'$Version'" })
+    $text = [regex]::Replace($text, "(?m)^(\s*ReleaseNotes\s*=\s*)''", { param($m) $m.Groups[1].Value + "'$notes'" })
+    [IO.File]::WriteAllText($Path, $text, [Text.UTF8Encoding]::new($true))
 }
 
 function Get-PesterPath {
@@ -108,7 +147,8 @@ function Get-PesterPath {
 }
 
 function Invoke-Test {
-    Invoke-Build
+    # The package too: tests/Pester/Package.Tests.ps1 installs it.
+    Invoke-Package
     $pester = Get-PesterPath
     $results = Join-Path $Out 'TestResults'
     New-Item -ItemType Directory -Path $results -Force | Out-Null
@@ -137,15 +177,14 @@ exit 0
 }
 
 function Invoke-Analyze {
-    $analyzer = Get-Module -ListAvailable PSScriptAnalyzer | Sort-Object Version -Descending | Select-Object -First 1
-    if (-not $analyzer) {
-        Write-Host 'Analyze skipped: PSScriptAnalyzer is not installed here (it is not on the registries this machine reaches). C# is held by the SDK analyzers with warnings as errors in every build.'
-        return
+    # PSScriptAnalyzer over every PowerShell file and the README's and help's code blocks; an installed
+    # PSScriptAnalyzer, else the copy in tools/modules (README: "Analyzer").
+    $findings = @(& (Join-Path $Root 'tools/Invoke-RepoAnalyzer.ps1') -Root $Root)
+    if ($findings.Count -gt 0) {
+        $findings | Format-Table Source, Line, RuleName, Message -AutoSize -Wrap | Out-String -Width 200 | Write-Host
+        throw "PSScriptAnalyzer found $($findings.Count) issue(s): fix them, or suppress the rule where it is wrong with a SuppressMessageAttribute and a reason."
     }
-    Import-Module $analyzer
-    $findings = Invoke-ScriptAnalyzer -Path $Root -Recurse -Settings (Join-Path $Root 'PSScriptAnalyzerSettings.psd1')
-    $findings | Format-Table -AutoSize | Out-String | Write-Host
-    if ($findings | Where-Object Severity -in 'Error', 'Warning') { throw "PSScriptAnalyzer found $(@($findings).Count) issue(s)." }
+    Write-Host 'PSScriptAnalyzer: no findings.'
 }
 
 function Invoke-Demo {
@@ -164,12 +203,28 @@ function Invoke-Bench {
     if ($code -ne 0) { throw "The benchmark failed (exit code $code)." }
 }
 
+# The module as a NuGet package (.nupkg) that Install-PSResource installs from a folder repository.
 function Invoke-Package {
     Invoke-Build
-    $zip = Join-Path $Out "RapidMessageTools-$((Import-PowerShellDataFile (Join-Path $Root 'module/RapidMessageTools.psd1')).ModuleVersion).zip"
-    if (Test-Path $zip) { Remove-Item $zip }
-    Compress-Archive -Path $ModuleOut -DestinationPath $zip
-    Write-Host "Packaged $zip"
+    $packages = Join-Path $Out 'packages'
+    New-Item -ItemType Directory -Path $packages -Force | Out-Null
+    $nupkg = Join-Path $packages "RapidMessageTools.$Version.nupkg"
+    if (Test-Path $nupkg) { Remove-Item $nupkg }
+    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+    if (Get-Command Compress-PSResource -ErrorAction SilentlyContinue) {
+        # PSResourceGet 1.1+: packs without publishing, so no repository is registered anywhere.
+        Compress-PSResource -Path $ModuleOut -DestinationPath $packages
+    }
+    else {
+        # PSResourceGet 1.0 (PowerShell 7.4): publish to the folder through a repository registered for the moment.
+        $repository = 'RapidMessageToolsBuild' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        Register-PSResourceRepository -Name $repository -Uri $packages -Trusted
+        try { Publish-PSResource -Path $ModuleOut -Repository $repository }
+        finally { Unregister-PSResourceRepository -Name $repository }
+    }
+    if (-not (Test-Path $nupkg)) { throw "Packing made no $nupkg." }
+    Write-Host "Packaged $nupkg"
+    Write-Host "Install it: Register-PSResourceRepository -Name RapidLocal -Uri '$packages' -Trusted; Install-PSResource RapidMessageTools -Repository RapidLocal"
 }
 
 switch ($Task) {

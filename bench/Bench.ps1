@@ -6,6 +6,7 @@
 .PARAMETER Quick
     Every size divided by 10: a smoke run of the harness itself.
 #>
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingWriteHost', '', Justification = 'talks to the person running it; results go to files and the pipeline')]
 param(
     [string] $ResultsDirectory = (Join-Path $PSScriptRoot 'results'),
     [ValidateRange(1, 20)] [int] $Repeat = 3,
@@ -37,7 +38,7 @@ function Measure-Figure {
     $met = [ordered]@{}
     foreach ($t in $Targets.GetEnumerator()) {
         $value = $medians[$t.Key]
-        $met[$t.Key] = if ($t.Value.Max -ne $null) { $value -le $t.Value.Max } else { $value -ge $t.Value.Min }
+        $met[$t.Key] = if ($null -ne $t.Value.Max) { $value -le $t.Value.Max } else { $value -ge $t.Value.Min }
     }
     $script:measurements[$Name] = [ordered]@{ Description = $Description; Median = $medians; Targets = $Targets; TargetMet = $met; Runs = @($raw) }
     Write-Host (($medians.GetEnumerator() | ForEach-Object { '{0}={1:N3}' -f $_.Key, $_.Value }) -join '  ')
@@ -98,6 +99,8 @@ Measure-Figure 'fixed-rate-20k' "fixed arrival rate 20,000 msg/s for $(10 * $sca
 # One session (one user, one connection), the mock in its own pwsh so each side's memory is its own.
 # Growth is the managed heap retained after a full collection, end against start; RSS growth is shown beside it.
 function Start-MockProcess {
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'starts the mock for a measurement; -WhatIf has no meaning here')]
+    param()
     $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
     foreach ($a in 'pwsh', '-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'MockProcess.ps1'), '-ModulePath', (Get-Module RapidMessageTools).Path) { $info.ArgumentList.Add($a) }
     $info.RedirectStandardInput = $true
@@ -133,6 +136,37 @@ Measure-Figure 'one-million-messages' "$(Size 1000000) messages through one sess
         $mock.Process.StandardInput.WriteLine('stop')
         if (-not $mock.Process.WaitForExit(10000)) { $mock.Process.Kill() }
     }
+}
+
+# What the timeline costs: the same fixed-rate load with a timeline (1-s intervals) and without (-TimelineInterval 0),
+# CPU and allocations per message (client and mock in one process); and the memory an hour of 1-s intervals holds.
+foreach ($interval in 1, 0) {
+    $label = if ($interval) { 'timeline-on' } else { 'timeline-off' }
+    Measure-Figure "fixed-rate-20k-$label" "fixed arrival rate 20,000 msg/s for $([math]::Max(2, 5 * $scale)) s, TimelineInterval $interval" @{ CpuUsPerMsg = @{ Max = 100 } } {
+        $o = Invoke-Load $big @{ Name = 'Benchmark'; Connections = 4; Rate = 20000; Duration = [math]::Max(2, 5 * $scale); TimeoutSec = 30; TimelineInterval = $interval }
+        @{ P99Ms = $o.Result.Latency.P99; Lost = $o.Result.Lost; Intervals = $o.Result.Timeline.Count } + $o.Cost
+    }
+}
+
+Measure-Figure 'timeline-hour-memory' 'an hour of 1-s timeline intervals, 200 replies each over 3 decades of latency: retained MB' @{ RetainedMB = @{ Max = 40 } } -Runs 1 {
+    $f = [Diagnostics.Stopwatch]::Frequency
+    [GC]::Collect(); [GC]::WaitForPendingFinalizers()
+    $before = [GC]::GetTotalMemory($true)
+    $t = [RapidMessageTools.Metrics.RunTimeline]::new(1, [long]($f / 200), [datetime]::UtcNow, 0)
+    $rng = [Random]::new(1)
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    for ($s = 0; $s -lt 3600; $s++) {
+        for ($k = 0; $k -lt 200; $k++) {
+            $at = [long](($s + $k / 200) * $f)
+            $t.RecordSend($at, $at)
+            $t.RecordReply($at, [long](200 * [math]::Pow(10, 3 * $rng.NextDouble())))
+        }
+    }
+    $entries = $t.ToEntries()
+    $seconds = $clock.Elapsed.TotalSeconds
+    $retained = [GC]::GetTotalMemory($true) - $before
+    [GC]::KeepAlive($t)
+    @{ RetainedMB = [math]::Round($retained / 1MB, 1); Intervals = $entries.Count; EncodedBytesPerInterval = [math]::Round(($entries | Measure-Object { $_.EncodedHistogram.Length } -Average).Average); RecordSeconds = [math]::Round($seconds, 1) }
 }
 
 Measure-Figure 'import-module' 'Import-Module in a fresh pwsh (seconds)' @{ Seconds = @{ Max = 0.5 } } {

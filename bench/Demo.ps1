@@ -3,6 +3,7 @@
     The README's demo: starts a mock backend, runs every scenario against it, prints the results,
     writes the HTML report and stops the mock. Run through `dotnet pwsh ./build.ps1 -Task Demo`.
 #>
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingWriteHost', '', Justification = 'talks to the person running it; results go to files and the pipeline')]
 param(
     [string] $ReportPath = (Join-Path ([IO.Path]::GetTempPath()) 'rapid-demo-report.html')
 )

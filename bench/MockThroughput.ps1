@@ -15,6 +15,7 @@
 .EXAMPLE
     dotnet pwsh -NoProfile -File bench/MockThroughput.ps1 -SingleMessages 20000 -Connections 10 -PerConnection 500
 #>
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingWriteHost', '', Justification = 'talks to the person running it; results go to files and the pipeline')]
 [CmdletBinding()]
 param(
     # Messages on the single pipelined connection.

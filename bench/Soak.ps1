@@ -5,6 +5,7 @@
     nothing may hang or crash, and no connection may be left open. Writes bench/results/soak-*.json and
     exits 1 on any accounting mismatch or leftover. Run through `dotnet pwsh ./build.ps1 -Task Bench -Soak`.
 #>
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingWriteHost', '', Justification = 'talks to the person running it; results go to files and the pipeline')]
 param(
     [string] $ResultsDirectory = (Join-Path $PSScriptRoot 'results'),
     [int] $Repeat = 1,

@@ -1,6 +1,7 @@
 @{
     RootModule           = 'RapidMessageTools.dll'
-    ModuleVersion        = '0.1.0'
+    # Stamped by build.ps1 from Directory.Build.props (the one place the version is kept).
+    ModuleVersion        = '0.0.0'
     GUID                 = '5a0f3c47-2e8b-4d51-9b6e-7c1f0e9a2d34'
     Author               = 'RapidMessageTools contributors'
     CompanyName          = 'RapidMessageTools'
@@ -10,6 +11,7 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('RapidMessageTools.Format.ps1xml')
+    TypesToProcess       = @('RapidMessageTools.Types.ps1xml')
     CmdletsToExport      = @(
         'Start-RapidMockServer'
         'Stop-RapidMockServer'
@@ -20,14 +22,16 @@
         'Invoke-RapidScenario'
         'Merge-RapidResult'
         'Export-RapidReport'
+        'Find-RapidCapacity'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('WebSocket', 'Testing', 'LoadTesting', 'Pester', 'AI', 'Chat', 'Mock')
-            ProjectUri = 'https://example.invalid/RapidMessageTools'
+            Tags         = @('WebSocket', 'Testing', 'LoadTesting', 'Pester', 'AI', 'Chat', 'Mock', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            # Stamped by build.ps1 from this version's section of CHANGELOG.md.
+            ReleaseNotes = ''
         }
     }
 }

@@ -1,5 +1,8 @@
 # After abuse and load, the mock returns to its baseline: no connection, no handler left running,
 # threads back near where they were, and memory bounded (idempotency window, queues, buffers).
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+param()
+
 Describe 'The mock stays bounded' -Tag 'Integration', 'Abuse' {
     BeforeAll {
         Import-Module RapidMessageTools -Force
@@ -8,7 +11,7 @@ Describe 'The mock stays bounded' -Tag 'Integration', 'Abuse' {
             $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
             while (-not (& $Condition) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
         }
-        function Get-Threads { [Diagnostics.Process]::GetCurrentProcess().Refresh(); [Diagnostics.Process]::GetCurrentProcess().Threads.Count }
+        function Get-ThreadCount { [Diagnostics.Process]::GetCurrentProcess().Refresh(); [Diagnostics.Process]::GetCurrentProcess().Threads.Count }
     }
     AfterAll {
         $server | Stop-RapidMockServer
@@ -17,7 +20,7 @@ Describe 'The mock stays bounded' -Tag 'Integration', 'Abuse' {
     It 'returns to no connections and no running handlers after 300 connect/disconnect cycles and load from 50 users' {
         [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
         $memoryBefore = [GC]::GetTotalMemory($true)
-        $threadsBefore = Get-Threads
+        $threadsBefore = Get-ThreadCount
         foreach ($i in 1..300) {
             $ws = [System.Net.WebSockets.ClientWebSocket]::new()
             $ws.ConnectAsync([uri]"$($server.Url)?user_id=cycle$i", [Threading.CancellationToken]::None).Wait(5000) | Should -BeTrue
@@ -33,8 +36,8 @@ Describe 'The mock stays bounded' -Tag 'Integration', 'Abuse' {
         $server.Stats.Queued | Should -Be 0
 
         # Thread-pool threads retire after ~20 s idle; the bound is what a leak per connection would blow.
-        Wait-Until { (Get-Threads) -le $threadsBefore + 16 } -TimeoutSec 30
-        (Get-Threads) | Should -BeLessOrEqual ($threadsBefore + 16)
+        Wait-Until { (Get-ThreadCount) -le $threadsBefore + 16 } -TimeoutSec 30
+        (Get-ThreadCount) | Should -BeLessOrEqual ($threadsBefore + 16)
 
         # 10,000 messages from 50 users are remembered for idempotency; the rest of the run must be gone.
         [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()

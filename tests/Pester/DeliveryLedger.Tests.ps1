@@ -1,3 +1,6 @@
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
+param()
+
 BeforeAll {
     Import-Module RapidMessageTools -Force
     $script:t = [System.Diagnostics.Stopwatch]::GetTimestamp()

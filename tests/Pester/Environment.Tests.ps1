@@ -1,3 +1,6 @@
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+param()
+
 BeforeAll {
     Import-Module RapidMessageTools -Force
     . (Join-Path $PSScriptRoot 'Helpers/TestServers.ps1')

@@ -1,5 +1,8 @@
 # Help for every cmdlet and parameter, as a user sees it through Get-Help (docs/ARCHITECTURE.md, "Help";
 # after PSScriptAnalyzer Tests/Engine/ModuleHelp.Tests.ps1).
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
+param()
 
 BeforeDiscovery {
     Import-Module RapidMessageTools -Force

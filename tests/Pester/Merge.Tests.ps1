@@ -1,3 +1,7 @@
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
+param()
+
 BeforeAll {
     Import-Module RapidMessageTools -Force
 
@@ -111,5 +115,17 @@ Describe 'Sharded runs in separate processes' -Tag 'Integration', 'Slow' {
         $merged.Lost | Should -Be 0
         $merged.Histogram.TotalCount | Should -Be $single.Histogram.TotalCount
         $merged.Passed | Should -BeTrue -Because ($merged.Violations -join '; ')
+
+        # Timelines: aligned on the clock, counts summed, each interval's percentiles from the shards' merged histograms.
+        ($merged.Timeline | Measure-Object Sent -Sum).Sum | Should -Be ($single.Timeline | Measure-Object Sent -Sum).Sum
+        ($merged.Timeline | Measure-Object Delivered -Sum).Sum | Should -Be ($single.Timeline | Measure-Object Delivered -Sum).Sum
+        foreach ($e in $merged.Timeline) {
+            $e.ToHistogram().TotalCount | Should -Be $e.Delivered
+            $same = @($parts.Timeline | Where-Object Start -eq $e.Start)
+            $e.Sent | Should -Be ($same | Measure-Object Sent -Sum).Sum
+            if ($e.Delivered -gt 0) {
+                $e.P99 | Should -Be ([RapidMessageTools.Metrics.RapidHistogram]::Merge([RapidMessageTools.Metrics.RapidHistogram[]]@($same | Where-Object Delivered -gt 0 | ForEach-Object { [RapidMessageTools.Metrics.RapidHistogram]::new($_.EncodedHistogram, $_.Delivered) })).Summarize().P99)
+            }
+        }
     }
 }

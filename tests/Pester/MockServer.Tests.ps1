@@ -1,6 +1,10 @@
-# The mock backend, from outside: its cmdlets, its wire protocol (docs/PROTOCOL.md), bad input, every
+﻿# The mock backend, from outside: its cmdlets, its wire protocol (docs/PROTOCOL.md), bad input, every
 # injected fault, connection lifecycle, third-party clients and abuse. Every server is on port 0,
 # loopback, and stopped in AfterAll; every network wait has a timeout (Support/WsTestClient.ps1).
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSReviewUnusedParameter', '', Justification = 'scriptblocks take the parameters their callers pass; closures read them where the rule does not look')]
+param()
 
 BeforeAll {
     Import-Module RapidMessageTools -Force
@@ -23,6 +27,7 @@ BeforeAll {
 
     # Proves a server still gives correct service: a new client's message is answered and its close completes.
     function Assert-ServerServes {
+        [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseSingularNouns', '', Justification = '''Serves'' is a verb, not a plural noun')]
         param([Parameter(Mandatory)] $Server)
         $c = New-WsTestClient $Server.Url -Query @{ user_id = (New-TestId 'check') }
         Send-WsUserMessage $c -MessageId 'check-1' -SequenceId 1 -Content 'still there?'
@@ -364,10 +369,10 @@ Describe 'Wire protocol' -Tag 'Integration' {
 
     It 'sends state_update to the same user''s other connection, not to the sender' {
         $user = New-TestId
-        $sender = New-WsTestClient $server.Url -Query @{ user_id = $user }
+        $from = New-WsTestClient $server.Url -Query @{ user_id = $user }
         $other = New-WsTestClient $server.Url -Query @{ user_id = $user }
         Wait-Condition { $server.Stats.ConnectionsOpen -ge 2 } | Should -BeTrue
-        Send-WsUserMessage $sender -MessageId 'su-1' -SequenceId 1 -AgentId 'a1'
+        Send-WsUserMessage $from -MessageId 'su-1' -SequenceId 1 -AgentId 'a1'
         $update = @(Receive-WsJson $other -TimeoutSec 3)
         $update.Count | Should -Be 1
         $update[0].type | Should -Be 'state_update'
@@ -375,7 +380,7 @@ Describe 'Wire protocol' -Tag 'Integration' {
         $update[0].agent_id | Should -Be 'a1'
         $update[0].message_count | Should -Be 1
         $update[0].last_message_id | Should -Be 'su-1'
-        $mine = @(Receive-WsJson $sender -Count 5 -TimeoutSec 0.5)
+        $mine = @(Receive-WsJson $from -Count 5 -TimeoutSec 0.5)
         $mine.type | Should -Be @('ai_response')
     }
 
@@ -580,7 +585,7 @@ Describe 'Wire protocol' -Tag 'Integration' {
         }
 
         It 'refuses a bound under 1 MiB, saying what to use' {
-            { Start-RapidMockServer -IdempotencyWindowBytes 1000 } | Should -Throw -ErrorId 'InvalidMockOption,RapidMessageTools.Commands.StartRapidMockServerCommand' -ExpectedMessage '*1048576*'
+            { Start-RapidMockServer -IdempotencyWindowBytes 1000 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,RapidMessageTools.Commands.StartRapidMockServerCommand' -ExpectedMessage '*1048576*'
         }
     }
 }
@@ -792,11 +797,11 @@ Describe 'Injected faults' -Tag 'Integration' {
             Observe = {
                 param($Server)
                 $user = New-TestId
-                $sender = New-WsTestClient $Server.Url -Query @{ user_id = $user }
+                $from = New-WsTestClient $Server.Url -Query @{ user_id = $user }
                 $other = New-WsTestClient $Server.Url -Query @{ user_id = $user }
                 Wait-Condition { $Server.Stats.ConnectionsOpen -ge 2 } | Should -BeTrue
-                Send-WsUserMessage $sender -MessageId 'nsu-1' -SequenceId 1
-                (@(Receive-WsJson $sender -TimeoutSec 3))[0].type | Should -Be 'ai_response'
+                Send-WsUserMessage $from -MessageId 'nsu-1' -SequenceId 1
+                (@(Receive-WsJson $from -TimeoutSec 3))[0].type | Should -Be 'ai_response'
                 @(Receive-WsJson $other -Count 1 -TimeoutSec 0.5).Count | Should -Be 0
                 (Get-StateFrame $other).message_count | Should -Be 1
             }
@@ -986,7 +991,7 @@ async def main(url):
 asyncio.run(asyncio.wait_for(main(sys.argv[1]), 40))
 '@
         $run = Invoke-BoundedProcess /usr/bin/python3 @($script, "$($server.Url)?user_id=$(New-TestId 'py')") -TimeoutSec 45
-        Write-Host "python3-websockets: close took $(($run.StdOut | ConvertFrom-Json).close_seconds) s"
+        Write-Information -InformationAction Continue "python3-websockets: close took $(($run.StdOut | ConvertFrom-Json).close_seconds) s"
         Assert-ClientRun $run
     }
 
@@ -1031,7 +1036,7 @@ ws.on('close', code => {
 });
 '@
         $run = Invoke-BoundedProcess $node.Source @($script, "$($server.Url)?user_id=$(New-TestId 'js')") -Environment $nodeEnv -TimeoutSec 45
-        Write-Host "node ws: close took $(($run.StdOut | ConvertFrom-Json).close_seconds) s"
+        Write-Information -InformationAction Continue "node ws: close took $(($run.StdOut | ConvertFrom-Json).close_seconds) s"
         Assert-ClientRun $run
     }
 }

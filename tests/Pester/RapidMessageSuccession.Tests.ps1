@@ -5,7 +5,7 @@
     Mock mode (default): a mock backend is started for the run and stopped afterwards.
     Real mode: set RAPID_MESSAGE_TEST_MODE=real and E2E_WEBSOCKET_URL (E2E_BACKEND_URL,
     E2E_AUTH_SERVICE_URL). The suite fetches a test user's token from the auth service, checks that the
-    backend is ready with it, and fails the run when it is not — unless SKIP_REAL_SERVICES=true, in which
+    backend is ready with it, and fails the run when it is not - unless SKIP_REAL_SERVICES=true, in which
     case every test is skipped with the reason. A green run always means the backend was tested.
 #>
 BeforeAll {

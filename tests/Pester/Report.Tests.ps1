@@ -1,3 +1,7 @@
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
+param()
+
 BeforeAll {
     Import-Module RapidMessageTools -Force
 
@@ -7,6 +11,7 @@ BeforeAll {
         $r = [RapidMessageTools.Scenarios.RapidScenarioResult]::new()
         $r.Scenario = $Name
         $r.Passed = $Passed
+        $r.Outcome = if ($Passed) { 'Passed' } else { 'Failed' }
         $r.Sent = $Micros.Count
         $r.Delivered = $Micros.Count
         $r.Histogram = $h.Export()
@@ -64,8 +69,9 @@ Describe 'Export-RapidReport' -Tag 'Unit' {
     It 'writes self-contained HTML with a chart per scenario and encodes what it shows' {
         $file = $results | Export-RapidReport -Path (Join-Path $TestDrive 'r.html')
         $html = Get-Content $file.FullName -Raw
-        ([regex]::Matches($html, '<svg ')).Count | Should -Be 2
-        $html | Should -Match 'id="latency-chart-Sequential-1-1"'
+        # Per result: the percentile curve and the latency distribution (these results have no timeline to chart).
+        ([regex]::Matches($html, '<svg ')).Count | Should -Be 4
+        $html | Should -Match 'id="latency-chart-r1-Sequential-1-1"'
         $html | Should -Match '<polyline class="curve" points="'
         $html | Should -Not -Match 'https?://'
         $html | Should -Not -Match '<script|<link'
@@ -113,7 +119,7 @@ Describe 'Export-RapidReport with real results' -Tag 'Integration' {
 
     It 'reports a real run' {
         $file = $real | Export-RapidReport -Path (Join-Path $TestDrive 'real.html')
-        (Get-Content $file.FullName -Raw) | Should -Match 'id="latency-chart-Sequential-1-1"'
+        (Get-Content $file.FullName -Raw) | Should -Match 'id="latency-chart-r1-Sequential-1-1"'
     }
 
     It 'renders in headless Chromium with the chart drawn' -Tag 'Browser' {
@@ -134,7 +140,99 @@ Describe 'Export-RapidReport with real results' -Tag 'Integration' {
         $dom = $p.StandardOutput.ReadToEndAsync()
         $null = $p.StandardError.ReadToEndAsync()
         if (-not $p.WaitForExit(60000)) { $p.Kill($true); throw 'Chromium did not finish in 60 s.' }
-        $dom.Result | Should -Match 'id="latency-chart-Sequential-1-1"'
+        $dom.Result | Should -Match 'id="latency-chart-r1-Sequential-1-1"'
         $dom.Result | Should -Match '<polyline class="curve" points="[0-9., ]+"'
+    }
+}
+
+Describe 'The release report of a staged run' -Tag 'Integration' {
+    BeforeAll {
+        $server = Start-RapidMockServer -ResponseDelay 0.005
+        $staged = Invoke-RapidScenario Benchmark -Url $server.Url -Connections 2 -Stage @{ Duration = 1; Rate = 100 }, @{ Duration = 1.5; RampTo = 600 } -TimelineInterval 0.25 -MaxLatency 0.05
+        $quick = Invoke-RapidScenario Sequential -Url $server.Url -MessageCount 20
+        $again = Invoke-RapidScenario Sequential -Url $server.Url -MessageCount 20
+        $failing = Invoke-RapidScenario Sequential -Url $server.Url -MessageCount 20 -MaxLatency 0.000001
+        $html = Get-Content ($quick, $staged, $again, $failing | Export-RapidReport -Path (Join-Path $TestDrive 'release.html')).FullName -Raw
+    }
+    AfterAll {
+        $server | Stop-RapidMockServer
+    }
+
+    It 'opens with the verdict, the totals, the environment and the module version' {
+        $html | Should -Match '<p class="verdict fail" id="verdict">Failed: '
+        $html | Should -Match '<th>Messages</th><td>\d+ sent, \d+ delivered, \d+ rejected, \d+ lost</td>'
+        $html | Should -Match ('<th>Module</th><td>RapidMessageTools ' + [regex]::Escape((Get-Module RapidMessageTools).Version.ToString()))
+        $html | Should -Match '<th>Machine</th><td>.+cores\)'
+    }
+
+    It 'puts failures first and gives every result its own anchor' {
+        $sections = [regex]::Matches($html, '<section id="([^"]+)"') | ForEach-Object { $_.Groups[1].Value }
+        $sections | Should -HaveCount 4
+        $failing.Outcome | Should -Be 'Failed'
+        $quick.Outcome | Should -Be 'Passed'
+        [array]::IndexOf($sections, 'r4-Sequential-1-1') | Should -BeLessThan ([array]::IndexOf($sections, 'r1-Sequential-1-1'))
+        [array]::IndexOf($sections, 'r4-Sequential-1-1') | Should -BeLessThan ([array]::IndexOf($sections, 'r3-Sequential-1-1'))
+        ($sections | Sort-Object -Unique) | Should -HaveCount 4
+        $html | Should -Match 'href="#r1-Sequential-1-1"'
+        $html | Should -Match 'href="#r3-Sequential-1-1"'
+    }
+
+    It 'charts throughput, latency with its limit, and errors over time, with the stages marked' {
+        foreach ($chart in 'throughput', 'latency', 'errors', 'distribution') { $html | Should -Match "id=`"r2-Benchmark-1-1-$chart`"" }
+        $html | Should -Match 'latency-chart-r2-Benchmark-1-1'
+        $html | Should -Match '<line class="limit"[^>]+/><text[^>]*>limit p99 50 ms</text>'
+        $html | Should -Match '>stage 2</text>'
+        $html | Should -Match '<polyline class="delivered" points="[0-9., ]+"'
+        $html | Should -Match '<polyline class="p99" points="[0-9., ]+"'
+    }
+
+    It 'shows only the settings that applied, and the run''s true duration' {
+        $html | Should -Match 'Stages: 1\) 1 s at 100 msg/s; 2\) 1.5 s ramp 100 -&gt; 600 msg/s'
+        $html | Should -Not -Match 'Users 0|BurstSize 0|Rate 0'
+        $html | Should -Match ('The run took ' + [regex]::Escape($staged.Duration.ToString([cultureinfo]::InvariantCulture)) + ' s: ')
+        $html | Should -Not -Match 'https?://(?!127\.0\.0\.1)'
+        $html | Should -Not -Match '<script|<link'
+    }
+
+    It 'gives Markdown a table per interval group and JSON the timeline' {
+        $md = Get-Content ($staged | Export-RapidReport -Path (Join-Path $TestDrive 'staged.md')).FullName -Raw
+        $md | Should -Match '### Benchmark over time \(\d+ intervals of 0.25 s'
+        $json = Get-Content ($staged | Export-RapidReport -Path (Join-Path $TestDrive 'staged.json')).FullName -Raw | ConvertFrom-Json
+        $json[0].Timeline.Count | Should -Be $staged.Timeline.Count
+        $json[0].Timeline[2].EncodedHistogram | Should -Be $staged.Timeline[2].EncodedHistogram
+        $json[0].Parameters.Stages[1].EndRate | Should -Be 600
+    }
+
+    It 'renders in headless Chromium: every chart drawn, nothing clipped' -Tag 'Browser' {
+        $chromium = Get-Command chromium, chromium-browser -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+        if (-not $chromium) {
+            Set-ItResult -Skipped -Because 'Chromium is not installed (apt-get install chromium; .ci/run installs it)'
+            return
+        }
+        $file = Join-Path $TestDrive 'release-browser.html'
+        Set-Content -Path $file -Value $html -Encoding utf8
+        $shot = Join-Path ([IO.Path]::GetTempPath()) 'rapid-release-report.png'
+        $chromeProfile = Join-Path $TestDrive 'chromium-profile'
+        # Every chart's drawn box, measured in the page: a label outside its svg would be clipped.
+        $probe = Join-Path $TestDrive 'probe.html'
+        $check = '<script>window.onload=function(){var bad=[];document.querySelectorAll("svg").forEach(function(s){var r=s.getBoundingClientRect();s.querySelectorAll("text").forEach(function(t){var b=t.getBoundingClientRect();if(b.left<r.left-1||b.right>r.right+1||b.top<r.top-1||b.bottom>r.bottom+1){bad.push(s.id+":"+t.textContent)}})});document.body.setAttribute("data-clipped",bad.join("|")||"none")}</script>'
+        Set-Content -Path $probe -Value ($html -replace '</body>', "$check</body>") -Encoding utf8
+        foreach ($run in @(@("--screenshot=$shot", '--window-size=1280,4000', $file), @('--dump-dom', $probe))) {
+            $psi = [Diagnostics.ProcessStartInfo]::new($chromium.Source)
+            foreach ($arg in @('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+                    '--disable-sync', '--no-first-run', "--user-data-dir=$chromeProfile") + $run) { $psi.ArgumentList.Add($arg) }
+            $psi.RedirectStandardOutput = $true
+            $psi.RedirectStandardError = $true
+            $psi.UseShellExecute = $false
+            $p = [Diagnostics.Process]::Start($psi)
+            $out = $p.StandardOutput.ReadToEndAsync()
+            $null = $p.StandardError.ReadToEndAsync()
+            if (-not $p.WaitForExit(90000)) { $p.Kill($true); throw 'Chromium did not finish in 90 s.' }
+            $dom = $out.Result
+        }
+        $shot | Should -Exist
+        (Get-Item $shot).Length | Should -BeGreaterThan 10000
+        $dom | Should -Match 'data-clipped="none"'
+        $dom | Should -Match '<polyline class="p99" points="[0-9., ]+"'
     }
 }

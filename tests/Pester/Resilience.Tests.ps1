@@ -1,5 +1,8 @@
 # The client and scenarios under server faults: a server that dies, restarts or stops answering ends the
 # scenario within its timeout with Passed = false and a violation saying what happened; nothing hangs.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
+param()
+
 BeforeAll {
     Import-Module RapidMessageTools -Force
 
@@ -88,7 +91,7 @@ Describe 'Scenarios when the server fails' -Tag 'Integration', 'Resilience' {
             Start-Sleep -Seconds 8
             $client.Close()
         }).AddArgument($listener)
-        $silentRun = $silent.BeginInvoke()
+        $null = $silent.BeginInvoke()
         try {
             $clock = [Diagnostics.Stopwatch]::StartNew()
             $r = Invoke-RapidScenario Sequential -Url "ws://127.0.0.1:$port/ws" -MessageCount 50 -TimeoutSec 1 -MaxInFlight 50

@@ -1,5 +1,8 @@
 # Every scenario passes against a healthy mock, and fails with the right violation against the mock
 # with its matching fault switched on; faults a scenario must not blame on the wrong cause are checked too.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+param()
+
 BeforeDiscovery {
     $faultCases = @(
         @{ Scenario = 'Sequential'; Fault = @{ DropReplies = 0.05; Seed = 3 }; Server = @{}; Run = @{ TimeoutSec = 2 }; Expect = 'MissingReply' }
@@ -258,7 +261,7 @@ Describe 'Invoke-RapidScenario errors and thresholds' -Tag 'Integration' {
         try {
             $ps = [PowerShell]::Create()
             $null = $ps.AddScript("Import-Module RapidMessageTools; Invoke-RapidScenario Sequential -Url '$($slow.Url)' -MessageCount 400")
-            $async = $ps.BeginInvoke()
+            $null = $ps.BeginInvoke()
             $deadline = [DateTime]::UtcNow.AddSeconds(5)
             while ($slow.Stats.ConnectionsOpen -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
             $sw = [Diagnostics.Stopwatch]::StartNew()

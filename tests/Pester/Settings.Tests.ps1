@@ -1,3 +1,7 @@
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSReviewUnusedParameter', '', Justification = 'scriptblocks take the parameters their callers pass; closures read them where the rule does not look')]
+param()
+
 BeforeDiscovery {
     # Unparsable environment values: each gives a warning naming the variable, and the default stands.
     $badValues = @(
@@ -16,6 +20,7 @@ BeforeAll {
 
     # Resolves settings from a hashtable standing in for the environment (the core's injected reader).
     function Resolve-TestSettings {
+        [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseSingularNouns', '', Justification = 'named for RapidSettings, the object it resolves')]
         param([hashtable] $Environment = @{}, [hashtable] $Explicit = @{})
         $explicitValues = [RapidMessageTools.TestEnvironment.RapidSettingsInput] $Explicit
         $warnings = $null

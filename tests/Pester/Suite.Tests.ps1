@@ -1,6 +1,9 @@
 # The copyable Pester suite (RapidMessageSuccession.Tests.ps1) in real mode, run as a user runs it: in a
 # fresh pwsh, against a backend that requires auth. It must test for real, or fail, or skip saying why;
 # it must never go green having tested nothing.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+param()
+
 BeforeAll {
     Import-Module RapidMessageTools -Force
     . (Join-Path $PSScriptRoot 'Helpers/TestServers.ps1')

@@ -1,5 +1,9 @@
 # A verdict is the product: a run that proved nothing is never Passed, a rejection outside QueueOverflow
 # is a failure to deliver, Ctrl+C keeps the partial result, and an expired token is caught before the run.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
+param()
+
 BeforeAll {
     Import-Module RapidMessageTools -Force
     . (Join-Path $PSScriptRoot 'Helpers/TestServers.ps1')

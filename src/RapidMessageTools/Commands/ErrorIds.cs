@@ -8,6 +8,12 @@ internal static class ErrorIds
     public const string MockServerNotFound = nameof(MockServerNotFound);
     public const string ScenarioNotFound = nameof(ScenarioNotFound);
     public const string InvalidScenarioParameter = nameof(InvalidScenarioParameter);
+
+    /// <summary>A -Stage table lacks a key, has an unknown one, or a value that is not a number.</summary>
+    public const string InvalidStage = nameof(InvalidStage);
+
+    /// <summary>Find-RapidCapacity: a search setting out of range (-StartRate above -MaxRate...).</summary>
+    public const string InvalidCapacitySearch = nameof(InvalidCapacitySearch);
     public const string NoBackendUrl = nameof(NoBackendUrl);
 
     /// <summary>Invoke-RapidScenario: the -Token is a JWT whose exp is past.</summary>
@@ -22,6 +28,9 @@ internal static class ErrorIds
     public const string ScenarioCrashed = nameof(ScenarioCrashed);
     public const string TraceFileUnwritable = nameof(TraceFileUnwritable);
     public const string NotAScenarioResult = nameof(NotAScenarioResult);
+
+    /// <summary>A scenario result whose histograms, counts or shard cannot be read (e.g. nested objects that arrived as text).</summary>
+    public const string UnreadableScenarioResult = nameof(UnreadableScenarioResult);
     public const string ReportExists = nameof(ReportExists);
 
     /// <summary>Export-RapidReport: the -Path extension names no format and -Format was not given.</summary>

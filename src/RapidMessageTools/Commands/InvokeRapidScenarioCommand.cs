@@ -24,6 +24,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     private RapidSettings? _settings;
     private ShardSpec _shard = ShardSpec.Whole;
     private string _runId = string.Empty;
+    private RapidLoadStage[] _stages = [];
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ScenarioNameCompleter))]
@@ -80,6 +81,25 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     [Parameter]
     [ValidateRange(0.1, 3600.0)]
     public double TimeoutSec { get; set; }
+
+    /// <summary>Load stages: @{ Duration = 30; Rate = 500 }, @{ Duration = 60; RampTo = 5000 } (the whole load's msg/s).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public Hashtable[]? Stage { get; set; }
+
+    /// <summary>Spacing of sends at an arrival rate: Constant (even) or Poisson (exponential gaps).</summary>
+    [Parameter]
+    public RapidArrival Arrival { get; set; }
+
+    /// <summary>Seed of the Poisson gaps; the same seed sends at the same times. Default: a fresh one, recorded in the result.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Seed { get; set; }
+
+    /// <summary>Seconds per timeline entry (default 1); 0 records no timeline.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 3600.0)]
+    public double TimelineInterval { get; set; } = 1;
 
     /// <summary>Back-to-back sends keep at most this many messages unanswered per connection; 1 is strict request/response. Default: half the agent's queue capacity.</summary>
     [Parameter]
@@ -158,6 +178,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         _shard = ParseShard();
         _runId = "r" + Guid.NewGuid().ToString("N").Substring(0, 8);
         _trace = TraceFiles.Open(this, TraceFile);
+        _stages = ParseStages();
     }
 
     protected override void ProcessRecord()
@@ -198,6 +219,9 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             Duration = Duration,
             TimeoutSec = TimeoutSec,
             MaxInFlight = MaxInFlight,
+            Stages = _stages,
+            Arrival = Arrival,
+            Seed = Seed,
         };
         RapidScenarioParameters parameters;
         try
@@ -221,6 +245,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             Log = Log,
             Trace = _trace,
             TokenForUser = Token is null ? null : TestUserTokens.PerUser(Token, _settings.AuthServiceUrl, Log),
+            TimelineInterval = TimelineInterval,
         };
         WriteVerbose($"{scenario.Name}: {scenario.Description} Against {ConnectionOptions.Redact(context.Url)}, run id {_runId}.");
         var task = Task.Run(() => ScenarioRunner.RunAsync(scenario, context, Cancellation));
@@ -262,6 +287,31 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     /// <summary>Where a run stopped with Ctrl+C leaves its partial result (Outcome Interrupted).</summary>
     public const string InterruptedResultVariable = "RapidInterruptedResult";
 
+    /// <summary>The progress line: phase, sent and answered, current msg/s and p99 of the last interval, rejections and errors so far.</summary>
+    private static string LiveStatus(ScenarioProgress p, TimeSpan waited)
+    {
+        var last = p.LastInterval;
+        var live = last is null ? string.Empty : FormattableString.Invariant($", now {last.DeliveredRate:0} msg/s, p99 {last.P99} ms");
+        return FormattableString.Invariant($"{p.Phase}: {p.Sent} sent, {p.Answered} answered{live}, {p.Rejected} rejected, {p.Errors} errors, {waited.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>Percent done, and time left for a load given by time (-Duration, -Stage).</summary>
+    private static void LiveProgress(ScenarioProgress p, ProgressRecord record)
+    {
+        record.PercentComplete = p.PercentComplete;
+        record.SecondsRemaining = p.SecondsRemaining;
+    }
+
+    /// <summary>Queued narration, then one verbose line per finished timeline interval.</summary>
+    private void DrainLiveView(ScenarioProgress p)
+    {
+        DrainLog();
+        while (p.TakeFinishedInterval() is { } entry)
+        {
+            WriteVerbose(ScenarioProgress.Describe(entry));
+        }
+    }
+
     /// <summary>Waits for the scenario with progress and narration; maps what keeps it from running to a terminating error.</summary>
     private RapidScenarioResult? Wait(Task<RapidScenarioResult> task, IRapidScenario scenario, ScenarioContext context)
     {
@@ -271,9 +321,10 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             result = WaitFor(
                 task,
                 "Invoke-RapidScenario: " + scenario.Name,
-                waited => FormattableString.Invariant($"{context.Progress.Phase}: {context.Progress.Sent} sent, {context.Progress.Answered} answered, {waited.TotalSeconds:0.0} s"),
-                DrainLog,
-                activityId: 2);
+                waited => LiveStatus(context.Progress, waited),
+                () => DrainLiveView(context.Progress),
+                activityId: 2,
+                refine: record => LiveProgress(context.Progress, record));
         }
         catch (RapidConnectionException connect)
         {
@@ -336,6 +387,26 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, Threshold));
             throw;
+        }
+    }
+
+    /// <summary>-Stage tables as stages; a bad table is a terminating error that names the stage and key.</summary>
+    private RapidLoadStage[] ParseStages()
+    {
+        if (Stage is null)
+        {
+            return [];
+        }
+
+        try
+        {
+            var tables = Stage.Select(t => (IDictionary?)t?.Cast<DictionaryEntry>().ToDictionary(e => e.Key, e => e.Value is PSObject o ? o.BaseObject : e.Value)).ToArray();
+            return RapidLoadStage.Parse(tables);
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidStage, ErrorCategory.InvalidArgument, Stage));
+            return [];
         }
     }
 

@@ -31,8 +31,21 @@ public sealed class MergeRapidResultCommand : PSCmdlet
                 WriteWarning($"{group.Key}: shard(s) {string.Join(", ", repeated)} appear more than once; their counts are added.");
             }
 
+            var merged = ResultMerger.Merge(group.ToList());
+            var (missing, totals) = ResultMerger.MissingShards(group);
+            if (totals.Length > 1)
+            {
+                WriteWarning($"{group.Key}: the results name shards of {string.Join(" and ", totals)}; they come from different loads, so the merge is not one whole load.");
+            }
+            else if (missing.Length > 0)
+            {
+                var text = $"{group.Key}: {totals[0] - missing.Length} of {totals[0]} shards merged; missing {string.Join(", ", missing.Select(i => i + "/" + totals[0]))}. The merged result covers part of the load.";
+                WriteWarning(text);
+                merged.Notes = merged.Notes.Append(text).ToArray();
+            }
+
             WriteVerbose($"Merging {group.Count()} {group.Key} result(s) from shards {string.Join(", ", shards)}.");
-            WriteObject(ResultMerger.Merge(group.ToList()));
+            WriteObject(merged);
         }
     }
 }

@@ -82,7 +82,8 @@ public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
     /// result (handed to <see cref="OnInterrupted"/>), then stops the pipeline.
     /// A faulted task rethrows its exception.
     /// </summary>
-    protected T WaitFor<T>(Task<T> task, string activity, Func<TimeSpan, string> status, Action? betweenWaits = null, int activityId = 1)
+    /// <param name="refine">Sets more of the record before it is written (PercentComplete, SecondsRemaining).</param>
+    protected T WaitFor<T>(Task<T> task, string activity, Func<TimeSpan, string> status, Action? betweenWaits = null, int activityId = 1, Action<ProgressRecord>? refine = null)
     {
         var clock = Stopwatch.StartNew();
         ProgressRecord? progress = null;
@@ -109,6 +110,7 @@ public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
             {
                 progress ??= new ProgressRecord(activityId, activity, "Working");
                 progress.StatusDescription = status(clock.Elapsed);
+                refine?.Invoke(progress);
                 WriteProgress(progress);
             }
         }

@@ -1,19 +1,29 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Reflection;
+using RapidMessageTools.Metrics;
 using RapidMessageTools.Scenarios;
 
 namespace RapidMessageTools.Commands;
 
 /// <summary>
 /// Turns a result back into <see cref="RapidScenarioResult"/>, whether it is live, deserialized
-/// (Import-Clixml, remoting, a job) or read from JSON (ConvertFrom-Json): properties are copied by name.
+/// (Import-Clixml, remoting, a job) or read from JSON (ConvertFrom-Json): properties are copied by name,
+/// at any depth, so properties added to the result travel without changes here. A value that cannot be
+/// read as its property's type (a nested object that arrived as text, a count that is not a number) is
+/// refused, naming the property, rather than read as zero.
 /// </summary>
 public static class ResultConverter
 {
+    /// <summary>
+    /// The result, or null when <paramref name="input"/> is not a result at all. Throws
+    /// <see cref="InvalidDataException"/> when it is one whose parts cannot be read.
+    /// </summary>
     public static RapidScenarioResult? FromPSObject(object? input)
     {
         var value = input is PSObject ps ? ps.BaseObject : input;
@@ -22,26 +32,52 @@ public static class ResultConverter
             return live;
         }
 
-        if (input is null)
+        if (input is null || value is string || value is ValueType)
         {
             return null;
         }
 
         var source = PSObject.AsPSObject(input);
-        if (source.Properties["Scenario"] is null || source.Properties["Histogram"] is null)
+        if (source.Properties["Scenario"] is null || (source.Properties["Histogram"] is null && source.Properties["Sent"] is null))
         {
             return null;
         }
 
-        return (RapidScenarioResult)Copy(source, typeof(RapidScenarioResult));
+        if (source.Properties["Histogram"]?.Value is null)
+        {
+            throw new InvalidDataException("it has no Histogram, so its latencies cannot be merged.");
+        }
+
+        return (RapidScenarioResult)Copy(source, typeof(RapidScenarioResult), string.Empty);
     }
 
-    /// <summary>Converts pipeline input into results, writing a NotAScenarioResult error for anything else.</summary>
+    /// <summary>
+    /// Converts pipeline input into results, writing a NotAScenarioResult error for anything else and an
+    /// UnreadableScenarioResult error for a result whose histograms or counts cannot be read.
+    /// </summary>
     internal static void Collect(PSCmdlet cmdlet, IEnumerable<PSObject> items, List<RapidScenarioResult> into)
     {
         foreach (var item in items)
         {
-            var result = FromPSObject(item);
+            RapidScenarioResult? result;
+            try
+            {
+                result = FromPSObject(item);
+                if (result is not null)
+                {
+                    ResultMerger.Validate(result);
+                }
+            }
+            catch (InvalidDataException e)
+            {
+                cmdlet.WriteError(new ErrorRecord(
+                    new InvalidDataException($"The result '{Describe(item)}' cannot be read: {e.Message} Pass results as Invoke-RapidScenario returned them, or as PowerShell deserialized them (Receive-Job, Invoke-Command, Import-Clixml) with the module imported where they were made, so its type data travels with them.", e),
+                    ErrorIds.UnreadableScenarioResult,
+                    ErrorCategory.InvalidData,
+                    item));
+                continue;
+            }
+
             if (result is null)
             {
                 cmdlet.WriteError(new ErrorRecord(
@@ -56,10 +92,17 @@ public static class ResultConverter
         }
     }
 
-    private static object Copy(PSObject source, Type type)
+    private static string Describe(PSObject item)
+    {
+        var scenario = item.Properties["Scenario"]?.Value;
+        var shard = item.Properties["Shard"]?.Value;
+        return shard is null ? $"{scenario}" : $"{scenario} shard {shard}";
+    }
+
+    private static object Copy(PSObject source, Type type, string path)
     {
         var target = Activator.CreateInstance(type)!;
-        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite && p.GetIndexParameters().Length == 0))
         {
             var found = source.Properties[property.Name];
             if (found?.Value is null)
@@ -67,44 +110,151 @@ public static class ResultConverter
                 continue;
             }
 
-            property.SetValue(target, ConvertValue(found.Value, property.PropertyType));
+            var converted = ConvertValue(found.Value, property.PropertyType, path.Length == 0 ? property.Name : path + "." + property.Name);
+            if (converted is IDictionary entries && property.GetValue(target) is IDictionary initial && !initial.IsReadOnly)
+            {
+                // Fill the dictionary the type made, so it keeps its key comparer (case-insensitive names, say).
+                initial.Clear();
+                foreach (DictionaryEntry entry in entries)
+                {
+                    initial[entry.Key] = entry.Value;
+                }
+
+                continue;
+            }
+
+            property.SetValue(target, converted);
         }
 
         return target;
     }
 
-    private static object? ConvertValue(object value, Type type)
+    private static object? ConvertValue(object value, Type type, string path)
     {
         var raw = value is PSObject p ? p.BaseObject : value;
-        if (type == typeof(object))
+        if (type == typeof(object) || type.IsInstanceOfType(raw))
         {
             return raw;
         }
 
-        if (type.IsInstanceOfType(raw))
+        if (type == typeof(RapidHistogram) && raw is string encoded)
         {
-            return raw;
+            // The histogram's compact encoded form alone: the count is read from it.
+            return FromEncoded(encoded, path);
         }
 
         if (type.IsArray)
         {
             var element = type.GetElementType()!;
-            var items = raw is IEnumerable e && raw is not string ? e.Cast<object>().ToList() : new List<object> { value };
+            var items = Items(raw, value);
             var array = Array.CreateInstance(element, items.Count);
             for (var i = 0; i < items.Count; i++)
             {
-                array.SetValue(ConvertValue(items[i], element), i);
+                array.SetValue(items[i] is null ? null : ConvertValue(items[i]!, element, FormattableString.Invariant($"{path}[{i}]")), i);
             }
 
             return array;
         }
 
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
-        if (underlying.IsPrimitive || underlying == typeof(string) || underlying == typeof(decimal) || underlying == typeof(DateTimeOffset) || underlying == typeof(DateTime) || underlying.IsEnum)
+        if (underlying.IsPrimitive || underlying == typeof(string) || underlying == typeof(decimal) || underlying == typeof(DateTimeOffset) || underlying == typeof(DateTime) || underlying == typeof(TimeSpan) || underlying.IsEnum)
         {
-            return LanguagePrimitives.ConvertTo(raw, underlying, System.Globalization.CultureInfo.InvariantCulture);
+            try
+            {
+                return LanguagePrimitives.ConvertTo(raw, underlying, CultureInfo.InvariantCulture);
+            }
+            catch (PSInvalidCastException e)
+            {
+                throw new InvalidDataException($"{path} is '{raw}', not a {underlying.Name}.", e);
+            }
         }
 
-        return Copy(PSObject.AsPSObject(value), underlying);
+        if (DictionaryTypes(underlying) is { } kv)
+        {
+            return ToDictionary(value, kv.Key, kv.Value, path);
+        }
+
+        if (ListElement(underlying) is { } listElement)
+        {
+            return ConvertValue(value, listElement.MakeArrayType(), path);
+        }
+
+        if (raw is string or ValueType || underlying.IsAbstract || underlying.GetConstructor(Type.EmptyTypes) is null)
+        {
+            // A nested object that arrived as text: PowerShell serialized it below its depth.
+            throw new InvalidDataException($"{path} arrived as the text '{Shorten(raw)}', not as the {underlying.Name} it was.");
+        }
+
+        return Copy(PSObject.AsPSObject(value), underlying, path);
+    }
+
+    private static RapidHistogram FromEncoded(string encoded, string path)
+    {
+        try
+        {
+            return LatencyHistogram.Import(new RapidHistogram(encoded, 0)).Export();
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or IndexOutOfRangeException or InvalidOperationException or NotSupportedException)
+        {
+            throw new InvalidDataException($"{path} is the text '{Shorten(encoded)}', which is not an encoded histogram.", e);
+        }
+    }
+
+    private static List<object?> Items(object raw, object value) =>
+        raw is IEnumerable e and not string and not IDictionary ? e.Cast<object?>().ToList() : new List<object?> { value };
+
+    private static KeyValuePair<Type, Type>? DictionaryTypes(Type type)
+    {
+        foreach (var candidate in type.GetInterfaces().Append(type))
+        {
+            if (candidate.IsGenericType &&
+                (candidate.GetGenericTypeDefinition() == typeof(IDictionary<,>) || candidate.GetGenericTypeDefinition() == typeof(IReadOnlyDictionary<,>)))
+            {
+                var args = candidate.GetGenericArguments();
+                return new KeyValuePair<Type, Type>(args[0], args[1]);
+            }
+        }
+
+        return null;
+    }
+
+    private static Type? ListElement(Type type) =>
+        type.IsInterface && type.IsGenericType && type.GetGenericArguments().Length == 1 && typeof(IEnumerable).IsAssignableFrom(type)
+            ? type.GetGenericArguments()[0]
+            : null;
+
+    private static object ToDictionary(object input, Type key, Type value, string path)
+    {
+        var raw = input is PSObject p ? p.BaseObject : input;
+        var dictionary = (IDictionary)Activator.CreateInstance(typeof(Dictionary<,>).MakeGenericType(key, value))!;
+        if (raw is IDictionary source)
+        {
+            foreach (DictionaryEntry entry in source)
+            {
+                var k = ConvertValue(entry.Key, key, path)!;
+                dictionary[k] = entry.Value is null ? null : ConvertValue(entry.Value, value, path + "[" + entry.Key + "]");
+            }
+
+            return dictionary;
+        }
+
+        if (raw is string or ValueType)
+        {
+            throw new InvalidDataException($"{path} arrived as the text '{Shorten(raw)}', not as a dictionary.");
+        }
+
+        // ConvertFrom-Json gives a dictionary as an object with one property per key.
+        foreach (var property in PSObject.AsPSObject(input).Properties)
+        {
+            dictionary[ConvertValue(property.Name, key, path)!] = property.Value is null ? null : ConvertValue(property.Value, value, path + "." + property.Name);
+        }
+
+        return dictionary;
+    }
+
+    private static string Shorten(object? value)
+    {
+        var text = Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty;
+        return text.Length <= 60 ? text : text.Substring(0, 57) + "...";
     }
 }

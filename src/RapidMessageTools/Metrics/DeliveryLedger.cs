@@ -35,6 +35,9 @@ public sealed class DeliveryLedger
 
     public LatencyHistogram Service { get; } = new();
 
+    /// <summary>Where sends, answers and losses are also counted interval by interval; null records no timeline. Set before the first send.</summary>
+    public RunTimeline? Timeline { get; set; }
+
     /// <summary>user_message frames sent, repeats included.</summary>
     public long Sent { get; private set; }
 
@@ -90,6 +93,7 @@ public sealed class DeliveryLedger
                 {
                     entry.Lost = true;
                     n++;
+                    Timeline?.RecordLost(entry.IntendedTimestamp);
                     Settle();
                 }
             }
@@ -106,6 +110,7 @@ public sealed class DeliveryLedger
         lock (_sync)
         {
             Sent++;
+            Timeline?.RecordSend(sentTimestamp, intendedTimestamp);
             if (FirstSendTimestamp == 0)
             {
                 FirstSendTimestamp = intendedTimestamp;
@@ -245,6 +250,7 @@ public sealed class DeliveryLedger
             Forget(messageId, entry, rejected: true);
             settled = true;
             Rejected++;
+            Timeline?.RecordRejection(receivedTimestamp);
             LastAnswerTimestamp = receivedTimestamp;
             Settle();
             return true;
@@ -305,6 +311,7 @@ public sealed class DeliveryLedger
                 {
                     entry.Lost = true;
                     lost++;
+                    Timeline?.RecordLost(entry.IntendedTimestamp);
                     Settle();
                 }
             }
@@ -413,6 +420,7 @@ public sealed class DeliveryLedger
         LastAnswerTimestamp = receivedTimestamp;
         Latency.RecordTicks(entry.IntendedTimestamp, receivedTimestamp);
         Service.RecordTicks(entry.SentTimestamp, receivedTimestamp);
+        Timeline?.RecordReply(receivedTimestamp, LatencyHistogram.TicksToMicroseconds(receivedTimestamp - entry.IntendedTimestamp));
         Settle();
     }
 

@@ -88,6 +88,21 @@ public sealed class LatencyHistogram
         }
     }
 
+    /// <summary>Every recorded bucket: its value (microseconds, the bucket's highest equivalent value) and count.</summary>
+    public System.Collections.Generic.IReadOnlyList<(long Micros, long Count)> RecordedValues()
+    {
+        var list = new System.Collections.Generic.List<(long, long)>();
+        lock (_sync)
+        {
+            foreach (var v in _histogram.RecordedValues())
+            {
+                list.Add((v.ValueIteratedTo, v.CountAtValueIteratedTo));
+            }
+        }
+
+        return list;
+    }
+
     /// <summary>The percentile summary, in milliseconds.</summary>
     public RapidLatencySummary Summarize()
     {

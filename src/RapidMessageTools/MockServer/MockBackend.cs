@@ -193,17 +193,24 @@ internal sealed class MockBackend
         }
     }
 
-    /// <summary>Worker with a response delay: one await per message, other agents unaffected.</summary>
+    /// <summary>
+    /// Worker with a response delay: one await per message, other agents unaffected. It keeps deadlines rather
+    /// than sleeping a delay per message: within a busy spell each message is answered one delay after the
+    /// previous, so a timer that fires late (a busy machine) does not lower the agent's rate, and N busy agents
+    /// hold N / ResponseDelay messages per second.
+    /// </summary>
     private async Task RunAgentAsync(AgentQueue agent)
     {
         try
         {
+            var due = System.Diagnostics.Stopwatch.GetTimestamp();
             do
             {
-                var delay = NextDelaySeconds();
-                if (delay > 0)
+                due += (long)(NextDelaySeconds() * System.Diagnostics.Stopwatch.Frequency);
+                var wait = due - System.Diagnostics.Stopwatch.GetTimestamp();
+                if (wait > 0)
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(delay), _stopping).ConfigureAwait(false);
+                    await Task.Delay(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency), _stopping).ConfigureAwait(false);
                 }
             }
             while (ProcessHead(agent));

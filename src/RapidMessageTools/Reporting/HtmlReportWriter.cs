@@ -24,65 +24,135 @@ public static class HtmlReportWriter
     private const int Width = 640;
     private const int Height = 260;
     private const int Left = 64;
-    private const int Right = 16;
-    private const int Top = 16;
+    private const int Right = 40;
+    private const int Top = 40;
     private const int Bottom = 40;
 
     public static string Write(IReadOnlyList<RapidScenarioResult> results)
     {
         var b = new StringBuilder();
-        var failed = results.Count(r => !r.Passed);
-        b.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>RapidMessageTools report</title>\n<style>\n")
-            .Append("body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1b1f24}")
-            .Append("table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:right}")
-            .Append("th:first-child,td:first-child{text-align:left}.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}")
-            .Append("section{margin:2rem 0;border-top:1px solid #d0d7de}code{background:#f6f8fa;padding:0 .2rem}")
-            .Append("svg text{font-size:11px;fill:#57606a}.curve{fill:none;stroke:#0969da;stroke-width:2}.service{fill:none;stroke:#8250df;stroke-width:1.5;stroke-dasharray:4 3}.grid{stroke:#eaeef2}")
-            .Append("\n</style>\n</head>\n<body>\n");
-        b.Append("<h1>RapidMessageTools report</h1>\n<p>")
-            .Append(results.Count - failed).Append(" of ").Append(results.Count).Append(" scenarios passed. Written ")
-            .Append(Encode(ReportText.Date(DateTime.UtcNow))).Append(".</p>\n");
-        WriteSummary(b, results);
-        foreach (var r in results)
-        {
-            WriteScenario(b, r);
-        }
 
-        var machine = results.Select(r => r.Machine).FirstOrDefault(m => !string.IsNullOrEmpty(m));
-        if (machine is not null)
+        // Failures first: a reader acts on what failed; the order among equals stays the caller's.
+        var ordered = results.Select((r, i) => (Result: r, Anchor: "r" + (i + 1).ToString(CultureInfo.InvariantCulture) + "-" + Anchor(r)))
+            .OrderBy(x => Rank(x.Result.Outcome)).ToList();
+        var verdict = Verdict(results);
+        b.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>RapidMessageTools report: ").Append(verdict).Append("</title>\n<style>\n")
+            .Append("body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1b1f24;max-width:80rem}")
+            .Append("table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:right}")
+            .Append("th:first-child,td:first-child{text-align:left}.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.other{color:#9a6700;font-weight:600}")
+            .Append("section{margin:2rem 0;border-top:1px solid #d0d7de}code{background:#f6f8fa;padding:0 .2rem}")
+            .Append(".verdict{font-size:1.4rem;padding:.6rem 1rem;border-radius:6px;display:inline-block}.verdict.pass{background:#dafbe1}.verdict.fail{background:#ffebe9}.verdict.other{background:#fff8c5}")
+            .Append("table.run th{text-align:left}svg{display:block;margin:.5rem 0;overflow:visible}")
+            .Append("svg text{font-size:11px;fill:#57606a}.curve{fill:none;stroke:#0969da;stroke-width:2}.service{fill:none;stroke:#8250df;stroke-width:1.5;stroke-dasharray:4 3}.grid{stroke:#eaeef2}")
+            .Append(TimelineCharts.Style)
+            .Append("\n</style>\n</head>\n<body>\n");
+        WriteHeader(b, results, verdict);
+        WriteSummary(b, ordered);
+        foreach (var (r, anchor) in ordered)
         {
-            b.Append("<p>Machine: ").Append(Encode(machine)).Append("</p>\n");
+            WriteScenario(b, r, anchor);
         }
 
         b.Append("</body>\n</html>\n");
         return b.ToString();
     }
 
-    private static void WriteSummary(StringBuilder b, IReadOnlyList<RapidScenarioResult> results)
+    /// <summary>The report's verdict: Failed if any failed, else Interrupted, else Inconclusive, else Passed.</summary>
+    private static string Verdict(IReadOnlyList<RapidScenarioResult> results) =>
+        results.Count == 0 ? "No results"
+        : results.Any(r => r.Outcome == RapidOutcome.Failed) ? "Failed"
+        : results.Any(r => r.Outcome == RapidOutcome.Interrupted) ? "Interrupted"
+        : results.Any(r => r.Outcome == RapidOutcome.Inconclusive) ? "Inconclusive"
+        : "Passed";
+
+    private static int Rank(RapidOutcome outcome) => outcome switch
     {
-        b.Append("<table id=\"summary\">\n<tr><th>Scenario</th><th>Result</th><th>Delivered / Sent</th><th>Rejected</th><th>Lost</th><th>msg/s</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>Violations</th></tr>\n");
-        foreach (var r in results)
+        RapidOutcome.Failed => 0,
+        RapidOutcome.Interrupted => 1,
+        RapidOutcome.Inconclusive => 2,
+        _ => 3,
+    };
+
+    private static string Css(string outcome) => outcome == "Passed" ? "pass" : outcome == "Failed" ? "fail" : "other";
+
+    /// <summary>Verdict, totals, environment and module version.</summary>
+    private static void WriteHeader(StringBuilder b, IReadOnlyList<RapidScenarioResult> results, string verdict)
+    {
+        b.Append("<h1>RapidMessageTools report</h1>\n<p class=\"verdict ").Append(Css(verdict)).Append("\" id=\"verdict\">").Append(verdict).Append(": ")
+            .Append(results.Count(r => r.Outcome == RapidOutcome.Passed)).Append(" of ").Append(results.Count).Append(" results passed");
+        var failed = results.Count(r => r.Outcome == RapidOutcome.Failed);
+        if (failed > 0)
         {
-            b.Append("<tr><td><a href=\"#").Append(Anchor(r)).Append("\">").Append(Encode(r.Scenario)).Append("</a></td>")
-                .Append(r.Passed ? "<td class=\"pass\">passed</td>" : "<td class=\"fail\">failed</td>")
-                .Append("<td>").Append(r.Delivered).Append(" / ").Append(r.Sent).Append("</td>")
-                .Append("<td>").Append(r.Rejected).Append("</td><td>").Append(r.Lost).Append("</td>")
-                .Append("<td>").Append(ReportText.Number(r.ThroughputPerSec, "0")).Append("</td>")
-                .Append("<td>").Append(ReportText.Number(r.Latency.P50)).Append("</td>")
-                .Append("<td>").Append(ReportText.Number(r.Latency.P99)).Append("</td>")
-                .Append("<td>").Append(ReportText.Number(r.Latency.P999)).Append("</td>")
-                .Append("<td>").Append(Encode(string.Join(", ", r.Violations.Select(v => v.Code).Distinct()))).Append("</td></tr>\n");
+            b.Append(", ").Append(failed).Append(" failed");
         }
 
+        var other = results.Count(r => r.Outcome is RapidOutcome.Inconclusive or RapidOutcome.Interrupted);
+        if (other > 0)
+        {
+            b.Append(", ").Append(other).Append(" inconclusive or interrupted");
+        }
+
+        b.Append("</p>\n<table class=\"run\" id=\"totals\">\n");
+        Row(b, "Messages", string.Format(
+            CultureInfo.InvariantCulture,
+            "{0} sent, {1} delivered, {2} rejected, {3} lost",
+            results.Sum(r => r.Sent),
+            results.Sum(r => r.Delivered),
+            results.Sum(r => r.Rejected),
+            results.Sum(r => r.Lost)));
+        if (results.Count > 0)
+        {
+            var first = results.Min(r => r.StartTime);
+            var last = results.Max(r => r.StartTime.AddSeconds(r.Duration));
+            Row(b, "Runs", ReportText.Date(first) + " to " + ReportText.Date(last) + string.Format(CultureInfo.InvariantCulture, " ({0:0.#} s of runs)", results.Sum(r => r.Duration)));
+        }
+
+        Row(b, "Backend", string.Join(", ", results.Select(r => r.Url).Where(u => !string.IsNullOrEmpty(u)).Distinct()));
+        Row(b, "Machine", string.Join("; ", results.Select(r => r.Machine).Where(m => !string.IsNullOrEmpty(m)).Distinct()));
+        Row(b, "Module", "RapidMessageTools " + ModuleVersion);
+        Row(b, "Written", ReportText.Date(DateTime.UtcNow));
         b.Append("</table>\n");
     }
 
-    private static void WriteScenario(StringBuilder b, RapidScenarioResult r)
+    private static string ModuleVersion
     {
-        b.Append("<section id=\"").Append(Anchor(r)).Append("\">\n<h2>").Append(Encode(r.Scenario)).Append(' ')
-            .Append(r.Passed ? "<span class=\"pass\">passed</span>" : "<span class=\"fail\">failed</span>").Append("</h2>\n");
-        b.Append("<p>").Append(Encode(ReportText.Figures(r))).Append("</p>\n");
-        WriteChart(b, r);
+        get
+        {
+            var assembly = typeof(HtmlReportWriter).Assembly;
+            var informational = (System.Reflection.AssemblyInformationalVersionAttribute?)Attribute.GetCustomAttribute(assembly, typeof(System.Reflection.AssemblyInformationalVersionAttribute));
+            return (informational?.InformationalVersion ?? assembly.GetName().Version?.ToString() ?? "unknown").Split('+')[0];
+        }
+    }
+
+    private static void WriteSummary(StringBuilder b, List<(RapidScenarioResult Result, string Anchor)> results)
+    {
+        b.Append("<table id=\"summary\">\n<tr><th>Scenario</th><th>Outcome</th><th>Violations</th><th>Delivered / Sent</th><th>Rejected</th><th>Lost</th><th>Duration s</th><th>msg/s</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th></tr>\n");
+        foreach (var (r, anchor) in results)
+        {
+            var outcome = r.Outcome.ToString();
+            b.Append("<tr><td><a href=\"#").Append(anchor).Append("\">").Append(Encode(r.Scenario)).Append(r.Shard is "1/1" or "" ? string.Empty : " (" + Encode(r.Shard) + ")").Append("</a></td>")
+                .Append("<td class=\"").Append(Css(outcome)).Append("\">").Append(outcome).Append("</td>")
+                .Append("<td>").Append(Encode(string.Join(", ", r.Violations.Select(v => v.Code).Distinct()))).Append("</td>")
+                .Append("<td>").Append(r.Delivered).Append(" / ").Append(r.Sent).Append("</td>")
+                .Append("<td>").Append(r.Rejected).Append("</td><td>").Append(r.Lost).Append("</td>")
+                .Append("<td>").Append(ReportText.Number(r.Duration, "0.0")).Append("</td>")
+                .Append("<td>").Append(ReportText.Number(RunThroughput(r), "0")).Append("</td>")
+                .Append("<td>").Append(ReportText.Number(r.Latency.P50)).Append("</td>")
+                .Append("<td>").Append(ReportText.Number(r.Latency.P99)).Append("</td>")
+                .Append("<td>").Append(ReportText.Number(r.Latency.P999)).Append("</td></tr>\n");
+        }
+
+        b.Append("</table>\n<p>msg/s is messages delivered over the run's whole duration; each scenario below also shows the rate while it was sending.</p>\n");
+    }
+
+    /// <summary>Delivered over the run's duration (connections and waits included): what the run as a whole achieved.</summary>
+    private static double RunThroughput(RapidScenarioResult r) => r.Duration > 0 ? r.Delivered / r.Duration : 0;
+
+    private static void WriteScenario(StringBuilder b, RapidScenarioResult r, string anchor)
+    {
+        var outcome = r.Outcome.ToString();
+        b.Append("<section id=\"").Append(anchor).Append("\">\n<h2>").Append(Encode(r.Scenario)).Append(' ')
+            .Append("<span class=\"").Append(Css(outcome)).Append("\">").Append(outcome).Append("</span></h2>\n");
         if (r.Violations.Length > 0)
         {
             b.Append("<h3>Violations</h3>\n<ul>\n");
@@ -94,6 +164,18 @@ public static class HtmlReportWriter
             b.Append("</ul>\n");
         }
 
+        b.Append("<p>").Append(Encode(ReportText.Figures(r))).Append("</p>\n");
+        var window = (r.WindowEnd - r.WindowStart).TotalSeconds;
+        b.Append("<p>").Append(Encode(string.Format(
+            CultureInfo.InvariantCulture,
+            "The run took {0:0.###} s: {1:0.#} msg/s delivered over the whole run; {2:0.#} msg/s while sending ({3:0.###} s from the first send to the last answer).",
+            r.Duration,
+            RunThroughput(r),
+            r.ThroughputPerSec,
+            window))).Append("</p>\n");
+        TimelineCharts.Write(b, r, anchor);
+        WriteChart(b, r, anchor);
+        TimelineCharts.Distribution(b, r, anchor);
         if (r.Notes.Length > 0)
         {
             b.Append("<h3>Notes</h3>\n<ul>\n");
@@ -106,24 +188,67 @@ public static class HtmlReportWriter
         }
 
         var t = r.Thresholds ?? new RapidThresholds();
-        var p = r.Parameters ?? new RapidScenarioParameters();
-        b.Append("<h3>Run</h3>\n<table>\n");
+        b.Append("<h3>Run</h3>\n<table class=\"run\">\n");
         Row(b, "URL", r.Url);
         Row(b, "Run id / shard", r.RunId + " / " + r.Shard);
         Row(b, "Started", ReportText.Date(r.StartTime));
-        Row(b, "Size", string.Format(CultureInfo.InvariantCulture, "MessageCount {0}, Connections {1}, Users {2}, BurstSize {3}, Bursts {4}, Agents {5}, Rate {6}/s, Duration {7} s, TimeoutSec {8}", p.MessageCount, p.Connections, p.Users, p.BurstSize, p.Bursts, p.Agents, p.Rate, p.Duration, p.TimeoutSec));
+        Row(b, "Load", AppliedSettings(r.Parameters ?? new RapidScenarioParameters()));
         Row(b, "Thresholds", string.Format(CultureInfo.InvariantCulture, "MaxLatency {0} s at p{1}, MinThroughput {2} msg/s, MinDeliveryRatio {3}, MaxMemoryGrowth {4:0} bytes", t.MaxLatency, t.LatencyPercentile, t.MinThroughput, t.MinDeliveryRatio, t.MaxMemoryGrowth));
         Row(b, "Memory growth", string.Format(CultureInfo.InvariantCulture, "client {0} bytes, server {1}", r.MemoryGrowthBytes, r.ServerMemoryGrowthBytes?.ToString(CultureInfo.InvariantCulture) ?? "not reported"));
-        Row(b, "Settings", r.Settings?.ToString() ?? string.Empty);
+        if (r.TimelineInterval > 0)
+        {
+            Row(b, "Timeline", string.Format(CultureInfo.InvariantCulture, "{0} intervals of {1} s", r.Timeline.Length, r.TimelineInterval));
+        }
+
         b.Append("</table>\n</section>\n");
     }
 
+    /// <summary>Only the size settings that applied: "MessageCount 0, Users 0" is left out; stages listed.</summary>
+    internal static string AppliedSettings(RapidScenarioParameters p)
+    {
+        var parts = new List<string>();
+        void Add(string name, double value, string unit = "")
+        {
+            if (value > 0)
+            {
+                parts.Add(string.Format(CultureInfo.InvariantCulture, "{0} {1}{2}", name, value, unit));
+            }
+        }
+
+        var staged = p.Stages is { Length: > 0 };
+        if (!staged)
+        {
+            Add("MessageCount", p.MessageCount);
+        }
+
+        Add("Connections", p.Connections);
+        Add("Users", p.Users);
+        Add("BurstSize", p.BurstSize);
+        Add("Bursts", p.Bursts);
+        Add("Agents", p.Agents);
+        Add("Rate", p.Rate, " msg/s");
+        Add("Duration", p.Duration, " s");
+        Add("MaxInFlight", p.MaxInFlight);
+        Add("TimeoutSec", p.TimeoutSec, " s");
+        if (staged)
+        {
+            parts.Add("Stages: " + string.Join("; ", p.Stages.Select((s, i) => (i + 1).ToString(CultureInfo.InvariantCulture) + ") " + s)));
+        }
+
+        if (p.Arrival == RapidArrival.Poisson)
+        {
+            parts.Add("Poisson arrivals (seed " + p.Seed.ToString(CultureInfo.InvariantCulture) + ")");
+        }
+
+        return string.Join(", ", parts);
+    }
+
     /// <summary>Latency (y, ms) against percentile (x, log scale) from the histogram; service latency dashed when it differs.</summary>
-    private static void WriteChart(StringBuilder b, RapidScenarioResult r)
+    private static void WriteChart(StringBuilder b, RapidScenarioResult r, string anchor)
     {
         var latency = LatencyHistogram.Import(r.Histogram);
         var service = LatencyHistogram.Import(r.ServiceHistogram);
-        var id = "latency-chart-" + Anchor(r);
+        var id = "latency-chart-" + anchor;
         b.Append("<svg id=\"").Append(id).Append("\" role=\"img\" aria-label=\"Latency by percentile for ").Append(Encode(r.Scenario))
             .Append("\" width=\"").Append(Width).Append("\" height=\"").Append(Height).Append("\" viewBox=\"0 0 ").Append(Width).Append(' ').Append(Height).Append("\">\n");
         if (latency.TotalCount == 0)
@@ -152,7 +277,8 @@ public static class HtmlReportWriter
         }
 
         b.Append("<text x=\"").Append(Width / 2).Append("\" y=\"").Append(Height - 4).Append("\" text-anchor=\"middle\">percentile</text>")
-            .Append("<text x=\"12\" y=\"").Append(Top + 8).Append("\">ms</text>\n");
+            .Append("<text class=\"title\" x=\"").Append(Left).Append("\" y=\"16\">Latency by percentile, whole run (ms)</text>")
+            .Append("<text x=\"4\" y=\"").Append(Top - 10).Append("\">ms</text>\n");
         if (servicePoints.Length > 0 && r.Histogram.Encoded != r.ServiceHistogram.Encoded)
         {
             b.Append("<polyline class=\"service\" points=\"").Append(Points(servicePoints, Y)).Append("\"/>\n");

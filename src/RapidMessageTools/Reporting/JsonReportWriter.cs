@@ -61,6 +61,7 @@ public static class JsonReportWriter
         w.WriteNumber("Duration", r.Duration);
         WriteHistogram(w, "Histogram", r.Histogram);
         WriteHistogram(w, "ServiceHistogram", r.ServiceHistogram);
+        WriteTimeline(w, r);
         if (r.OverflowProvoked is bool provoked)
         {
             w.WriteBoolean("OverflowProvoked", provoked);
@@ -93,6 +94,7 @@ public static class JsonReportWriter
         w.WriteNumber("Duration", p.Duration);
         w.WriteNumber("TimeoutSec", p.TimeoutSec);
         w.WriteNumber("MaxInFlight", p.MaxInFlight);
+        WriteLoadShape(w, p);
         w.WriteEndObject();
         w.WriteStartObject("Thresholds");
         var t = r.Thresholds ?? new RapidThresholds();
@@ -105,6 +107,57 @@ public static class JsonReportWriter
         WriteNullableString(w, "Settings", r.Settings?.ToString());
         w.WriteString("Machine", r.Machine);
         w.WriteEndObject();
+    }
+
+    /// <summary>The timeline, one object per interval, its histogram included so a reader can merge it exactly.</summary>
+    private static void WriteTimeline(Utf8JsonWriter w, RapidScenarioResult r)
+    {
+        w.WriteNumber("TimelineInterval", r.TimelineInterval);
+        w.WriteStartArray("Timeline");
+        foreach (var e in r.Timeline ?? [])
+        {
+            w.WriteStartObject();
+            w.WriteString("Start", e.Start.ToUniversalTime());
+            w.WriteNumber("Elapsed", e.Elapsed);
+            w.WriteNumber("Seconds", e.Seconds);
+            w.WriteNumber("Stage", e.Stage);
+            w.WriteNumber("Sent", e.Sent);
+            w.WriteNumber("Intended", e.Intended);
+            w.WriteNumber("LateSends", e.LateSends);
+            w.WriteNumber("Delivered", e.Delivered);
+            w.WriteNumber("Rejected", e.Rejected);
+            w.WriteNumber("Lost", e.Lost);
+            w.WriteNumber("Errors", e.Errors);
+            w.WriteNumber("Connections", e.Connections);
+            w.WriteNumber("IntendedRate", e.IntendedRate);
+            w.WriteNumber("SendRate", e.SendRate);
+            w.WriteNumber("DeliveredRate", e.DeliveredRate);
+            w.WriteNumber("P50", e.P50);
+            w.WriteNumber("P90", e.P90);
+            w.WriteNumber("P99", e.P99);
+            w.WriteNumber("Max", e.Max);
+            w.WriteString("EncodedHistogram", e.EncodedHistogram ?? string.Empty);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static void WriteLoadShape(Utf8JsonWriter w, RapidScenarioParameters p)
+    {
+        w.WriteStartArray("Stages");
+        foreach (var s in p.Stages ?? [])
+        {
+            w.WriteStartObject();
+            w.WriteNumber("Duration", s.Duration);
+            w.WriteNumber("StartRate", s.StartRate);
+            w.WriteNumber("EndRate", s.EndRate);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteString("Arrival", p.Arrival.ToString());
+        w.WriteNumber("Seed", p.Seed);
     }
 
     private static void WriteLatency(Utf8JsonWriter w, string name, RapidLatencySummary? s)

@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Text;
 using RapidMessageTools.Scenarios;
@@ -39,8 +41,43 @@ public static class MarkdownReportWriter
             }
         }
 
+        foreach (var r in results.Where(r => r.Timeline is { Length: > 0 }))
+        {
+            WriteTimeline(b, r);
+        }
+
         return b.ToString();
     }
+
+    /// <summary>At most <see cref="MaxRows"/> rows: intervals grouped evenly, counts summed, the worst p99 and max kept.</summary>
+    private static void WriteTimeline(StringBuilder b, RapidScenarioResult r)
+    {
+        var t = r.Timeline;
+        var group = (int)Math.Ceiling(t.Length / (double)MaxRows);
+        b.Append("\n### ").Append(r.Scenario).Append(" over time (").Append(t.Length).Append(" intervals of ").Append(ReportText.Number(r.TimelineInterval)).Append(" s")
+            .Append(group > 1 ? ", " + group.ToString(CultureInfo.InvariantCulture) + " per row" : string.Empty).Append(")\n\n");
+        b.Append("| From s | Stage | Sent/s | Late | Delivered/s | Rejected | Lost | Errors | Connections | worst p99 ms | max ms |\n");
+        b.Append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (var i = 0; i < t.Length; i += group)
+        {
+            var rows = t.Skip(i).Take(group).ToArray();
+            var seconds = rows.Sum(e => e.Seconds);
+            b.Append("| ").Append(ReportText.Number(rows[0].Elapsed))
+                .Append(" | ").Append(rows.Max(e => e.Stage) is var stage && stage > 0 ? stage.ToString(CultureInfo.InvariantCulture) : "-")
+                .Append(" | ").Append(ReportText.Number(rows.Sum(e => e.Sent) / seconds, "0"))
+                .Append(" | ").Append(rows.Sum(e => e.LateSends))
+                .Append(" | ").Append(ReportText.Number(rows.Sum(e => e.Delivered) / seconds, "0"))
+                .Append(" | ").Append(rows.Sum(e => e.Rejected))
+                .Append(" | ").Append(rows.Sum(e => e.Lost))
+                .Append(" | ").Append(rows.Sum(e => e.Errors))
+                .Append(" | ").Append(rows.Max(e => e.Connections))
+                .Append(" | ").Append(ReportText.Number(rows.Max(e => e.P99)))
+                .Append(" | ").Append(ReportText.Number(rows.Max(e => e.Max)))
+                .Append(" |\n");
+        }
+    }
+
+    private const int MaxRows = 20;
 
     private static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ");
 }

@@ -11,7 +11,7 @@ namespace RapidMessageTools.Scenarios;
 /// Throughput, latency and memory at a set size over several connections, or at a fixed arrival rate
 /// (latency from the intended send time). Fails only on thresholds (and lost or mangled replies).
 /// </summary>
-internal sealed class BenchmarkScenario : IRapidScenario
+internal sealed class BenchmarkScenario : IRapidScenario, IStagedScenario
 {
     public string Name => "Benchmark";
 
@@ -38,12 +38,26 @@ internal sealed class BenchmarkScenario : IRapidScenario
 
         await recorder.LimitToQueueAsync(connections, context.AgentId("bench0"), cancellationToken).ConfigureAwait(false);
         recorder.ServerRssStart = await recorder.SampleServerRssAsync(connections[0], cancellationToken).ConfigureAwait(false);
-        context.Progress.Phase = p.Rate > 0 ? $"sending at {p.Rate} msg/s" : "sending";
-        context.Log.Verbose($"Benchmark: {total} messages over {count} connections{(p.Rate > 0 ? $" at {p.Rate} msg/s" : string.Empty)} (shard {context.ShardIndex}/{context.ShardCount}).");
-        var rate = p.Rate > 0 ? p.Rate / context.ShardCount / count : 0;
-        var late = await Task.WhenAll(connections.Select((c, i) =>
-            MessageSender.SendStreamAsync(recorder, c, context.AgentId("bench" + i.ToString(CultureInfo.InvariantCulture)), context.RunId + "-s" + context.ShardIndex.ToString(CultureInfo.InvariantCulture) + "-b" + i.ToString(CultureInfo.InvariantCulture), ShardShare(total, i + 1, count), rate, cancellationToken))).ConfigureAwait(false);
-        recorder.LateSends = late.Sum();
+        var plan = recorder.PlanLoad();
+        context.Progress.ExpectedMessages = plan is { IsTimed: true } ? 0 : total;
+        context.Progress.Phase = plan is null ? "sending" : "sending " + plan.Describe();
+        context.Log.Verbose(plan is null
+            ? $"Benchmark: {total} messages over {count} connections (shard {context.ShardIndex}/{context.ShardCount})."
+            : $"Benchmark: {(plan.IsTimed ? string.Empty : p.MessageCount.ToString(CultureInfo.InvariantCulture) + " messages, ")}{plan.Describe()} over {count} connections (shard {context.ShardIndex}/{context.ShardCount}).");
+        string Prefix(int i) => context.RunId + "-s" + context.ShardIndex.ToString(CultureInfo.InvariantCulture) + "-b" + i.ToString(CultureInfo.InvariantCulture);
+        string Agent(int i) => context.AgentId("bench" + i.ToString(CultureInfo.InvariantCulture));
+        if (plan is null)
+        {
+            await Task.WhenAll(connections.Select((c, i) =>
+                MessageSender.SendStreamAsync(recorder, c, Agent(i), Prefix(i), ShardShare(total, i + 1, count), 0, cancellationToken))).ConfigureAwait(false);
+        }
+        else
+        {
+            var sent = await Task.WhenAll(connections.Select((c, i) =>
+                MessageSender.SendPlannedAsync(recorder, c, Agent(i), Prefix(i), plan.Stream(i, count, totalMessages: p.MessageCount), cancellationToken))).ConfigureAwait(false);
+            recorder.LateSends = sent.Sum(s => s.Late);
+        }
+
         if (recorder.LateSends > 0)
         {
             recorder.Note(FormattableString.Invariant($"{recorder.LateSends} sends left more than 5 ms after their intended time: the generator could not keep the rate; latency still counts from the intended time."));

@@ -24,3 +24,8 @@ public interface IRapidScenario
 
     Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken);
 }
+
+/// <summary>A scenario that sends a load whose arrival rate can change over the run (-Stage) or be Poisson (-Arrival).</summary>
+public interface IStagedScenario
+{
+}

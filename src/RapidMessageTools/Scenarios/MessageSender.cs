@@ -37,12 +37,26 @@ internal static class MessageSender
             return 0;
         }
 
+        var outcome = await SendPlannedAsync(recorder, connection, agentId, idPrefix, ArrivalStream.Constant(ratePerSecond, count), cancellationToken, firstSequence).ConfigureAwait(false);
+        return outcome.Late;
+    }
+
+    /// <summary>Sends at the times <paramref name="arrivals"/> gives (a share of a <see cref="LoadPlan"/>); latency counts from them.</summary>
+    public static async Task<PacedOutcome> SendPlannedAsync(
+        ScenarioRecorder recorder,
+        RapidConnection connection,
+        string? agentId,
+        string idPrefix,
+        ArrivalStream arrivals,
+        CancellationToken cancellationToken,
+        long firstSequence = 1)
+    {
         recorder.FixedRate = true;
         var stream = new PacedStream(
             (seq, intended, ct) => recorder.SendAsync(connection, idPrefix + "-" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture), seq, agentId, intended, ct),
             firstSequence,
-            count,
-            ratePerSecond,
+            arrivals,
+            recorder.LoadClock,
             cancellationToken);
         return await recorder.Pacer.Add(stream).ConfigureAwait(false);
     }

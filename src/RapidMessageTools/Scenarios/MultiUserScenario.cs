@@ -14,7 +14,7 @@ namespace RapidMessageTools.Scenarios;
 /// Many users at once, one connection each: every user's state must count only its own messages,
 /// no user may see another's updates, and no user may starve while others are served.
 /// </summary>
-internal sealed class MultiUserScenario : IRapidScenario
+internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario
 {
     public string Name => "MultiUser";
 
@@ -43,9 +43,7 @@ internal sealed class MultiUserScenario : IRapidScenario
 
         await recorder.LimitToQueueAsync(connections, agent, cancellationToken).ConfigureAwait(false);
         context.Progress.Phase = $"{users} users sending";
-        var rate = p.Rate > 0 ? p.Rate / users : 0;
-        await Task.WhenAll(connections.Select((c, u) =>
-            MessageSender.SendStreamAsync(recorder, c, agent, Prefix(context, u), p.MessageCount, rate, cancellationToken))).ConfigureAwait(false);
+        var sent = await SendAsync(context, recorder, connections, agent, cancellationToken).ConfigureAwait(false);
         await recorder.WaitForRepliesAsync(cancellationToken).ConfigureAwait(false);
 
         context.Progress.Phase = "checking each user's state";
@@ -66,7 +64,7 @@ internal sealed class MultiUserScenario : IRapidScenario
 
             var state = await connections[u].QueryAgentStateAsync(agent, context.QueryTimeout, cancellationToken).ConfigureAwait(false);
             var view = perUser[u];
-            var accepted = p.MessageCount - view.Rejected;
+            var accepted = sent[u] - view.Rejected;
             if (state.Corrupted == true)
             {
                 corrupted++;
@@ -146,7 +144,7 @@ internal sealed class MultiUserScenario : IRapidScenario
             recorder.AddViolation(ViolationCode.StateLeak, FormattableString.Invariant($"{leaks} signs of state shared across users; first: {firstLeak}."));
         }
 
-        CheckStarvation(recorder, perUser, p.MessageCount);
+        CheckStarvation(recorder, perUser, sent);
         recorder.CheckDelivery();
         recorder.CheckUnexpectedCloses();
     }
@@ -154,20 +152,45 @@ internal sealed class MultiUserScenario : IRapidScenario
     /// <summary>The message id prefix of user <paramref name="u"/> (ids are prefix, dash, sequence).</summary>
     private static string Prefix(ScenarioContext context, int u) => context.RunId + "-mu" + u.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Each user's messages: back-to-back, or its share of the load plan (a rate, stages, Poisson). Returns how many each user sent.</summary>
+    private static async Task<long[]> SendAsync(ScenarioContext context, ScenarioRecorder recorder, RapidConnection[] connections, string agent, CancellationToken cancellationToken)
+    {
+        var p = context.Parameters;
+        var plan = recorder.PlanLoad();
+        context.Progress.ExpectedMessages = plan is { IsTimed: true } ? 0 : (long)p.MessageCount * connections.Length;
+        if (plan is null)
+        {
+            await Task.WhenAll(connections.Select((c, u) =>
+                MessageSender.SendStreamAsync(recorder, c, agent, Prefix(context, u), p.MessageCount, 0, cancellationToken))).ConfigureAwait(false);
+            return connections.Select(_ => (long)p.MessageCount).ToArray();
+        }
+
+        context.Log.Verbose($"MultiUser: {connections.Length} users, {(plan.IsTimed ? string.Empty : p.MessageCount.ToString(CultureInfo.InvariantCulture) + " messages each, ")}{plan.Describe()}.");
+        var outcomes = await Task.WhenAll(connections.Select((c, u) =>
+            MessageSender.SendPlannedAsync(recorder, c, agent, Prefix(context, u), plan.Stream(u, connections.Length, perStream: plan.IsTimed ? 0 : p.MessageCount), cancellationToken))).ConfigureAwait(false);
+        recorder.LateSends = outcomes.Sum(o => o.Late);
+        if (recorder.LateSends > 0)
+        {
+            recorder.Note(FormattableString.Invariant($"{recorder.LateSends} sends left more than 5 ms after their intended time: the generator could not keep the rate; latency still counts from the intended time."));
+        }
+
+        return outcomes.Select(o => o.Sent).ToArray();
+    }
+
     /// <summary>A user starves when it got under half its replies while every other user got all of theirs.</summary>
-    private static void CheckStarvation(ScenarioRecorder recorder, UserView[] users, int perUser)
+    private static void CheckStarvation(ScenarioRecorder recorder, UserView[] users, long[] sent)
     {
         if (users.Length < 2)
         {
             return;
         }
 
-        var full = users.Count(u => u.Answered >= perUser);
-        var starving = users.Where(u => u.Answered < perUser / 2).ToArray();
+        var full = users.Where((u, i) => u.Answered >= sent[i]).Count();
+        var starving = users.Where((u, i) => u.Answered < sent[i] / 2).ToArray();
         if (starving.Length > 0 && full >= users.Length - starving.Length && full > 0)
         {
             recorder.AddViolation(ViolationCode.Starvation, FormattableString.Invariant(
-                $"{starving.Length} user(s) got under half their replies (fewest {starving.Min(u => u.Answered)} of {perUser}) while {full} others got all of theirs."));
+                $"{starving.Length} user(s) got under half their replies (fewest {starving.Min(u => u.Answered)} of {sent.Max()}) while {full} others got all of theirs."));
         }
     }
 

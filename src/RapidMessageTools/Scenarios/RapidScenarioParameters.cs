@@ -19,5 +19,14 @@ public sealed class RapidScenarioParameters
     /// <summary>Back-to-back sends keep at most this many messages unanswered per connection (1 = strict request/response); 0 = half the agent's queue capacity.</summary>
     public int MaxInFlight { get; set; }
 
+    /// <summary>Load stages (constant or ramped arrival rates, the whole load's msg/s); empty for a message count or -Rate.</summary>
+    public RapidLoadStage[] Stages { get; set; } = [];
+
+    /// <summary>Spacing of sends at an arrival rate: even (Constant) or exponential gaps (Poisson).</summary>
+    public RapidArrival Arrival { get; set; }
+
+    /// <summary>Seed of the Poisson gaps (the same seed sends at the same times).</summary>
+    public int Seed { get; set; }
+
     public RapidScenarioParameters Clone() => (RapidScenarioParameters)MemberwiseClone();
 }

@@ -76,6 +76,12 @@ public sealed class RapidScenarioResult
 
     public RapidHistogram ServiceHistogram { get; set; } = new();
 
+    /// <summary>The run interval by interval (sent, delivered, rejected, lost, errors, connections, rates, latency); empty with -TimelineInterval 0.</summary>
+    public RapidTimelineEntry[] Timeline { get; set; } = [];
+
+    /// <summary>Seconds per <see cref="Timeline"/> entry; 0 when no timeline was recorded.</summary>
+    public double TimelineInterval { get; set; }
+
     /// <summary>QueueOverflow only: whether the run saw queue_full at all. Null for other scenarios.</summary>
     public bool? OverflowProvoked { get; set; }
 

@@ -19,8 +19,8 @@ internal sealed class RatePacer
     private readonly List<PacedStream> _added = new();
     private bool _running;
 
-    /// <summary>Starts pacing <paramref name="stream"/>; the task completes with its count of late sends.</summary>
-    public Task<long> Add(PacedStream stream)
+    /// <summary>Starts pacing <paramref name="stream"/>; the task completes with its count of sends and late sends.</summary>
+    public Task<PacedOutcome> Add(PacedStream stream)
     {
         lock (_sync)
         {
@@ -70,7 +70,11 @@ internal sealed class RatePacer
     }
 }
 
-/// <summary>One connection's messages at a fixed rate: message i is due at start + i / rate.</summary>
+/// <summary>
+/// One connection's messages at their intended times, from an <see cref="ArrivalStream"/> (a fixed rate: message i
+/// is due at start + i / rate; or stages and Poisson gaps). Streams of one run share a <see cref="LoadClock"/>, so
+/// their stages begin together.
+/// </summary>
 internal sealed class PacedStream
 {
     /// <summary>How often a send that has not completed is looked at again: 50 µs.</summary>
@@ -78,25 +82,33 @@ internal sealed class PacedStream
 
     private readonly Func<long, long, CancellationToken, Task> _send;
     private readonly long _firstSequence;
-    private readonly int _count;
-    private readonly double _interval;
+    private readonly ArrivalStream _arrivals;
+    private readonly LoadClock? _clock;
     private readonly CancellationToken _cancellationToken;
     private long _start;
     private int _sent;
     private long _late;
+    private long _nextIntended;
+    private bool _hasNext;
     private Task? _pending;
 
     /// <param name="send">Sends the message with the given sequence id and intended timestamp.</param>
     public PacedStream(Func<long, long, CancellationToken, Task> send, long firstSequence, int count, double ratePerSecond, CancellationToken cancellationToken)
+        : this(send, firstSequence, ArrivalStream.Constant(ratePerSecond, count), null, cancellationToken)
+    {
+    }
+
+    /// <param name="send">Sends the message with the given sequence id and intended timestamp.</param>
+    public PacedStream(Func<long, long, CancellationToken, Task> send, long firstSequence, ArrivalStream arrivals, LoadClock? clock, CancellationToken cancellationToken)
     {
         _send = send;
         _firstSequence = firstSequence;
-        _count = count;
-        _interval = Stopwatch.Frequency / ratePerSecond;
+        _arrivals = arrivals;
+        _clock = clock;
         _cancellationToken = cancellationToken;
     }
 
-    public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource<PacedOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>When this stream next has something to do (Stopwatch ticks).</summary>
     public long NextDue { get; private set; }
@@ -119,7 +131,7 @@ internal sealed class PacedStream
     {
         if (_start == 0)
         {
-            _start = now;
+            _start = _clock?.StartAt(now) ?? now;
         }
 
         if (_pending is { } pending)
@@ -137,7 +149,7 @@ internal sealed class PacedStream
             }
         }
 
-        while (_sent < _count)
+        while (true)
         {
             if (_cancellationToken.IsCancellationRequested)
             {
@@ -145,7 +157,18 @@ internal sealed class PacedStream
                 return true;
             }
 
-            var intended = _start + (long)(_sent * _interval);
+            if (!_hasNext)
+            {
+                if (!_arrivals.TryNext(out var offset))
+                {
+                    break;
+                }
+
+                _nextIntended = _start + (long)(offset * Stopwatch.Frequency);
+                _hasNext = true;
+            }
+
+            var intended = _nextIntended;
             if (intended > now)
             {
                 NextDue = intended;
@@ -159,6 +182,7 @@ internal sealed class PacedStream
 
             var send = _send(_firstSequence + _sent, intended, _cancellationToken);
             _sent++;
+            _hasNext = false;
             if (!send.IsCompleted)
             {
                 _pending = send;
@@ -172,7 +196,7 @@ internal sealed class PacedStream
             }
         }
 
-        Completion.TrySetResult(_late);
+        Completion.TrySetResult(new PacedOutcome(_sent, _late));
         return true;
     }
 
@@ -192,5 +216,33 @@ internal sealed class PacedStream
         }
 
         return false;
+    }
+}
+
+/// <summary>What a paced stream did: messages sent, and how many of them left late.</summary>
+internal readonly struct PacedOutcome(long sent, long late)
+{
+    public long Sent { get; } = sent;
+
+    public long Late { get; } = late;
+}
+
+/// <summary>
+/// The start of one run's load, shared by its streams (the first to start sets it), so stages begin together
+/// for every connection. Stepped only by the pacer thread.
+/// </summary>
+internal sealed class LoadClock
+{
+    /// <summary>Stopwatch timestamp of the load's start; 0 before it started.</summary>
+    public long Start { get; private set; }
+
+    public long StartAt(long now)
+    {
+        if (Start == 0)
+        {
+            Start = now;
+        }
+
+        return Start;
     }
 }

@@ -68,6 +68,8 @@ internal static class ResultBuilder
             ServiceLatency = ledger.Service.Summarize(),
             Histogram = ledger.Latency.Export(),
             ServiceHistogram = ledger.Service.Export(),
+            Timeline = ledger.Timeline?.ToEntries() ?? [],
+            TimelineInterval = ledger.Timeline?.IntervalSeconds ?? 0,
             MemoryGrowthBytes = memoryGrowth,
             ServerMemoryGrowthBytes = recorder.ServerRssStart is long a && recorder.ServerRssEnd is long b ? b - a : null,
             ConnectionDrops = recorder.ConnectionDrops,

@@ -1,6 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
 using System.Linq;
+using System.Reflection;
 using RapidMessageTools.Metrics;
 
 namespace RapidMessageTools.Scenarios;
@@ -90,6 +93,8 @@ public static class ResultMerger
             ServiceLatency = service.Summarize(),
             Histogram = latency.Export(),
             ServiceHistogram = service.Export(),
+            Timeline = RunTimeline.Merge(results.Select(r => r.Timeline)),
+            TimelineInterval = results.Max(r => r.TimelineInterval),
             MemoryGrowthBytes = memory,
             ServerMemoryGrowthBytes = serverGrowth.Length == 0 ? null : serverGrowth.Max(),
             ConnectionDrops = results.Sum(r => r.ConnectionDrops),
@@ -111,6 +116,111 @@ public static class ResultMerger
             Settings = results[0].Settings,
             Machine = string.Join("; ", results.Select(r => r.Machine).Distinct()),
         };
+    }
+
+    /// <summary>
+    /// Throws <see cref="InvalidDataException"/> naming what cannot be merged: a histogram whose encoded
+    /// form does not decode or holds another count than it claims, a negative count, a shard that is not "i/n".
+    /// </summary>
+    public static void Validate(RapidScenarioResult result)
+    {
+        if (result is null)
+        {
+            throw new ArgumentNullException(nameof(result));
+        }
+
+        foreach (var property in typeof(RapidScenarioResult).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.PropertyType == typeof(RapidHistogram)))
+        {
+            ValidateHistogram(property.Name, (RapidHistogram?)property.GetValue(result));
+        }
+
+        var counts = new (string Name, long Value)[]
+        {
+            (nameof(result.Sent), result.Sent), (nameof(result.Delivered), result.Delivered), (nameof(result.Rejected), result.Rejected),
+            (nameof(result.Lost), result.Lost), (nameof(result.Duplicates), result.Duplicates), (nameof(result.OutOfOrder), result.OutOfOrder),
+            (nameof(result.ConnectionDrops), result.ConnectionDrops), (nameof(result.LateSends), result.LateSends),
+        };
+        foreach (var (name, value) in counts.Where(c => c.Value < 0))
+        {
+            throw new InvalidDataException(FormattableString.Invariant($"{name} is {value}; a count cannot be negative."));
+        }
+
+        if (ParseShard(result.Shard) is null)
+        {
+            throw new InvalidDataException($"Shard is '{result.Shard}', not 'i/n' (or 'i,j/n' for a merged result).");
+        }
+    }
+
+    /// <summary>
+    /// The shards of an <c>n</c>-shard load that none of <paramref name="results"/> covers (empty when all
+    /// are there), and the shard counts the results name (more than one when they come from different loads).
+    /// </summary>
+    public static (int[] Missing, int[] Totals) MissingShards(IEnumerable<RapidScenarioResult> results)
+    {
+        var parsed = results.Select(r => ParseShard(r.Shard)).Where(s => s is not null).Select(s => s!.Value).ToArray();
+        var totals = parsed.Select(s => s.Total).Distinct().OrderBy(t => t).ToArray();
+        if (totals.Length != 1)
+        {
+            return ([], totals);
+        }
+
+        var present = new HashSet<int>(parsed.SelectMany(s => s.Parts));
+        return (Enumerable.Range(1, totals[0]).Where(i => !present.Contains(i)).ToArray(), totals);
+    }
+
+    private static (int[] Parts, int Total)? ParseShard(string? shard)
+    {
+        var halves = (shard ?? string.Empty).Split('/');
+        if (halves.Length != 2 || !int.TryParse(halves[1], NumberStyles.None, CultureInfo.InvariantCulture, out var total) || total < 1)
+        {
+            return null;
+        }
+
+        var parts = new List<int>();
+        foreach (var part in halves[0].Split(','))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var i) || i < 1 || i > total)
+            {
+                return null;
+            }
+
+            parts.Add(i);
+        }
+
+        return (parts.ToArray(), total);
+    }
+
+    private static void ValidateHistogram(string name, RapidHistogram? histogram)
+    {
+        if (histogram is null)
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(histogram.Encoded))
+        {
+            if (histogram.TotalCount != 0)
+            {
+                throw new InvalidDataException(FormattableString.Invariant($"{name} claims {histogram.TotalCount} samples but carries no encoded histogram."));
+            }
+
+            return;
+        }
+
+        long decoded;
+        try
+        {
+            decoded = LatencyHistogram.Import(histogram).Summarize().Count;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or IndexOutOfRangeException or InvalidOperationException or NotSupportedException or OverflowException)
+        {
+            throw new InvalidDataException($"{name}.Encoded is not an encoded histogram ({e.Message}).", e);
+        }
+
+        if (decoded != histogram.TotalCount)
+        {
+            throw new InvalidDataException(FormattableString.Invariant($"{name} claims {histogram.TotalCount} samples but its encoded form holds {decoded}."));
+        }
     }
 
     private static RapidScenarioParameters MergeParameters(IReadOnlyList<RapidScenarioResult> results)

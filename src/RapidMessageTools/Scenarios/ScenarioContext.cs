@@ -27,6 +27,109 @@ public sealed class ScenarioProgress
     internal void AddSent() => Interlocked.Increment(ref _sent);
 
     internal void AddAnswered() => Interlocked.Increment(ref _answered);
+
+    // The live view: rejections and errors so far, how far the load is, the last finished interval.
+    private long _rejected;
+    private long _errors;
+    private long _expected;
+    private DateTime _lastTaken;
+
+    /// <summary>Messages refused so far.</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    /// <summary>Error frames other than queue_full, and connections that ended unexpectedly, so far.</summary>
+    public long Errors => Interlocked.Read(ref _errors);
+
+    /// <summary>Messages this run will send when known by count (0: unknown, or a load given by time).</summary>
+    public long ExpectedMessages
+    {
+        get => Interlocked.Read(ref _expected);
+        internal set => Interlocked.Exchange(ref _expected, value);
+    }
+
+    /// <summary>For a load given by time (-Duration, -Stage): its seconds, and when it started (Stopwatch; 0 before).</summary>
+    internal double LoadSeconds { get; set; }
+
+    internal Func<long>? LoadStart { get; set; }
+
+    internal RunTimeline? Timeline { get; set; }
+
+    internal void AddRejected() => Interlocked.Increment(ref _rejected);
+
+    internal void AddError() => Interlocked.Increment(ref _errors);
+
+    /// <summary>Percent of the load done: by time for -Duration and stages, by messages sent for a count; -1 when unknown.</summary>
+    public int PercentComplete
+    {
+        get
+        {
+            if (LoadSeconds > 0)
+            {
+                var start = LoadStart?.Invoke() ?? 0;
+                return start == 0 ? 0 : (int)Math.Min(100, 100 * ElapsedSince(start) / LoadSeconds);
+            }
+
+            var expected = ExpectedMessages;
+            return expected > 0 ? (int)Math.Min(100, 100 * Sent / expected) : -1;
+        }
+    }
+
+    /// <summary>Seconds of sending left for a load given by time; -1 otherwise.</summary>
+    public int SecondsRemaining
+    {
+        get
+        {
+            var start = LoadStart?.Invoke() ?? 0;
+            return LoadSeconds > 0 && start != 0 ? (int)Math.Max(0, Math.Ceiling(LoadSeconds - ElapsedSince(start))) : -1;
+        }
+    }
+
+    /// <summary>The last finished interval of the timeline (its rates and p99); null before one finished or without a timeline.</summary>
+    public RapidTimelineEntry? LastInterval => Timeline?.LastFinished(System.Diagnostics.Stopwatch.GetTimestamp());
+
+    /// <summary>Each finished interval once, in order of time (one verbose line each); null when none is new.</summary>
+    public RapidTimelineEntry? TakeFinishedInterval()
+    {
+        var last = LastInterval;
+        lock (this)
+        {
+            if (last is null || last.Start <= _lastTaken)
+            {
+                return null;
+            }
+
+            _lastTaken = last.Start;
+            return last;
+        }
+    }
+
+    /// <summary>One line for an interval: "+3 s (stage 2): sent 500/s (intended 500/s, 0 late), delivered 498/s, p99 12.3 ms, ...".</summary>
+    public static string Describe(RapidTimelineEntry entry)
+    {
+        if (entry is null)
+        {
+            return string.Empty;
+        }
+
+        return string.Format(
+            CultureInfo.InvariantCulture,
+            "+{0:0.##} s{1}: sent {2:0}/s (intended {3:0}/s, {4} late), delivered {5:0}/s, p50 {6} ms, p99 {7} ms, {8} rejected, {9} lost, {10} errors, {11} connections",
+            entry.Elapsed,
+            entry.Stage > 0 ? " (stage " + entry.Stage.ToString(CultureInfo.InvariantCulture) + ")" : string.Empty,
+            entry.SendRate,
+            entry.IntendedRate,
+            entry.LateSends,
+            entry.DeliveredRate,
+            entry.P50,
+            entry.P99,
+            entry.Rejected,
+            entry.Lost,
+            entry.Errors,
+            entry.Connections);
+    }
+
+    private static double ElapsedSince(long start) =>
+        (System.Diagnostics.Stopwatch.GetTimestamp() - start) / (double)System.Diagnostics.Stopwatch.Frequency;
 }
 
 /// <summary>Everything a scenario needs from outside: where, who, how big, what limits, where to narrate.</summary>
@@ -77,6 +180,9 @@ public sealed class ScenarioContext
     public FrameTraceWriter? Trace { get; set; }
 
     public ScenarioProgress Progress { get; } = new();
+
+    /// <summary>Seconds per timeline interval; 0 records no timeline.</summary>
+    public double TimelineInterval { get; set; } = 1;
 
     /// <summary>Seconds to wait for replies before counting the rest lost.</summary>
     public TimeSpan ReplyTimeout => TimeSpan.FromSeconds(Parameters.TimeoutSec);

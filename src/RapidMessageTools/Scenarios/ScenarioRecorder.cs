@@ -28,7 +28,11 @@ public sealed class ScenarioRecorder
     private long _unmatched;
     private long _serverErrors;
 
-    public ScenarioRecorder(ScenarioContext context) => _context = context;
+    public ScenarioRecorder(ScenarioContext context)
+    {
+        _context = context;
+        StartTimeline();
+    }
 
     public DeliveryLedger Ledger { get; } = new();
 
@@ -47,6 +51,9 @@ public sealed class ScenarioRecorder
 
     /// <summary>Paces this run's fixed-rate streams, all from one thread.</summary>
     internal RatePacer Pacer { get; } = new();
+
+    /// <summary>The start of this run's paced load, shared by its streams.</summary>
+    internal LoadClock LoadClock { get; } = new();
 
     /// <summary>Set by a scenario that provokes queue_full on purpose (QueueOverflow): rejections then do not count against delivery.</summary>
     public bool RejectionsExpected { get; set; }
@@ -88,9 +95,11 @@ public sealed class ScenarioRecorder
             _connections.Add(connection);
         }
 
+        Ledger.Timeline?.ConnectionOpened(Stopwatch.GetTimestamp());
         connection.ClosedUnexpectedly = c =>
         {
             Interlocked.Increment(ref _connectionDrops);
+            TimelineDrop();
             Ledger.Abandon(c.Id.ToString(CultureInfo.InvariantCulture) + "/", _context.ReplyTimeout);
             lock (_closeReasons)
             {
@@ -126,7 +135,7 @@ public sealed class ScenarioRecorder
     /// </summary>
     public async Task LimitToQueueAsync(IReadOnlyList<RapidConnection> connections, string? agentId, CancellationToken cancellationToken)
     {
-        if (_context.Parameters.Rate > 0 || connections.Count == 0)
+        if (_context.Parameters.Rate > 0 || _context.Parameters.Stages.Length > 0 || connections.Count == 0)
         {
             return;
         }
@@ -315,8 +324,13 @@ public sealed class ScenarioRecorder
             all = _connections.ToArray();
         }
 
+        TimelineClosing(all);
         await Task.WhenAll(all.Select(c => c.CloseAsync(TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
     }
+
+    /// <summary>A Stopwatch timestamp as wall-clock time (same clock for every result of this process).</summary>
+    private static DateTime WallClock(long timestamp) =>
+        DateTime.UtcNow - TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - timestamp) / (double)Stopwatch.Frequency);
 
     /// <summary>Frames that did not decode, over every connection of the run.</summary>
     public long MalformedFrames()
@@ -344,9 +358,16 @@ public sealed class ScenarioRecorder
                 return settled;
             case MessageType.Error when frame.MessageId is not null:
                 Ledger.RecordRejection(frame.MessageId, received.ReceivedTimestamp, out settled);
+                if (settled)
+                {
+                    _context.Progress.AddRejected();
+                }
+
                 if (frame.Code != ErrorCode.QueueFull)
                 {
                     Interlocked.Increment(ref _serverErrors);
+                    Ledger.Timeline?.RecordError(received.ReceivedTimestamp);
+                    _context.Progress.AddError();
                 }
 
                 return settled;
@@ -356,6 +377,57 @@ public sealed class ScenarioRecorder
                 return false;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>The run's load plan (null: back-to-back); a staged load marks its stages on the timeline.</summary>
+    internal LoadPlan? PlanLoad()
+    {
+        var plan = LoadPlan.From(_context.Parameters, _context.ShardIndex, _context.ShardCount, LoadClock);
+        if (plan is { IsTimed: true })
+        {
+            _context.Progress.LoadSeconds = plan.Schedule.TotalSeconds;
+            _context.Progress.LoadStart = () => LoadClock.Start;
+        }
+        if (plan is { IsStaged: true } && Ledger.Timeline is { } timeline)
+        {
+            timeline.SetStages(at => LoadClock.Start == 0 ? 0 : plan.Schedule.StageAt((at - WallClock(LoadClock.Start)).TotalSeconds));
+        }
+
+        return plan;
+    }
+
+    /// <summary>Records the run interval by interval (<see cref="ScenarioContext.TimelineInterval"/>; 0 records none).</summary>
+    private void StartTimeline()
+    {
+        if (_context.TimelineInterval > 0)
+        {
+            Ledger.Timeline = new RunTimeline(Math.Max(0.01, _context.TimelineInterval), MessageSender.LateTolerance);
+            _context.Progress.Timeline = Ledger.Timeline;
+        }
+    }
+
+    /// <summary>A connection that ended unexpectedly: an error in the interval it ended in, and one connection fewer.</summary>
+    private void TimelineDrop()
+    {
+        var now = Stopwatch.GetTimestamp();
+        Ledger.Timeline?.RecordError(now);
+        Ledger.Timeline?.ConnectionClosed(now);
+        _context.Progress.AddError();
+    }
+
+    /// <summary>The connections still open, closed at the end of the run.</summary>
+    private void TimelineClosing(RapidConnection[] connections)
+    {
+        if (Ledger.Timeline is not { } timeline)
+        {
+            return;
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        foreach (var c in connections.Where(c => c.IsOpen))
+        {
+            timeline.ConnectionClosed(now);
         }
     }
 

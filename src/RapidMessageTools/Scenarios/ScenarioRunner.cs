@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
@@ -32,7 +33,34 @@ public static class ScenarioRunner
         p.Bursts = p.Bursts > 0 ? p.Bursts : d.Bursts;
         p.Agents = p.Agents > 0 ? p.Agents : d.Agents;
         p.TimeoutSec = p.TimeoutSec > 0 ? p.TimeoutSec : d.TimeoutSec;
+        p.Stages ??= [];
+        if (p.Arrival == RapidArrival.Poisson && p.Seed == 0)
+        {
+            // Recorded in the result, so a run can be repeated send for send.
+            p.Seed = Environment.TickCount & int.MaxValue | 1;
+        }
+
         return p;
+    }
+
+    /// <summary>Stages and Poisson arrivals apply to scenarios that send a load (<see cref="IStagedScenario"/>); elsewhere they are an error.</summary>
+    internal static void CheckLoadShape(IRapidScenario scenario, RapidScenarioParameters p)
+    {
+        var staged = p.Stages is { Length: > 0 };
+        if (staged && (p.Rate > 0 || p.Duration > 0))
+        {
+            throw new ArgumentException("-Stage sets the rate and the length of the run: leave out -Rate and -Duration, or leave out -Stage.");
+        }
+
+        if ((staged || p.Arrival == RapidArrival.Poisson) && scenario is not IStagedScenario)
+        {
+            throw new ArgumentException($"{scenario.Name} sends a fixed pattern of messages; -Stage and -Arrival Poisson apply to {string.Join(" and ", ScenarioRegistry.Scenarios.OfType<IStagedScenario>().Select(s => ((IRapidScenario)s).Name))}.");
+        }
+
+        if (p.Arrival == RapidArrival.Poisson && !staged && p.Rate <= 0)
+        {
+            throw new ArgumentException("-Arrival Poisson spaces sends at an arrival rate: add -Rate (msg/s) or -Stage.");
+        }
     }
 
     /// <summary>
@@ -41,6 +69,7 @@ public static class ScenarioRunner
     /// </summary>
     public static async Task<RapidScenarioResult> RunAsync(IRapidScenario scenario, ScenarioContext context, CancellationToken cancellationToken)
     {
+        CheckLoadShape(scenario, context.Parameters);
         var start = DateTime.UtcNow;
         var before = GC.GetTotalMemory(true);
         var clock = Stopwatch.StartNew();

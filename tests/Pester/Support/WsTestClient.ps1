@@ -14,6 +14,8 @@
     Remove-WsTestClient (or Clear-WsTestClient in AfterAll) cancels the client's token,
     which ends any pending receive.
 #>
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*, Start-*, Remove-*) make test objects; -WhatIf has no meaning in a test')]
+param()
 
 $script:WsTestClients = [System.Collections.Generic.List[object]]::new()
 
@@ -300,7 +302,7 @@ function Close-WsTestClient {
 function Remove-WsTestClient {
     <# .SYNOPSIS Ends a client without a close handshake (any pending receive ends too). #>
     param([Parameter(Mandatory, Position = 0)] $Client)
-    try { $Client.Cancel.Cancel() } catch [System.ObjectDisposedException] { }
+    try { $Client.Cancel.Cancel() } catch [System.ObjectDisposedException] { Write-Verbose 'The client was cancelled and disposed already.' }
     $Client.Socket.Dispose()
     $Client.Fragments.Dispose()
     $Client.Cancel.Dispose()

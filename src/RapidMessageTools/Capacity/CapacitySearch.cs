@@ -1,0 +1,369 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using RapidMessageTools.Client;
+using RapidMessageTools.Metrics;
+using RapidMessageTools.Scenarios;
+
+namespace RapidMessageTools.Capacity;
+
+/// <summary>How a capacity search runs: the scenario and its load, the limits a step must hold, how it grows and narrows.</summary>
+public sealed class CapacitySearchOptions
+{
+    /// <summary>Benchmark or MultiUser (a scenario that sends at an arrival rate).</summary>
+    public string Scenario { get; set; } = "Benchmark";
+
+    /// <summary>The first rate tried, msg/s.</summary>
+    public double StartRate { get; set; } = 100;
+
+    /// <summary>The search never tries above this, msg/s.</summary>
+    public double MaxRate { get; set; } = 1_000_000;
+
+    /// <summary>Each held step multiplies the rate by this while nothing has broken.</summary>
+    public double Growth { get; set; } = 2;
+
+    /// <summary>Narrowing stops when held and broken rates are this close (a share of the broken rate).</summary>
+    public double Precision { get; set; } = 0.05;
+
+    /// <summary>Seconds each step sends for.</summary>
+    public double StepDuration { get; set; } = 10;
+
+    public int MaxSteps { get; set; } = 20;
+
+    /// <summary>Connections (Benchmark) or users (MultiUser); 0 = the scenario's default.</summary>
+    public int Connections { get; set; }
+
+    public RapidArrival Arrival { get; set; }
+
+    public int Seed { get; set; }
+
+    /// <summary>Seconds to wait for a step's replies; 0 = four times MaxLatency, at least 2 s.</summary>
+    public double TimeoutSec { get; set; }
+
+    /// <summary>Seconds per timeline entry of each step's result.</summary>
+    public double TimelineInterval { get; set; } = 1;
+
+    /// <summary>Latency limit (MaxLatency at LatencyPercentile) and MinDeliveryRatio; other limits do not apply.</summary>
+    public RapidThresholds Limits { get; set; } = new();
+
+    /// <summary>Seconds of an unjudged first step at the start rate (connections, JIT, thread pool warm up); 0 for none.</summary>
+    public double WarmUp { get; set; } = 1;
+
+    /// <summary>
+    /// A step that broke the latency limit in its tail only (its median within the limit) runs once more, and counts as
+    /// broken only when it breaks again: one stall of a busy machine does not end the search, while a rate past
+    /// capacity, whose queues grow, breaks again.
+    /// </summary>
+    public bool RepeatLatencyBreaks { get; set; } = true;
+
+    /// <summary>A step whose share of late sends is above this fell behind on the generator's side.</summary>
+    public double MaxLateShare { get; set; } = 0.25;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range and what to give instead.</summary>
+    public void Validate()
+    {
+        if (!ScenarioRegistry.TryGet(Scenario, out var scenario) || scenario is not IStagedScenario)
+        {
+            throw new ArgumentException($"A capacity search raises an arrival rate: -Scenario takes {string.Join(" or ", ScenarioRegistry.Scenarios.OfType<IStagedScenario>().Select(s => ((IRapidScenario)s).Name))}, not '{Scenario}'.");
+        }
+
+        if (!(StartRate > 0) || !(MaxRate >= StartRate))
+        {
+            throw new ArgumentException(FormattableString.Invariant($"-StartRate ({StartRate}) must be above 0 and at most -MaxRate ({MaxRate})."));
+        }
+
+        if (!(Growth > 1))
+        {
+            throw new ArgumentException(FormattableString.Invariant($"-Growth ({Growth}) must be above 1, e.g. 2 to double the rate each step."));
+        }
+
+        if (!(Precision > 0) || Precision > 0.5)
+        {
+            throw new ArgumentException(FormattableString.Invariant($"-Precision ({Precision}) is a share between 0 and 0.5, e.g. 0.05 to stop when held and broken rates are within 5 %."));
+        }
+
+        Limits.Validate();
+    }
+}
+
+/// <summary>Live figures for progress while a capacity search runs.</summary>
+public sealed class CapacityProgress
+{
+    private ScenarioProgress? _step;
+
+    public int Step { get; internal set; }
+
+    public double Rate { get; internal set; }
+
+    public string Phase { get; internal set; } = "starting";
+
+    public double HighestHeld { get; internal set; }
+
+    public double? LowestBroken { get; internal set; }
+
+    /// <summary>The running step's own progress.</summary>
+    public ScenarioProgress? StepProgress
+    {
+        get => Volatile.Read(ref _step);
+        internal set => Volatile.Write(ref _step, value);
+    }
+}
+
+/// <summary>
+/// Raises the arrival rate step by step — growing until a limit breaks, then bisecting between the highest rate
+/// that held and the lowest that broke — and reports both, why, and every step. A step where this client fell
+/// behind its own schedule while the backend held ends the search as generator-limited: the backend is not
+/// blamed for what the client could not send.
+/// </summary>
+public static class CapacitySearch
+{
+    /// <param name="newContext">Makes the context of one step from its parameters and limits (URL, token, log: the caller's).</param>
+    public static async Task<RapidCapacityResult> RunAsync(
+        CapacitySearchOptions options,
+        Func<RapidScenarioParameters, RapidThresholds, ScenarioContext> newContext,
+        CapacityProgress progress,
+        IRunLog log,
+        CancellationToken cancellationToken)
+    {
+        if (options is null || newContext is null || progress is null || log is null)
+        {
+            throw new ArgumentNullException(options is null ? nameof(options) : newContext is null ? nameof(newContext) : progress is null ? nameof(progress) : nameof(log));
+        }
+
+        options.Validate();
+        ScenarioRegistry.TryGet(options.Scenario, out var scenario);
+        var clock = Stopwatch.StartNew();
+        var result = new RapidCapacityResult
+        {
+            Scenario = scenario.Name,
+            StartTime = DateTime.UtcNow,
+            Limits = Limits(options),
+            StepDuration = options.StepDuration,
+            Arrival = options.Arrival,
+        };
+        var steps = new List<RapidCapacityStep>();
+        double held = 0;
+        RapidCapacityStep? broken = null;
+        var rate = options.StartRate;
+        var judged = 0;
+        if (options.WarmUp > 0)
+        {
+            progress.Phase = "warm-up";
+            progress.Rate = rate;
+            var warm = await RunStepAsync(scenario, options, rate, options.WarmUp, newContext, progress, cancellationToken).ConfigureAwait(false);
+            warm.Phase = "warm-up";
+            steps.Add(warm);
+            Narrate(log, options, warm);
+        }
+
+        while (judged < options.MaxSteps)
+        {
+            var phase = broken is null ? "grow" : "narrow";
+            progress.Step = ++judged;
+            progress.Rate = rate;
+            progress.Phase = phase;
+            var step = await RunStepAsync(scenario, options, rate, options.StepDuration, newContext, progress, cancellationToken).ConfigureAwait(false);
+            step.Step = judged;
+            step.Phase = phase;
+            steps.Add(step);
+            Narrate(log, options, step);
+            if (step.BrokenBy == CapacityLimit.Latency && options.RepeatLatencyBreaks && step.Result is { } first && first.Latency.P50 / 1000.0 <= options.Limits.MaxLatency)
+            {
+                // One stall on a busy machine is not a limit: a rate past the backend's breaks again.
+                var again = await RunStepAsync(scenario, options, rate, options.StepDuration, newContext, progress, cancellationToken).ConfigureAwait(false);
+                again.Step = judged;
+                again.Phase = phase + " (repeat)";
+                steps.Add(again);
+                Narrate(log, options, again);
+                step = again;
+            }
+
+            result.Connections = step.Result?.Parameters.Connections ?? result.Connections;
+            if (step.BrokenBy == CapacityLimit.Generator)
+            {
+                broken = step;
+                result.GeneratorLimited = true;
+                break;
+            }
+
+            if (step.Held)
+            {
+                held = Math.Max(held, rate);
+                progress.HighestHeld = held;
+            }
+            else if (broken is null || rate < broken.Rate)
+            {
+                broken = step;
+                progress.LowestBroken = rate;
+            }
+
+            if (broken is null)
+            {
+                if (rate >= options.MaxRate)
+                {
+                    break;
+                }
+
+                rate = Round(Math.Min(rate * options.Growth, options.MaxRate));
+                continue;
+            }
+
+            if (broken.Rate - held <= options.Precision * broken.Rate || broken.Rate < 1)
+            {
+                break;
+            }
+
+            var next = Round((held + broken.Rate) / 2);
+            if (next <= held || next >= broken.Rate)
+            {
+                break;
+            }
+
+            rate = next;
+        }
+
+        result.Steps = steps.ToArray();
+        result.HighestHeldRate = held;
+        result.FirstBrokenRate = broken?.Rate;
+        result.BrokenBy = broken?.BrokenBy ?? CapacityLimit.None;
+        result.Reason = Reason(result, broken, options);
+        result.Url = steps.FirstOrDefault()?.Result?.Url ?? string.Empty;
+        result.Machine = steps.FirstOrDefault()?.Result?.Machine ?? string.Empty;
+        result.Duration = Math.Round(clock.Elapsed.TotalSeconds, 3);
+        progress.Phase = "done";
+        return result;
+    }
+
+    private static void Narrate(IRunLog log, CapacitySearchOptions options, RapidCapacityStep step) =>
+        log.Verbose(FormattableString.Invariant(
+            $"Step {step.Step} ({step.Phase}) at {step.Rate} msg/s: {(step.Held ? "held" : "broke: " + step.Reason)} (p{options.Limits.LatencyPercentile} {step.LatencyMs} ms, {step.ThroughputPerSec} msg/s delivered, {step.Rejected} rejected, {step.Lost} lost, {step.LateSends} late sends)."));
+
+    /// <summary>Judges one step: which limit, if any, the measured figures broke. The backend is judged before the generator.</summary>
+    internal static (CapacityLimit Limit, string Reason) Judge(RapidScenarioResult r, double rate, RapidThresholds limits, double maxLateShare)
+    {
+        var percentile = limits.LatencyPercentile;
+        var p = "p" + percentile.ToString(CultureInfo.InvariantCulture);
+        var late = r.Sent == 0 ? 0 : (double)r.LateSends / r.Sent;
+        var behind = late > maxLateShare;
+
+        // When the client fell behind, latency from the intended send includes its own lateness: judge the backend by the time from the actual send.
+        var latency = (behind ? r.ServiceLatency : r.Latency).AtPercentile(percentile) / 1000.0;
+        if (r.Rejected > 0)
+        {
+            return (CapacityLimit.Rejections, FormattableString.Invariant($"the backend refused {r.Rejected} of {r.Sent} messages at {rate} msg/s (queue_full or another error)"));
+        }
+
+        if (r.Lost > 0 || r.DeliveryRatio < limits.MinDeliveryRatio)
+        {
+            return (CapacityLimit.Delivery, FormattableString.Invariant($"{r.Lost} of {r.Sent} messages got no answer within the timeout at {rate} msg/s (delivery ratio {r.DeliveryRatio}, minimum {limits.MinDeliveryRatio})"));
+        }
+
+        if (latency > limits.MaxLatency)
+        {
+            return (CapacityLimit.Latency, FormattableString.Invariant(
+                $"latency {p} was {latency:0.####} s at {rate} msg/s, over the limit of {limits.MaxLatency:0.####} s{(behind ? " (from the actual send: the client was also late)" : string.Empty)}"));
+        }
+
+        var other = r.Violations.FirstOrDefault(v => v.Code is not (ViolationCode.Latency or ViolationCode.Throughput or ViolationCode.DeliveryRatio or ViolationCode.MemoryGrowth));
+        if (other is not null)
+        {
+            return (CapacityLimit.Errors, FormattableString.Invariant($"at {rate} msg/s: {other}"));
+        }
+
+        if (behind)
+        {
+            return (CapacityLimit.Generator, FormattableString.Invariant(
+                $"the generator could not go faster: at {rate} msg/s, {r.LateSends} of {r.Sent} sends ({late:P0}) left more than 5 ms after their intended time, while the backend kept every limit ({p} {r.ServiceLatency.AtPercentile(percentile) / 1000.0:0.####} s from the actual send, nothing refused or lost)"));
+        }
+
+        return (CapacityLimit.None, string.Empty);
+    }
+
+    private static async Task<RapidCapacityStep> RunStepAsync(
+        IRapidScenario scenario,
+        CapacitySearchOptions options,
+        double rate,
+        double seconds,
+        Func<RapidScenarioParameters, RapidThresholds, ScenarioContext> newContext,
+        CapacityProgress progress,
+        CancellationToken cancellationToken)
+    {
+        var given = new RapidScenarioParameters
+        {
+            Rate = rate,
+            Duration = seconds,
+            Arrival = options.Arrival,
+            Seed = options.Seed,
+            TimeoutSec = options.TimeoutSec > 0 ? options.TimeoutSec : Math.Min(60, Math.Max(2, options.Limits.MaxLatency * 4)),
+        };
+        if (scenario.Name == "MultiUser")
+        {
+            given.Users = options.Connections;
+            given.Connections = options.Connections;
+        }
+        else
+        {
+            given.Connections = options.Connections;
+        }
+
+        var parameters = ScenarioRunner.ResolveParameters(scenario, given);
+        var limits = Limits(options);
+        var context = newContext(parameters, limits);
+        context.TimelineInterval = options.TimelineInterval;
+        progress.StepProgress = context.Progress;
+        var r = await ScenarioRunner.RunAsync(scenario, context, cancellationToken).ConfigureAwait(false);
+        var (limit, reason) = Judge(r, rate, limits, options.MaxLateShare);
+        return new RapidCapacityStep
+        {
+            Rate = rate,
+            Held = limit == CapacityLimit.None,
+            BrokenBy = limit,
+            Reason = reason,
+            Sent = r.Sent,
+            Delivered = r.Delivered,
+            Rejected = r.Rejected,
+            Lost = r.Lost,
+            LateSends = r.LateSends,
+            ThroughputPerSec = r.ThroughputPerSec,
+            LatencyMs = r.Latency.AtPercentile(limits.LatencyPercentile),
+            ServiceLatencyMs = r.ServiceLatency.AtPercentile(limits.LatencyPercentile),
+            Result = r,
+        };
+    }
+
+    private static RapidThresholds Limits(CapacitySearchOptions options)
+    {
+        var limits = options.Limits.Clone();
+        limits.MinThroughput = 0;
+        return limits;
+    }
+
+    private static string Reason(RapidCapacityResult result, RapidCapacityStep? broken, CapacitySearchOptions options)
+    {
+        if (broken is null)
+        {
+            return result.Steps.Length == 0
+                ? "no step ran"
+                : FormattableString.Invariant($"every rate tried held, up to {result.HighestHeldRate} msg/s ({(result.HighestHeldRate >= options.MaxRate ? "-MaxRate" : "-MaxSteps")} reached): the capacity is at least that");
+        }
+
+        return broken.Reason;
+    }
+
+    /// <summary>Rates to three significant digits, so steps read well (1250, not 1234.5678).</summary>
+    private static double Round(double rate)
+    {
+        if (rate <= 0)
+        {
+            return 0;
+        }
+
+        var digits = Math.Max(0, 2 - (int)Math.Floor(Math.Log10(rate)));
+        var scale = Math.Pow(10, Math.Floor(Math.Log10(rate)) - 2);
+        return digits > 0 ? Math.Round(rate, digits) : Math.Round(rate / scale) * scale;
+    }
+}

@@ -1,0 +1,103 @@
+# The capacity search against a mock of known capacity, its input, help and serialization.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+param()
+
+BeforeAll {
+    Import-Module RapidMessageTools -Force
+}
+
+Describe 'Find-RapidCapacity on a mock of known capacity' -Tag 'Integration', 'Slow' {
+    # Benchmark gives each connection its own user and agent; each agent has one worker that answers in
+    # ResponseDelay, so N connections hold N / ResponseDelay msg/s.
+    It 'lands within 15 % of <Agents> agents x <Delay> s = <Expected> msg/s' -ForEach @(
+        @{ Agents = 4; Delay = 0.02; Expected = 200 }
+        @{ Agents = 10; Delay = 0.01; Expected = 1000 }
+        @{ Agents = 20; Delay = 0.025; Expected = 800 }
+    ) {
+        $server = Start-RapidMockServer -ResponseDelay $Delay
+        try {
+            $c = Find-RapidCapacity -Url $server.Url -Connections $Agents -MaxLatency ($Delay * 4) -StartRate ($Expected / 4) -StepDuration 1 -TimelineInterval 0.5
+        }
+        finally { $server | Stop-RapidMockServer }
+        $c.GeneratorLimited | Should -BeFalse -Because $c.Reason
+        $c.HighestHeldRate | Should -BeGreaterOrEqual ($Expected * 0.85) -Because ($c.Steps | Out-String)
+        $c.HighestHeldRate | Should -BeLessOrEqual ($Expected * 1.15) -Because ($c.Steps | Out-String)
+        $c.FirstBrokenRate | Should -BeGreaterThan $c.HighestHeldRate
+        $c.BrokenBy | Should -BeIn 'Latency', 'Rejections'
+        $c.Steps.Count | Should -BeGreaterThan 2
+        $c.Steps.Phase | Should -Contain 'narrow'
+        ($c.Steps | Where-Object { $_.Held -and $_.Phase -ne 'warm-up' }).Rate | ForEach-Object { $_ | Should -BeLessOrEqual $c.HighestHeldRate }
+        $c.Steps[0].Result.Timeline.Count | Should -BeGreaterThan 0
+    }
+
+    It 'says the generator could not go faster when the mock is faster than the client' {
+        $server = Start-RapidMockServer -QueueCapacity 1000000
+        try {
+            # A mock with no delay takes whatever one client sends; the client falls behind first.
+            $c = Find-RapidCapacity -Url $server.Url -Connections 2 -MaxLatency 5 -StartRate 5000 -Growth 4 -StepDuration 1 -MaxSteps 6 -WarningVariable warned -WarningAction SilentlyContinue
+        }
+        finally { $server | Stop-RapidMockServer }
+        $c.GeneratorLimited | Should -BeTrue -Because ($c.Steps | Format-Table Rate, Held, BrokenBy, Reason, LateSends, Sent | Out-String)
+        $c.BrokenBy | Should -Be 'Generator'
+        $c.Reason | Should -BeLike 'the generator could not go faster*'
+        $c.Steps[-1].BrokenBy | Should -Be 'Generator'
+        $warned | Should -Not -BeNullOrEmpty
+    }
+}
+
+Describe 'Find-RapidCapacity input' -Tag 'Unit' {
+    BeforeAll {
+        $server = Start-RapidMockServer
+    }
+    AfterAll {
+        $server | Stop-RapidMockServer
+    }
+
+    It 'refuses -StartRate above -MaxRate with InvalidCapacitySearch' {
+        { Find-RapidCapacity -Url $server.Url -StartRate 500 -MaxRate 100 } | Should -Throw -ErrorId 'InvalidCapacitySearch*'
+    }
+
+    It 'reports every rate held when the limit is never reached, without claiming a broken rate' {
+        $c = Find-RapidCapacity -Url $server.Url -StartRate 50 -MaxRate 100 -StepDuration 0.5 -Connections 2
+        $c.FirstBrokenRate | Should -BeNullOrEmpty
+        $c.BrokenBy | Should -Be 'None'
+        $c.HighestHeldRate | Should -Be 100
+        ($c.Steps | Where-Object Phase -ne 'warm-up').Rate | Should -Be @(50, 100)
+        $c.Steps[0].Phase | Should -Be 'warm-up'
+        $c.Reason | Should -BeLike 'every rate tried held*'
+    }
+}
+
+Describe 'Find-RapidCapacity help' -Tag 'Integration', 'Slow' {
+    It 'runs Example 1 verbatim, and it finds what it says' {
+        $md = Get-Content (Join-Path $PSScriptRoot '../../help/Find-RapidCapacity.md') -Raw
+        $code = [regex]::Match($md, '### Example 1[^\n]*\n```powershell\n([\s\S]*?)\n```').Groups[1].Value
+        $code | Should -Not -BeNullOrEmpty
+        $before = @(Get-RapidMockServer).Count
+        $out = & ([scriptblock]::Create($code))
+        $c = $out | Where-Object { $_ -is [RapidMessageTools.Capacity.RapidCapacityResult] }
+        $c.HighestHeldRate | Should -BeGreaterOrEqual 850 -Because 'ten agents of 10 ms hold about 1,000 msg/s'
+        $c.HighestHeldRate | Should -BeLessOrEqual 1150
+        @(Get-RapidMockServer).Count | Should -Be $before -Because 'the example stops its mock'
+    }
+}
+
+Describe 'Find-RapidCapacity result through a job''s serialization' -Tag 'Integration' {
+    BeforeAll {
+        $server = Start-RapidMockServer
+    }
+    AfterAll {
+        $server | Stop-RapidMockServer
+    }
+
+    It 'carries its steps, their results and timelines as data at depth 1' {
+        $c = Find-RapidCapacity -Url $server.Url -StartRate 50 -MaxRate 100 -StepDuration 0.5 -Connections 2 -Arrival Poisson -Seed 5
+        $back = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($c, 1))
+        $back.BrokenBy | Should -Be 'None'
+        $back.Arrival | Should -Be 'Poisson'
+        $back.Steps.Count | Should -Be $c.Steps.Count
+        $back.Steps[1].Result.Timeline.Count | Should -Be $c.Steps[1].Result.Timeline.Count
+        $back.Steps[1].Result.Timeline[0].EncodedHistogram | Should -Be $c.Steps[1].Result.Timeline[0].EncodedHistogram
+        $back.Steps[1].Result.Parameters.Arrival | Should -Be 'Poisson'
+    }
+}

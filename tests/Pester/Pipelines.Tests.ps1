@@ -1,0 +1,196 @@
+# azure-pipelines.yml cannot run here, so its structure is checked: parsed as YAML (python3-yaml), every
+# key is one Azure Pipelines knows at its level, every step is exactly one kind, job dependencies exist,
+# and the jobs the project promises are there (tests on ubuntu pwsh and windows pwsh + Windows PowerShell
+# 5.1, the analyzer, NUnit results, the HTML report, a sharded load that merges its shards).
+# The README's pipeline example and docs/azure-pipelines.consumer-example.yml are checked the same way.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll are read in It blocks, which the rule does not follow')]
+param()
+
+BeforeAll {
+    $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    $python = Get-Command python3 -ErrorAction SilentlyContinue
+    $yamlReason = if (-not $python) { 'python3 is not installed (apt-get install python3-yaml)' }
+    else {
+        $null = & $python.Source -c 'import yaml' 2>&1
+        if ($LASTEXITCODE -ne 0) { 'python3-yaml is not installed (apt-get install python3-yaml; .ci/run installs it)' }
+    }
+
+    # YAML text -> objects, through python3's yaml.safe_load and JSON.
+    function ConvertFrom-Yaml([string] $Text) {
+        $file = Join-Path $TestDrive ("yaml-" + [guid]::NewGuid().ToString('N') + '.yml')
+        Set-Content -Path $file -Value $Text -Encoding utf8
+        $json = & $python.Source -c 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding="utf-8"))))' $file
+        if ($LASTEXITCODE -ne 0) { throw "Not valid YAML: $file" }
+        $json | ConvertFrom-Json
+    }
+
+    function Get-KeyName($Object) { @($Object.PSObject.Properties.Name) }
+
+    # Keys Azure Pipelines accepts (https://learn.microsoft.com/azure/devops/pipelines/yaml-schema).
+    $pipelineKeys = 'name', 'trigger', 'pr', 'schedules', 'resources', 'variables', 'parameters', 'pool', 'stages', 'jobs', 'steps', 'extends', 'lockBehavior', 'appendCommitMessageToRunName'
+    $jobKeys = 'job', 'displayName', 'dependsOn', 'condition', 'continueOnError', 'pool', 'container', 'services', 'timeoutInMinutes', 'cancelTimeoutInMinutes', 'variables', 'strategy', 'workspace', 'steps', 'templateContext', 'uses'
+    $stepKinds = 'task', 'script', 'pwsh', 'powershell', 'bash', 'checkout', 'download', 'downloadBuild', 'getPackage', 'publish', 'template', 'reviewApp'
+    $stepKeys = $stepKinds + @('displayName', 'name', 'condition', 'continueOnError', 'enabled', 'env', 'timeoutInMinutes', 'retryCountOnTaskFailure', 'target', 'inputs', 'workingDirectory', 'failOnStderr', 'errorActionPreference', 'ignoreLASTEXITCODE', 'artifact', 'patterns', 'path', 'clean', 'fetchDepth', 'lfs', 'submodules', 'persistCredentials')
+    $strategyKeys = 'matrix', 'maxParallel', 'parallel', 'runOnce', 'rolling', 'canary'
+
+    # The problems of one pipeline document, as strings (empty when it is well formed).
+    function Test-PipelineStructure($Pipeline) {
+        $problems = [Collections.Generic.List[string]]::new()
+        foreach ($k in Get-KeyName $Pipeline) { if ($k -notin $pipelineKeys) { $problems.Add("unknown top-level key '$k'") } }
+        $jobs = @(if ($Pipeline.PSObject.Properties['jobs']) { $Pipeline.jobs } elseif ($Pipeline.PSObject.Properties['steps']) { [pscustomobject]@{ job = 'single'; steps = $Pipeline.steps } })
+        if ($jobs.Count -eq 0) { $problems.Add('no jobs and no steps') }
+        $names = @($jobs | ForEach-Object { $_.job })
+        foreach ($dup in $names | Group-Object | Where-Object Count -gt 1) { $problems.Add("job '$($dup.Name)' is defined twice") }
+        foreach ($job in $jobs) {
+            foreach ($k in Get-KeyName $job) { if ($k -notin $jobKeys) { $problems.Add("job '$($job.job)': unknown key '$k'") } }
+            if ($job.job -notmatch '^[A-Za-z_][A-Za-z0-9_]*$') { $problems.Add("job '$($job.job)': a job name is letters, digits and _") }
+            foreach ($d in @($job.PSObject.Properties['dependsOn'].Value | Where-Object { $_ })) {
+                if ($d -notin $names) { $problems.Add("job '$($job.job)' depends on '$d', which is not a job") }
+            }
+            if ($job.PSObject.Properties['strategy']) {
+                foreach ($k in Get-KeyName $job.strategy) { if ($k -notin $strategyKeys) { $problems.Add("job '$($job.job)': unknown strategy key '$k'") } }
+            }
+            if ($job.PSObject.Properties['pool'] -and $job.pool -isnot [string] -and -not ($job.pool.PSObject.Properties['vmImage'] -or $job.pool.PSObject.Properties['name'])) {
+                $problems.Add("job '$($job.job)': pool has neither vmImage nor name")
+            }
+            $steps = @($job.steps)
+            if ($steps.Count -eq 0) { $problems.Add("job '$($job.job)' has no steps") }
+            for ($i = 0; $i -lt $steps.Count; $i++) {
+                $step = $steps[$i]
+                $where = "job '$($job.job)' step $($i + 1)"
+                $kinds = @(Get-KeyName $step | Where-Object { $_ -in $stepKinds })
+                if ($kinds.Count -ne 1) { $problems.Add("${where}: is $($kinds.Count) kinds of step ($($kinds -join ', ')), not one") }
+                foreach ($k in Get-KeyName $step) { if ($k -notin $stepKeys) { $problems.Add("${where}: unknown key '$k'") } }
+                if ($step.PSObject.Properties['task'] -and $step.task -notmatch '^[A-Za-z][A-Za-z0-9.-]*@\d+$') { $problems.Add("${where}: task '$($step.task)' is not Name@MajorVersion") }
+                foreach ($kind in 'script', 'pwsh', 'powershell', 'bash') {
+                    if ($step.PSObject.Properties[$kind] -and -not ("$($step.$kind)".Trim())) { $problems.Add("${where}: empty $kind") }
+                }
+                if ($step.PSObject.Properties['publish'] -and -not $step.PSObject.Properties['artifact']) { $problems.Add("${where}: publish without artifact") }
+            }
+        }
+        $problems
+    }
+
+    function Get-Step($Job, [string] $Kind) { @($Job.steps | Where-Object { $_.PSObject.Properties[$Kind] }) }
+
+    if (-not $yamlReason) {
+        $ci = ConvertFrom-Yaml (Get-Content (Join-Path $root 'azure-pipelines.yml') -Raw)
+        $jobsByName = @{}
+        foreach ($j in $ci.jobs) { $jobsByName[$j.job] = $j }
+    }
+}
+
+Describe 'azure-pipelines.yml' -Tag 'Unit', 'Pipelines' {
+    BeforeEach {
+        if ($yamlReason) { Set-ItResult -Skipped -Because $yamlReason }
+    }
+
+    It 'is well-formed Azure Pipelines YAML' {
+        $problems = @(Test-PipelineStructure $ci)
+        $problems | Should -BeNullOrEmpty -Because ($problems -join '; ')
+    }
+
+    It 'tests on ubuntu with pwsh, through build.ps1 -Task Test, remoting included' {
+        $job = $jobsByName['test_linux']
+        $job.pool.vmImage | Should -BeLike 'ubuntu*'
+        @(Get-Step $job 'script').script | Should -Contain 'dotnet pwsh ./build.ps1 -Task Test'
+        (Get-Step $job 'script' | Where-Object script -eq 'dotnet pwsh ./build.ps1 -Task Test').env.RAPID_REQUIRE_SSHD | Should -Be '1'
+        ((Get-Step $job 'script').script -join "`n") | Should -Match 'openssh-server'
+    }
+
+    It 'tests on windows with pwsh and with Windows PowerShell 5.1 (the powershell task)' {
+        $job = $jobsByName['test_windows']
+        $job.pool.vmImage | Should -BeLike 'windows*'
+        @(Get-Step $job 'script').script | Should -Contain 'dotnet pwsh ./build.ps1 -Task Test -ExcludeTag Remoting'
+        $ps51 = @(Get-Step $job 'powershell')
+        $ps51.Count | Should -Be 1
+        $ps51[0].powershell | Should -Match 'Invoke-Pester'
+        $ps51[0].powershell | Should -Match 'TestResult\.OutputPath'
+    }
+
+    It 'runs the analyzer' {
+        @(Get-Step $jobsByName['analyze'] 'script').script | Should -Contain 'dotnet pwsh ./build.ps1 -Task Analyze'
+    }
+
+    It 'publishes NUnit results for every test run, even a failed one' {
+        foreach ($name in 'test_linux', 'test_windows') {
+            $publish = @(Get-Step $jobsByName[$name] 'task' | Where-Object task -eq 'PublishTestResults@2')
+            $publish.Count | Should -BeGreaterThan 0 -Because "$name publishes its results"
+            foreach ($p in $publish) {
+                $p.inputs.testResultsFormat | Should -Be 'NUnit'
+                $p.condition | Should -Be 'succeededOrFailed()'
+            }
+        }
+        $paths = @($jobsByName['test_windows'].steps | Where-Object { $_.PSObject.Properties['task'] -and $_.task -eq 'PublishTestResults@2' } | ForEach-Object { $_.inputs.testResultsFiles })
+        $jobsByName['test_windows'].steps.powershell -join '' | Should -Match ([regex]::Escape(($paths | Where-Object { $_ -like '*WindowsPowerShell*' })))
+    }
+
+    It 'publishes the demo''s HTML report as an artifact' {
+        foreach ($name in 'test_linux', 'test_windows') {
+            $report = @(Get-Step $jobsByName[$name] 'task' | Where-Object { $_.task -eq 'PublishPipelineArtifact@1' -and $_.inputs.targetPath -eq 'out/demo-report.html' })
+            $report.Count | Should -Be 1 -Because "$name publishes the report"
+            @(Get-Step $jobsByName[$name] 'script').script | Should -Contain 'dotnet pwsh ./build.ps1 -Task Demo'
+        }
+    }
+
+    It 'runs a sharded load in parallel jobs and merges the shards in a last job' {
+        $shard = $jobsByName['shard']
+        $shard.strategy.parallel | Should -BeGreaterThan 1
+        $run = (Get-Step $shard 'pwsh').pwsh -join "`n"
+        $run | Should -Match '-Shard'
+        $run | Should -Match 'System\.JobPositionInPhase'
+        $run | Should -Match 'Export-Clixml'
+        @(Get-Step $shard 'publish').Count | Should -Be 1
+        $merge = $jobsByName['merge']
+        @($merge.dependsOn) | Should -Contain 'shard'
+        @(Get-Step $merge 'download').Count | Should -Be 1
+        $mergeRun = (Get-Step $merge 'pwsh').pwsh -join "`n"
+        $mergeRun | Should -Match 'Import-Clixml'
+        $mergeRun | Should -Match 'Merge-RapidResult'
+        $mergeRun | Should -Match '-WarningAction Stop' -Because 'a missing shard fails the merge'
+    }
+
+    It 'finds what is wrong in a broken pipeline (the check can fail)' {
+        $broken = ConvertFrom-Yaml @'
+trigger: none
+jobz: []
+jobs:
+- job: a
+  dependsOn: nothere
+  steps:
+  - script: echo hi
+    pwsh: echo hi
+  - task: PublishTestResults
+  - scirpt: typo
+'@
+        $problems = @(Test-PipelineStructure $broken)
+        ($problems -join "`n") | Should -Match "unknown top-level key 'jobz'"
+        ($problems -join "`n") | Should -Match "depends on 'nothere'"
+        ($problems -join "`n") | Should -Match '2 kinds of step'
+        ($problems -join "`n") | Should -Match 'not Name@MajorVersion'
+        ($problems -join "`n") | Should -Match "unknown key 'scirpt'"
+    }
+}
+
+Describe 'Pipeline examples for users' -Tag 'Unit', 'Pipelines' {
+    BeforeEach {
+        if ($yamlReason) { Set-ItResult -Skipped -Because $yamlReason }
+    }
+
+    It 'docs/azure-pipelines.consumer-example.yml is well-formed' {
+        $problems = @(Test-PipelineStructure (ConvertFrom-Yaml (Get-Content (Join-Path $root 'docs/azure-pipelines.consumer-example.yml') -Raw)))
+        $problems | Should -BeNullOrEmpty -Because ($problems -join '; ')
+    }
+
+    It 'the README''s parallel-jobs example is well-formed and merges its shards' {
+        $text = (Get-Content (Join-Path $root 'README.md') -Raw) -replace "`r`n", "`n"
+        $yaml = @([regex]::Matches($text, '(?m)^```yaml\n([\s\S]*?)\n```') | ForEach-Object { $_.Groups[1].Value })
+        $yaml.Count | Should -BeGreaterThan 0
+        foreach ($y in $yaml) {
+            $doc = ConvertFrom-Yaml $y
+            $problems = @(Test-PipelineStructure $doc)
+            $problems | Should -BeNullOrEmpty -Because ($problems -join '; ')
+        }
+        ($yaml -join "`n") | Should -Match 'Merge-RapidResult'
+    }
+}
