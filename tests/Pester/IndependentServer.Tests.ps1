@@ -1,13 +1,16 @@
 # The independent server (tests/Servers/independent_server.py) is only worth its verdicts if it speaks the
 # protocol: these tests hold it to the contract the scenarios rely on, frame by frame, as the mock is held.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+param()
+
 BeforeAll {
     Import-Module RapidMessageTools -Force
     . (Join-Path $PSScriptRoot 'Support/WsTestClient.ps1')
     . (Join-Path $PSScriptRoot 'Support/IndependentServer.ps1')
     $script:pythonProblem = Get-IndependentServerProblem
     $script:n = 0
-    function New-Id([string] $prefix) { $script:n++; "$prefix-$PID-$($script:n)" }
-    function Read-JwtClaims([string] $token) {
+    function Get-UniqueId([string] $prefix) { $script:n++; "$prefix-$PID-$($script:n)" }
+    function Read-JwtClaim([string] $token) {
         $part = $token.Split('.')[1].Replace('-', '+').Replace('_', '/')
         $part += '=' * ((4 - $part.Length % 4) % 4)
         [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($part)) | ConvertFrom-Json
@@ -36,7 +39,7 @@ Describe 'The independent server speaks the protocol' -Tag 'Integration', 'Matri
         (Invoke-RestMethod $server.HealthUrl).status | Should -Be 'ok'
         $user = Invoke-RestMethod -Method Post -Uri $auth.AuthUrl -Body '{"email":"a@example.com"}' -ContentType 'application/json'
         $user.email | Should -Be 'a@example.com'
-        $claims = Read-JwtClaims $user.token
+        $claims = Read-JwtClaim $user.token
         $claims.sub | Should -Be $user.user_id
         $claims.exp | Should -BeGreaterThan ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds())
     }
@@ -53,14 +56,14 @@ Describe 'The independent server speaks the protocol' -Tag 'Integration', 'Matri
     It 'issues tokens already expired when asked to, and refuses them' {
         if ($pythonProblem) { return }
         $user = Invoke-RestMethod -Method Post -Uri $expired.AuthUrl
-        (Read-JwtClaims $user.token).exp | Should -BeLessThan ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds())
+        (Read-JwtClaim $user.token).exp | Should -BeLessThan ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds())
         $refused = { New-WsTestClient $expired.Url -Headers @{ Authorization = "Bearer $($user.token)" } } | Should -Throw -ErrorId 'WsUpgradeRefused,New-WsTestClient' -PassThru
         $refused.TargetObject | Should -Be 401
     }
 
     It 'answers bad input with error frames and keeps the connection' {
         if ($pythonProblem) { return }
-        $c = New-WsTestClient $server.Url -Query @{ user_id = (New-Id 'bad') }
+        $c = New-WsTestClient $server.Url -Query @{ user_id = (Get-UniqueId 'bad') }
         Send-WsText $c '{not json'
         (Receive-WsJson $c).code | Should -Be 'invalid_json'
         Send-WsJson $c @{ type = 'teleport'; request_id = 'r1' }
@@ -75,7 +78,7 @@ Describe 'The independent server speaks the protocol' -Tag 'Integration', 'Matri
 
     It 'queues per (user, agent) in FIFO order, rejects with queue_full past capacity, and counts what it processed' {
         if ($pythonProblem) { return }
-        $c = New-WsTestClient $server.Url -Query @{ user_id = (New-Id 'fifo') }
+        $c = New-WsTestClient $server.Url -Query @{ user_id = (Get-UniqueId 'fifo') }
         foreach ($i in 1..8) { Send-WsUserMessage $c -MessageId "m$i" -SequenceId $i -AgentId 'a' }
         $frames = @(Receive-WsJson $c -Count 8 -TimeoutSec 10)
         $rejected = @($frames | Where-Object code -eq 'queue_full')
@@ -91,10 +94,10 @@ Describe 'The independent server speaks the protocol' -Tag 'Integration', 'Matri
 
     It 'replays a repeated message_id marked duplicate without counting it, and tells the user''s other connections' {
         if ($pythonProblem) { return }
-        $user = New-Id 'dup'
+        $user = Get-UniqueId 'dup'
         $a = New-WsTestClient $server.Url -Query @{ user_id = $user }
         $b = New-WsTestClient $server.Url -Query @{ user_id = $user }
-        $other = New-WsTestClient $server.Url -Query @{ user_id = (New-Id 'other') }
+        $other = New-WsTestClient $server.Url -Query @{ user_id = (Get-UniqueId 'other') }
         Send-WsUserMessage $a -MessageId 'd1' -SequenceId 1 -Content 'hi'
         (Receive-WsJson $a).content | Should -Be 'AI response to: hi'
         $update = Receive-WsJson $b
@@ -109,7 +112,7 @@ Describe 'The independent server speaks the protocol' -Tag 'Integration', 'Matri
 
     It 'streams a reply in chunks, then a final that joins them; cancel ends a stream with cancelled' {
         if ($pythonProblem) { return }
-        $c = New-WsTestClient $streaming.Url -Query @{ user_id = (New-Id 'stream') }
+        $c = New-WsTestClient $streaming.Url -Query @{ user_id = (Get-UniqueId 'stream') }
         Send-WsUserMessage $c -MessageId 's1' -SequenceId 1 -Content 'streamed reply'
         $frames = @(Receive-WsJson $c -Count 4 -TimeoutSec 5)
         $chunks = $frames | Where-Object type -eq 'ai_response_chunk'
@@ -132,7 +135,7 @@ Describe 'The independent server speaks the protocol' -Tag 'Integration', 'Matri
 
     It 'closes with 1009 on a frame over the size limit' {
         if ($pythonProblem) { return }
-        $c = New-WsTestClient $server.Url -Query @{ user_id = (New-Id 'big') }
+        $c = New-WsTestClient $server.Url -Query @{ user_id = (Get-UniqueId 'big') }
         Send-WsText $c ('x' * (1MB + 10))
         $end = Receive-WsEnd $c
         $end.MessageType | Should -Be 'Close'

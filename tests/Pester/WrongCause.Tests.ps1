@@ -1,9 +1,12 @@
-# The wrong-cause matrix: every scenario against every fault, on two servers that speak the protocol —
+# The wrong-cause matrix: every scenario against every fault, on two servers that speak the protocol:
 # the mock, and tests/Servers/independent_server.py (Python, python3-websockets) whose faults are shaped
 # differently. For each fault, the scenario built for it must fail naming the fault's own violation, and
 # no scenario may name a cause other than the fault's own. Threshold consequences (Latency,
 # DeliveryRatio, Throughput, MemoryGrowth) and Timeout are not causes and are left aside. Healthy
 # servers: every scenario passes. Sizes are small so the whole matrix runs in a few minutes.
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
+param()
+
 BeforeDiscovery {
     Import-Module RapidMessageTools -Force
     $registered = @((Get-RapidScenario).Name)

@@ -13,6 +13,8 @@
     standard input (its lifeline), waits briefly and kills it if it is still running; call
     Stop-IndependentServer -All in AfterAll. Every server also exits by itself after -MaxLifetime.
 #>
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (Start-*, Stop-*) start and stop test servers; -WhatIf has no meaning in a test')]
+param()
 
 $script:IndependentServers = [System.Collections.Generic.List[object]]::new()
 $script:IndependentServerScript = Join-Path $PSScriptRoot '../../Servers/independent_server.py'
@@ -70,7 +72,7 @@ function Start-IndependentServer {
     $stderr = $process.StandardError.ReadToEndAsync()
     $line = $process.StandardOutput.ReadLineAsync()
     if (-not $line.Wait([int]($TimeoutSec * 1000)) -or -not $line.Result) {
-        try { $process.Kill($true) } catch { }
+        try { $process.Kill($true) } catch { Write-Verbose "the server had already exited: $_" }
         $process.WaitForExit(5000) | Out-Null
         $why = if ($stderr.Wait(2000)) { $stderr.Result.Trim() } else { '' }
         $process.Dispose()
@@ -106,7 +108,7 @@ function Stop-IndependentServer {
             $p = $s.Process
             try {
                 if (-not $p.HasExited) {
-                    try { $p.StandardInput.Close() } catch { }
+                    try { $p.StandardInput.Close() } catch { Write-Verbose "its standard input was already closed: $_" }
                     if (-not $p.WaitForExit(3000)) { $p.Kill($true); $p.WaitForExit(5000) | Out-Null }
                 }
             }
