@@ -10,11 +10,14 @@
 param(
     [string] $ResultsDirectory = (Join-Path $PSScriptRoot 'results'),
     [ValidateRange(1, 20)] [int] $Repeat = 3,
-    [switch] $Quick
+    [switch] $Quick,
+    # Only the measurements whose names match one of these wildcards (default: all).
+    [string[]] $Only = @('*')
 )
 $ErrorActionPreference = 'Stop'
 Import-Module RapidMessageTools
 $scale = if ($Quick) { 0.1 } else { 1 }
+$onlyPatterns = @($Only)
 function Size([int] $n) { [int][math]::Max(1, [math]::Round($n * $scale)) }
 function Median([double[]] $values) {
     $sorted = @($values | Sort-Object)
@@ -28,6 +31,7 @@ function Get-Rss { [System.Diagnostics.Process]::GetCurrentProcess().Refresh(); 
 $measurements = [ordered]@{}
 function Measure-Figure {
     param([string] $Name, [string] $Description, [hashtable] $Targets, [scriptblock] $Run, [int] $Runs = $Repeat)
+    if (-not ($script:onlyPatterns | Where-Object { $Name -like $_ })) { return }
     Write-Host ("{0,-34} " -f $Name) -NoNewline
     $raw = @(foreach ($i in 1..$Runs) {
         [GC]::Collect(); [GC]::WaitForPendingFinalizers()
@@ -40,9 +44,12 @@ function Measure-Figure {
         $value = $medians[$t.Key]
         $met[$t.Key] = if ($null -ne $t.Value.Max) { $value -le $t.Value.Max } else { $value -ge $t.Value.Min }
     }
-    $script:measurements[$Name] = [ordered]@{ Description = $Description; Median = $medians; Targets = $Targets; TargetMet = $met; Runs = @($raw) }
+    $script:measurements[$Name] = [ordered]@{ Description = $Description; Median = $medians; Targets = $Targets; TargetMet = $met; LoadAverage = (Get-LoadAverage); Runs = @($raw) }
     Write-Host (($medians.GetEnumerator() | ForEach-Object { '{0}={1:N3}' -f $_.Key, $_.Value }) -join '  ')
+    Write-Host ("{0,-34} machine load (1-minute average) {1}" -f '', (Get-LoadAverage))
 }
+# The 1-minute load average (Linux): timing figures mean little when other work shares the cores.
+function Get-LoadAverage { try { ((Get-Content /proc/loadavg -ErrorAction Stop) -split ' ')[0] } catch { 'n/a' } }
 
 function Invoke-Load {
     param([hashtable] $Server, [hashtable] $Scenario)
@@ -117,6 +124,16 @@ function Get-MockProcessMemory([hashtable] $Mock) {
     if ($line -notmatch '^HEAP (\d+) RSS (\d+)') { throw "Unexpected answer from the mock process: $line" }
     @{ Heap = [long]$Matches[1]; Rss = [long]$Matches[2] }
 }
+function Get-MockProcessOpen([hashtable] $Mock) {
+    $Mock.Process.StandardInput.WriteLine('open')
+    $line = $Mock.Process.StandardOutput.ReadLine()
+    if ($line -notmatch '^OPEN (\d+)') { throw "Unexpected answer from the mock process: $line" }
+    [long]$Matches[1]
+}
+function Invoke-MockProcessStop([hashtable] $Mock) {
+    $Mock.Process.StandardInput.WriteLine('stop')
+    if (-not $Mock.Process.WaitForExit(10000)) { $Mock.Process.Kill() }
+}
 
 Measure-Figure 'one-million-messages' "$(Size 1000000) messages through one session (mock in its own process): retained memory growth" @{ ClientGrowthMB = @{ Max = 10 }; ServerGrowthMB = @{ Max = 10 } } -Runs 1 {
     $mock = Start-MockProcess
@@ -132,10 +149,153 @@ Measure-Figure 'one-million-messages' "$(Size 1000000) messages through one sess
             Lost              = $r.Lost
         }
     }
-    finally {
-        $mock.Process.StandardInput.WriteLine('stop')
-        if (-not $mock.Process.WaitForExit(10000)) { $mock.Process.Kill() }
+    finally { Invoke-MockProcessStop $mock }
+}
+
+# The reference client: a bare ClientWebSocket program (bench/ReferenceClient) that drives the same load and
+# matches every reply, built once per bench run. The module's client is judged by its CPU per message against it.
+$referenceDll = $null
+function Get-ReferenceClient {
+    if (-not $script:referenceDll) {
+        $project = Join-Path $PSScriptRoot 'ReferenceClient'
+        $output = Join-Path ([IO.Path]::GetTempPath()) 'rapid-reference-client'
+        & dotnet build $project -c Release -o $output --nologo -v quiet | Out-Null
+        if ($LASTEXITCODE -ne 0) { throw "bench/ReferenceClient did not build (dotnet build exit code $LASTEXITCODE)." }
+        $script:referenceDll = Join-Path $output 'ReferenceClient.dll'
     }
+    $script:referenceDll
+}
+function Invoke-ReferenceClient([string] $Url, [int] $Messages, [int] $Connections, [int] $InFlight) {
+    $line = & dotnet (Get-ReferenceClient) $Url $Messages $Connections $InFlight | Select-Object -Last 1
+    if ($LASTEXITCODE -ne 0) { throw "The reference client did not match every reply: $line" }
+    $line | ConvertFrom-Json
+}
+# The module's client alone (the mock in its own process): this process's CPU per message sent.
+function Invoke-ClientAlone([hashtable] $Mock, [hashtable] $Scenario) {
+    $process = [System.Diagnostics.Process]::GetCurrentProcess()
+    [GC]::Collect(); [GC]::WaitForPendingFinalizers()
+    $cpu = $process.TotalProcessorTime
+    $allocated = [GC]::GetTotalAllocatedBytes($true)
+    $r = Invoke-RapidScenario -Url $Mock.Url @Scenario -WarningAction SilentlyContinue
+    $process.Refresh()
+    $n = [math]::Max(1, $r.Sent)
+    if ($r.Lost -gt 0 -or $r.Rejected -gt 0) { Write-Warning "$($r.Scenario): lost $($r.Lost), rejected $($r.Rejected): $($r.Violations -join '; ')" }
+    @{
+        Result           = $r
+        CpuUsPerMsg      = [math]::Round(($process.TotalProcessorTime - $cpu).TotalMilliseconds * 1000 / $n, 2)
+        AllocBytesPerMsg = [math]::Round(([GC]::GetTotalAllocatedBytes($true) - $allocated) / $n)
+    }
+}
+
+# Client alone against the mock in another process, beside the reference client on the same load and the same mock.
+foreach ($load in @(
+        @{ Name = 'client-alone-pipelined'; Text = "one connection, 250 in flight, $(Size 200000) messages"; Connections = 1; Messages = (Size 200000); InFlight = 250 }
+        @{ Name = 'client-alone-100-connections'; Text = "100 connections, 100 in flight each, $(100 * (Size 2000)) messages"; Connections = 100; Messages = 100 * (Size 2000); InFlight = 100 }
+    )) {
+    Measure-Figure $load.Name "$($load.Text); the mock in its own process; CPU per message of the module's client and of a bare ClientWebSocket client (bench/ReferenceClient), same run" @{ CpuRatio = @{ Max = 1.3 } } {
+        $mock = Start-MockProcess
+        try {
+            $ref = Invoke-ReferenceClient $mock.Url $load.Messages $load.Connections $load.InFlight
+            $o = Invoke-ClientAlone $mock @{ Name = 'Benchmark'; Connections = $load.Connections; MessageCount = $load.Messages; MaxInFlight = $load.InFlight; TimeoutSec = 60 }
+            @{
+                MsgPerSec        = $o.Result.ThroughputPerSec
+                CpuUsPerMsg      = $o.CpuUsPerMsg
+                AllocBytesPerMsg = $o.AllocBytesPerMsg
+                RefMsgPerSec     = $ref.MsgPerSec
+                RefCpuUsPerMsg   = $ref.CpuUsPerMsg
+                CpuRatio         = [math]::Round($o.CpuUsPerMsg / [math]::Max(0.01, $ref.CpuUsPerMsg), 2)
+                Lost             = $o.Result.Lost
+            }
+        }
+        finally { Invoke-MockProcessStop $mock }
+    }
+}
+
+Measure-Figure 'client-alone-fixed-rate-20k' "fixed rate 20,000 msg/s for $(10 * $scale) s over 4 connections, the mock in its own process: what the generator adds (p99 from intended send minus p99 from actual send) and its late sends" @{ GeneratorP99Ms = @{ Max = 1 }; LateSharePct = @{ Max = 0.1 } } {
+    $mock = Start-MockProcess
+    try {
+        $o = Invoke-ClientAlone $mock @{ Name = 'Benchmark'; Connections = 4; Rate = 20000; Duration = (10 * $scale); TimeoutSec = 30 }
+        $r = $o.Result
+        @{
+            P50Ms          = $r.Latency.P50
+            P99Ms          = $r.Latency.P99
+            ServiceP99Ms   = $r.ServiceLatency.P99
+            GeneratorP99Ms = [math]::Round($r.Latency.P99 - $r.ServiceLatency.P99, 3)
+            LateSends      = $r.LateSends
+            LateSharePct   = [math]::Round(100.0 * $r.LateSends / [math]::Max(1, $r.Sent), 3)
+            CpuUsPerMsg    = $o.CpuUsPerMsg
+            MsgPerSec      = $r.ThroughputPerSec
+            Lost           = $r.Lost
+        }
+    }
+    finally { Invoke-MockProcessStop $mock }
+}
+
+Measure-Figure 'client-alone-many-users' "MultiUser: $(Size 1000) users x $(Size 3000) messages back-to-back, the mock in its own process: client CPU per message and retained memory growth per million messages" @{ GrowthMBPerMillion = @{ Max = 10 }; Lost = @{ Max = 0 } } -Runs 1 {
+    $mock = Start-MockProcess
+    try {
+        $o = Invoke-ClientAlone $mock @{ Name = 'MultiUser'; Users = (Size 1000); MessageCount = (Size 3000); TimeoutSec = 120; MaxLatency = 3600 }
+        $r = $o.Result
+        @{
+            Messages           = $r.Sent
+            MsgPerSec          = $r.ThroughputPerSec
+            CpuUsPerMsg        = $o.CpuUsPerMsg
+            ClientGrowthMB     = [math]::Round($r.MemoryGrowthBytes / 1MB, 1)
+            GrowthMBPerMillion = [math]::Round($r.MemoryGrowthBytes / 1MB / [math]::Max(1e-6, $r.Sent / 1e6), 2)
+            Lost               = $r.Lost
+        }
+    }
+    finally { Invoke-MockProcessStop $mock }
+}
+
+# Users who stay: connections ramped in, each user sending one message every 5 s (Poisson) for the hold time.
+# Memory per connection is sampled on both sides while every user is connected: the managed heap after a full
+# collection and the working set, against the same figures before the run.
+Measure-Figure '10000-users-held' "MultiUser: $(Size 10000) users ramped in at 500/s, each held $(120 * $scale) s sending every 5 s (Poisson), the mock in its own process; memory per connection on both sides while all are connected" @{ Lost = @{ Max = 0 }; MockHeapKBPerConn = @{ Max = 20 } } -Runs 1 {
+    $users = Size 10000; $hold = 120 * $scale; $connectRate = 500
+    $mock = Start-MockProcess
+    try {
+        $process = [System.Diagnostics.Process]::GetCurrentProcess()
+        [GC]::Collect(); [GC]::WaitForPendingFinalizers()
+        $clientHeap0 = [GC]::GetTotalMemory($true); $process.Refresh(); $clientRss0 = $process.WorkingSet64
+        $mock0 = Get-MockProcessMemory $mock
+        $cpu = $process.TotalProcessorTime
+        $modulePath = (Get-Module RapidMessageTools).Path
+        $url = $mock.Url
+        $job = Start-ThreadJob -ScriptBlock {
+            Import-Module $using:modulePath
+            Invoke-RapidScenario MultiUser -Url $using:url -Users $using:users -ConnectRate $using:connectRate -ThinkTime 5 -Duration $using:hold -Arrival Poisson -Seed 16 -TimeoutSec 60 -MaxLatency 3600 -WarningAction SilentlyContinue
+        }
+        # Sample once every user is connected (as the mock counts them), while all are held.
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $open = 0
+        while ($job.State -in 'NotStarted', 'Running' -and ($open = Get-MockProcessOpen $mock) -lt $users) { Start-Sleep -Milliseconds 500 }
+        $allInSeconds = [math]::Round($clock.Elapsed.TotalSeconds, 1)
+        if ($open -lt $users) { Write-Warning "Only $open of $users users were connected at once; the memory per connection is over those." ; $users = [math]::Max(1, $open) }
+        $clientHeap1 = [GC]::GetTotalMemory($true); $process.Refresh(); $clientRss1 = $process.WorkingSet64
+        $mock1 = Get-MockProcessMemory $mock
+        $r = $job | Receive-Job -Wait -AutoRemoveJob | Select-Object -Last 1
+        $process.Refresh()
+        @{
+            Users              = $users
+            MaxConnections     = $open
+            AllConnectedAfterSec = $allInSeconds
+            Sent               = $r.Sent
+            Delivered          = $r.Delivered
+            Lost               = $r.Lost
+            P50Ms              = $r.Latency.P50
+            P99Ms              = $r.Latency.P99
+            LateSends          = $r.LateSends
+            Seconds            = $r.Duration
+            CpuUsPerMsg        = [math]::Round(($process.TotalProcessorTime - $cpu).TotalMilliseconds * 1000 / [math]::Max(1, $r.Sent), 2)
+            ClientHeapKBPerConn = [math]::Round(($clientHeap1 - $clientHeap0) / 1KB / $users, 2)
+            ClientRssKBPerConn  = [math]::Round(($clientRss1 - $clientRss0) / 1KB / $users, 2)
+            MockHeapKBPerConn   = [math]::Round(($mock1.Heap - $mock0.Heap) / 1KB / $users, 2)
+            MockRssKBPerConn    = [math]::Round(($mock1.Rss - $mock0.Rss) / 1KB / $users, 2)
+            Outcome            = [int]($r.Outcome -eq 'Passed')
+        }
+    }
+    finally { Invoke-MockProcessStop $mock }
 }
 
 # What the timeline costs: the same fixed-rate load with a timeline (1-s intervals) and without (-TimelineInterval 0),

@@ -5,6 +5,7 @@
     Started by bench/Bench.ps1 with redirected standard input and output. Prints "URL <ws url>" once the mock
     listens, then answers one command per input line:
       heap   prints "HEAP <bytes> RSS <bytes>": managed heap after a full collection, and the working set;
+      open   prints "OPEN <count>": WebSocket connections open now;
       stop   stops the mock and exits.
     End of input stops it too, so the mock never outlives the benchmark.
 #>
@@ -21,6 +22,10 @@ try {
                 $heap = [GC]::GetTotalMemory($true)
                 $process = [System.Diagnostics.Process]::GetCurrentProcess()
                 [Console]::Out.WriteLine("HEAP $heap RSS $($process.WorkingSet64)")
+                [Console]::Out.Flush()
+            }
+            'open' {
+                [Console]::Out.WriteLine("OPEN $($mock.Stats.ConnectionsOpen)")
                 [Console]::Out.Flush()
             }
             'stop' { return }

@@ -10,9 +10,11 @@ Describe 'Find-RapidCapacity on a mock of known capacity' -Tag 'Integration', 'S
     # Benchmark gives each connection its own user and agent; each agent has one worker that answers in
     # ResponseDelay, so N connections hold N / ResponseDelay msg/s.
     It 'lands within 15 % of <Agents> agents x <Delay> s = <Expected> msg/s' -ForEach @(
+        # Rates a tenth of what the client sends on this machine, so a busy CI agent never makes the
+        # generator the limit (the search would then rightly say so, and land nowhere near the answer).
+        @{ Agents = 4; Delay = 0.04; Expected = 100 }
         @{ Agents = 4; Delay = 0.02; Expected = 200 }
-        @{ Agents = 10; Delay = 0.01; Expected = 1000 }
-        @{ Agents = 20; Delay = 0.025; Expected = 800 }
+        @{ Agents = 8; Delay = 0.02; Expected = 400 }
     ) {
         $server = Start-RapidMockServer -ResponseDelay $Delay
         try {
@@ -76,8 +78,8 @@ Describe 'Find-RapidCapacity help' -Tag 'Integration', 'Slow' {
         $before = @(Get-RapidMockServer).Count
         $out = & ([scriptblock]::Create($code))
         $c = $out | Where-Object { $_ -is [RapidMessageTools.Capacity.RapidCapacityResult] }
-        $c.HighestHeldRate | Should -BeGreaterOrEqual 850 -Because 'ten agents of 10 ms hold about 1,000 msg/s'
-        $c.HighestHeldRate | Should -BeLessOrEqual 1150
+        $c.HighestHeldRate | Should -BeGreaterOrEqual 212 -Because 'ten agents of 40 ms hold about 250 msg/s'
+        $c.HighestHeldRate | Should -BeLessOrEqual 288
         @(Get-RapidMockServer).Count | Should -Be $before -Because 'the example stops its mock'
     }
 }

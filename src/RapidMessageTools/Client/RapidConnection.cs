@@ -54,7 +54,7 @@ public sealed class RapidConnection : IDisposable
     private int _ended;
     private bool _serverEchoesRequestId;
     private long _sendStarted;
-    private Timer? _sendWatchdog;
+    private long _sendLimitTicks;
 
     private RapidConnection(ClientWebSocket socket, string url, FrameTraceWriter? trace)
     {
@@ -226,7 +226,7 @@ public sealed class RapidConnection : IDisposable
     public void Dispose()
     {
         Interlocked.Exchange(ref _closing, 1);
-        _sendWatchdog?.Dispose();
+        SendWatchdog.Remove(this);
         try
         {
             _lifetime.Cancel();
@@ -246,20 +246,19 @@ public sealed class RapidConnection : IDisposable
     /// </summary>
     private void StartSendWatchdog(TimeSpan limit)
     {
-        var limitTicks = (long)(limit.TotalSeconds * Stopwatch.Frequency);
-        _sendWatchdog = new Timer(
-            _ =>
-            {
-                var started = Interlocked.Read(ref _sendStarted);
-                if (started != 0 && Stopwatch.GetTimestamp() - started > limitTicks && Volatile.Read(ref _closing) == 0)
-                {
-                    EndUnexpectedly(FormattableString.Invariant($"a send was blocked for more than {limit.TotalSeconds:0.#} s: the server stopped reading"));
-                    _socket.Abort();
-                }
-            },
-            null,
-            TimeSpan.FromSeconds(1),
-            TimeSpan.FromSeconds(1));
+        _sendLimitTicks = (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        SendWatchdog.Add(this);
+    }
+
+    /// <summary>Called about once a second by <see cref="SendWatchdog"/>: ends the connection when a send has been blocked past the limit.</summary>
+    internal void CheckSendBlocked(long now)
+    {
+        var started = Interlocked.Read(ref _sendStarted);
+        if (started != 0 && now - started > _sendLimitTicks && Volatile.Read(ref _closing) == 0)
+        {
+            EndUnexpectedly(FormattableString.Invariant($"a send was blocked for more than {_sendLimitTicks / (double)Stopwatch.Frequency:0.#} s: the server stopped reading"));
+            _socket.Abort();
+        }
     }
 
     /// <summary>How a connection that ended without a close frame is described (the runtime's own text names its internal states).</summary>
@@ -397,13 +396,16 @@ public sealed class RapidConnection : IDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var buffers = new ReceiveBuffer();
         using var assembled = new PooledBufferWriter(256); // grows only for fragmented or large frames
+        var insideMessage = false;
         try
         {
             while (true)
             {
+                var buffer = buffers.For(insideMessage);
                 var result = await WebSocketReceive.ReceiveAsync(_socket, buffer, _lifetime.Token).ConfigureAwait(false);
+                insideMessage = !result.EndOfMessage;
                 var now = Stopwatch.GetTimestamp();
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
@@ -445,6 +447,7 @@ public sealed class RapidConnection : IDisposable
                     }
 
                     payload = assembled.WrittenSpan;
+                    buffers.MessageDone();
                 }
 
                 Interlocked.Increment(ref _received);
@@ -470,7 +473,7 @@ public sealed class RapidConnection : IDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            buffers.Dispose();
             FailQueries(new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The connection ended: " + (CloseReason ?? "closed") + "."));
         }
     }

@@ -21,6 +21,9 @@ internal static class ErrorIds
     public const string ScenarioConnectFailed = nameof(ScenarioConnectFailed);
     public const string ScenarioAuthRefused = nameof(ScenarioAuthRefused);
 
+    /// <summary>Invoke-RapidScenario: the run would open more connections than the process's file limit allows (nothing was opened).</summary>
+    public const string ConnectionLimit = nameof(ConnectionLimit);
+
     /// <summary>-ErrorOnFailure: the run ended Failed, Inconclusive or Interrupted (the result was written first).</summary>
     public const string ScenarioNotPassed = nameof(ScenarioNotPassed);
 

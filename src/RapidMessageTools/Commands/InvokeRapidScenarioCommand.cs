@@ -48,12 +48,22 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     public int MessageCount { get; set; }
 
     [Parameter]
-    [ValidateRange(1, 10_000)]
+    [ValidateRange(1, 1_000_000)]
     public int Connections { get; set; }
 
     [Parameter]
-    [ValidateRange(1, 10_000)]
+    [ValidateRange(1, 1_000_000)]
     public int Users { get; set; }
+
+    /// <summary>MultiUser: seconds between one user's messages (the mean with -Arrival Poisson); the run's rate becomes users / think time.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 86_400.0)]
+    public double ThinkTime { get; set; }
+
+    /// <summary>MultiUser: users connected per second; each starts sending once connected and, with -Duration, stays that long.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 1_000_000.0)]
+    public double ConnectRate { get; set; }
 
     [Parameter]
     [ValidateRange(1, 1_000_000)]
@@ -222,6 +232,8 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             Stages = _stages,
             Arrival = Arrival,
             Seed = Seed,
+            ThinkTime = ThinkTime,
+            ConnectRate = ConnectRate,
         };
         RapidScenarioParameters parameters;
         try
@@ -240,6 +252,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             TokenTransport = TokenTransport,
             ConnectAttempts = ConnectAttempts,
             RealBackend = !_settings.IsMock,
+            ServerInProcess = MockServerRegistry.All().Any(m => string.Equals(m.Server.Url, _settings.WebSocketUrl, StringComparison.OrdinalIgnoreCase)),
             ShardIndex = _shard.Index,
             ShardCount = _shard.Count,
             Log = Log,
@@ -339,6 +352,11 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         catch (ArgumentException bad)
         {
             ThrowTerminatingError(new ErrorRecord(bad, ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, scenario.Name));
+            return null;
+        }
+        catch (ConnectionLimitException limit)
+        {
+            ThrowTerminatingError(new ErrorRecord(limit, ErrorIds.ConnectionLimit, ErrorCategory.LimitsExceeded, scenario.Name));
             return null;
         }
         catch (Exception error) when (error is not PipelineStoppedException)

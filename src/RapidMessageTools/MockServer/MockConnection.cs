@@ -1,6 +1,5 @@
 using System;
-using System.Buffers;
-using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Net;
 using System.Net.WebSockets;
 using System.Threading;
@@ -15,7 +14,6 @@ namespace RapidMessageTools.MockServer;
 /// </summary>
 internal sealed class MockConnection : IReplySink
 {
-    private const int ReceiveBufferSize = 16 * 1024;
     private static long _nextId;
 
     private readonly HttpListenerContext _context;
@@ -23,7 +21,9 @@ internal sealed class MockConnection : IReplySink
     private readonly MockBackend _backend;
     private readonly MockServerOptions _options;
     private readonly MockServerCounters _counters;
-    private readonly ConcurrentQueue<byte[]> _outbound = new();
+    // A plain queue under its own lock: a ConcurrentQueue starts with a 32-slot segment (about 800 bytes), which
+    // every idle connection would hold.
+    private readonly Queue<byte[]> _outbound = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _cts;
     private long _pendingBytes;
@@ -61,7 +61,11 @@ internal sealed class MockConnection : IReplySink
             return;
         }
 
-        _outbound.Enqueue(frame);
+        lock (_outbound)
+        {
+            _outbound.Enqueue(frame);
+        }
+
         if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
         {
             _ = DrainAsync();
@@ -114,13 +118,15 @@ internal sealed class MockConnection : IReplySink
     /// <summary>Runs the connection until the peer closes, the server stops, or a fault ends it.</summary>
     public async Task RunAsync()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+        using var buffers = new ReceiveBuffer();
         using var assembled = new PooledBufferWriter(256); // grows only for fragmented or large frames
         var token = _cts.Token;
+        var insideMessage = false;
         try
         {
             while (_socket.State == WebSocketState.Open)
             {
+                var buffer = buffers.For(insideMessage);
                 var result = await WebSocketReceive.ReceiveAsync(_socket, buffer, token).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
@@ -131,7 +137,7 @@ internal sealed class MockConnection : IReplySink
                 if (assembled.WrittenCount + result.Count > _options.MaxMessageBytes)
                 {
                     Interlocked.Increment(ref _counters.OversizeClosed);
-                    await CloseTooBigAsync(buffer, token).ConfigureAwait(false);
+                    await CloseTooBigAsync(buffers.For(insideMessage: true), token).ConfigureAwait(false);
                     break;
                 }
 
@@ -149,6 +155,12 @@ internal sealed class MockConnection : IReplySink
                     }
                 }
 
+                insideMessage = !result.EndOfMessage;
+                if (!insideMessage)
+                {
+                    buffers.MessageDone();
+                }
+
                 if (Volatile.Read(ref _aborted) != 0)
                 {
                     break;
@@ -161,7 +173,6 @@ internal sealed class MockConnection : IReplySink
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             Abort();
             _cts.Dispose();
         }
@@ -192,7 +203,7 @@ internal sealed class MockConnection : IReplySink
                 await _sendLock.WaitAsync(_cts.Token).ConfigureAwait(false);
                 try
                 {
-                    while (_outbound.TryDequeue(out var frame))
+                    while (TryDequeue(out var frame))
                     {
                         await _socket.SendAsync(new ArraySegment<byte>(frame), WebSocketMessageType.Text, true, _cts.Token).ConfigureAwait(false);
                         Interlocked.Add(ref _pendingBytes, -frame.Length);
@@ -204,7 +215,7 @@ internal sealed class MockConnection : IReplySink
                 }
 
                 Volatile.Write(ref _draining, 0);
-                if (_outbound.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+                if (IsOutboundEmpty() || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
                 {
                     return;
                 }
@@ -213,6 +224,29 @@ internal sealed class MockConnection : IReplySink
         catch (Exception)
         {
             Abort();
+        }
+    }
+
+    private bool TryDequeue(out byte[] frame)
+    {
+        lock (_outbound)
+        {
+            if (_outbound.Count > 0)
+            {
+                frame = _outbound.Dequeue();
+                return true;
+            }
+        }
+
+        frame = [];
+        return false;
+    }
+
+    private bool IsOutboundEmpty()
+    {
+        lock (_outbound)
+        {
+            return _outbound.Count == 0;
         }
     }
 

@@ -392,9 +392,10 @@ public sealed class RapidMockServer : IDisposable
         }
 
         SocketTuning.DisableNagle(context);
-        var wsContext = await context.AcceptWebSocketAsync(null, 16 * 1024, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        // Only the socket is kept: the WebSocket context holds a copy of the request's headers and cookies (about 1 KB a connection).
+        var socket = (await context.AcceptWebSocketAsync(null, 16 * 1024, TimeSpan.FromSeconds(30)).ConfigureAwait(false)).WebSocket;
         var user = _backend.GetUser(userId);
-        var connection = new MockConnection(context, wsContext.WebSocket, _backend, user, Options, _counters, _stopping.Token);
+        var connection = new MockConnection(context, socket, _backend, user, Options, _counters, _stopping.Token);
         _connections[connection.Id] = connection;
         user.AddConnection(connection);
         Interlocked.Increment(ref _counters.ConnectionsOpen);
@@ -408,7 +409,7 @@ public sealed class RapidMockServer : IDisposable
             user.RemoveConnection(connection);
             _connections.TryRemove(connection.Id, out _);
             Interlocked.Decrement(ref _counters.ConnectionsOpen);
-            wsContext.WebSocket.Dispose();
+            socket.Dispose();
         }
     }
 

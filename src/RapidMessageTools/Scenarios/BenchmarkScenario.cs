@@ -11,7 +11,7 @@ namespace RapidMessageTools.Scenarios;
 /// Throughput, latency and memory at a set size over several connections, or at a fixed arrival rate
 /// (latency from the intended send time). Fails only on thresholds (and lost or mangled replies).
 /// </summary>
-internal sealed class BenchmarkScenario : IRapidScenario, IStagedScenario
+internal sealed class BenchmarkScenario : IRapidScenario, IStagedScenario, IConnectionCount
 {
     public string Name => "Benchmark";
 
@@ -24,6 +24,8 @@ internal sealed class BenchmarkScenario : IRapidScenario, IStagedScenario
     public bool ChecksThroughput => true;
 
     public bool ChecksLatency => true;
+
+    public int ConnectionsNeeded(RapidScenarioParameters parameters) => Math.Max(1, parameters.Connections);
 
     public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
     {

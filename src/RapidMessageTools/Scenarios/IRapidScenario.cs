@@ -29,3 +29,15 @@ public interface IRapidScenario
 public interface IStagedScenario
 {
 }
+
+/// <summary>A scenario of users with a connection each, which can ramp its connections in (-ConnectRate) and pace each user by a think time (-ThinkTime).</summary>
+public interface IUserSessionScenario
+{
+}
+
+/// <summary>A scenario that opens a number of connections known from its parameters, checked against the process's file limit before the run.</summary>
+public interface IConnectionCount
+{
+    /// <summary>Connections the run opens with <paramref name="parameters"/> (defaults applied).</summary>
+    int ConnectionsNeeded(RapidScenarioParameters parameters);
+}

@@ -41,7 +41,11 @@ internal static class MessageSender
         return outcome.Late;
     }
 
-    /// <summary>Sends at the times <paramref name="arrivals"/> gives (a share of a <see cref="LoadPlan"/>); latency counts from them.</summary>
+    /// <summary>
+    /// Sends at the times <paramref name="arrivals"/> gives (a share of a <see cref="LoadPlan"/>); latency counts from them.
+    /// The times count from the run's shared load clock, or with <paramref name="ownStart"/> from this stream's own start
+    /// (a user who joins a ramp part way through).
+    /// </summary>
     public static async Task<PacedOutcome> SendPlannedAsync(
         ScenarioRecorder recorder,
         RapidConnection connection,
@@ -49,14 +53,15 @@ internal static class MessageSender
         string idPrefix,
         ArrivalStream arrivals,
         CancellationToken cancellationToken,
-        long firstSequence = 1)
+        long firstSequence = 1,
+        bool ownStart = false)
     {
         recorder.FixedRate = true;
         var stream = new PacedStream(
             (seq, intended, ct) => recorder.SendAsync(connection, idPrefix + "-" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture), seq, agentId, intended, ct),
             firstSequence,
             arrivals,
-            recorder.LoadClock,
+            ownStart ? null : recorder.LoadClock,
             cancellationToken);
         return await recorder.Pacer.Add(stream).ConfigureAwait(false);
     }

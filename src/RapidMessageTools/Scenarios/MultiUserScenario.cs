@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
@@ -14,8 +15,14 @@ namespace RapidMessageTools.Scenarios;
 /// Many users at once, one connection each: every user's state must count only its own messages,
 /// no user may see another's updates, and no user may starve while others are served.
 /// </summary>
-internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario
+internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUserSessionScenario, IConnectionCount
 {
+    /// <summary>Connects under way at once during a -ConnectRate ramp: a slow server slows the ramp rather than piling up connects.</summary>
+    private const int ConnectsAtOnce = 64;
+
+    /// <summary>agent_state queries under way at once in the final check.</summary>
+    private const int StateQueriesAtOnce = 16;
+
     public string Name => "MultiUser";
 
     public string Description => "Many users at once, one connection each, all sending to the same agent name.";
@@ -28,25 +35,70 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario
 
     public bool ChecksLatency => true;
 
+    public int ConnectionsNeeded(RapidScenarioParameters parameters) => Math.Max(1, parameters.Users);
+
     public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
         var agent = context.AgentId("multi");
         var users = Math.Max(1, p.Users);
         var perUser = new UserView[users];
-        var connections = new RapidConnection[users];
+        var connections = new RapidConnection?[users];
         for (var u = 0; u < users; u++)
         {
-            var view = perUser[u] = new UserView(context.UserId("u" + u.ToString(CultureInfo.InvariantCulture)));
-            connections[u] = await recorder.ConnectAsync("u" + u.ToString(CultureInfo.InvariantCulture), view.OnFrame, cancellationToken, ownIdentity: true).ConfigureAwait(false);
+            perUser[u] = new UserView(context.UserId(UserKey(u)));
         }
 
-        await recorder.LimitToQueueAsync(connections, agent, cancellationToken).ConfigureAwait(false);
-        context.Progress.Phase = $"{users} users sending";
-        var sent = await SendAsync(context, recorder, connections, agent, cancellationToken).ConfigureAwait(false);
-        await recorder.WaitForRepliesAsync(cancellationToken).ConfigureAwait(false);
+        long[] sent;
+        if (p.ConnectRate > 0)
+        {
+            sent = await RampAsync(context, recorder, perUser, connections, agent, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            for (var u = 0; u < users; u++)
+            {
+                connections[u] = await recorder.ConnectMatchedAsync(UserKey(u), perUser[u].OnFrame, cancellationToken, ownIdentity: true).ConfigureAwait(false);
+            }
 
+            var all = connections.Select(c => c!).ToArray();
+            await recorder.LimitToQueueAsync(all, agent, cancellationToken).ConfigureAwait(false);
+            context.Progress.Phase = $"{users} users sending";
+            sent = await SendAsync(context, recorder, all, agent, cancellationToken).ConfigureAwait(false);
+        }
+
+        await recorder.WaitForRepliesAsync(cancellationToken).ConfigureAwait(false);
         context.Progress.Phase = "checking each user's state";
+        await CheckStatesAsync(context, recorder, perUser, connections, sent, agent, cancellationToken).ConfigureAwait(false);
+        CheckStarvation(recorder, perUser, sent);
+        recorder.CheckDelivery();
+        recorder.CheckUnexpectedCloses();
+    }
+
+    private static string UserKey(int u) => "u" + u.ToString(CultureInfo.InvariantCulture);
+
+    private static string Prefix(ScenarioContext context, int u) => context.RunId + "-mu" + u.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Asks every connected user's agent_state (a few at a time) and judges leaks, lag and corruption.</summary>
+    private static async Task CheckStatesAsync(ScenarioContext context, ScenarioRecorder recorder, UserView[] perUser, RapidConnection?[] connections, long[] sent, string agent, CancellationToken cancellationToken)
+    {
+        var users = perUser.Length;
+        var states = new ProtocolFrame?[users];
+        var next = -1;
+        async Task Worker()
+        {
+            int u;
+            while ((u = Interlocked.Increment(ref next)) < users)
+            {
+                if (connections[u] is { IsOpen: true } c)
+                {
+                    states[u] = await c.QueryAgentStateAsync(agent, context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(users, StateQueriesAtOnce)).Select(_ => Worker())).ConfigureAwait(false);
+
         long leaks = 0;
         long corrupted = 0;
         long lagging = 0;
@@ -57,12 +109,11 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario
         var reportedUsers = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var u = 0; u < users; u++)
         {
-            if (!connections[u].IsOpen)
+            if (states[u] is not { } state)
             {
                 continue;
             }
 
-            var state = await connections[u].QueryAgentStateAsync(agent, context.QueryTimeout, cancellationToken).ConfigureAwait(false);
             var view = perUser[u];
             var accepted = sent[u] - view.Rejected;
             if (state.Corrupted == true)
@@ -143,10 +194,111 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario
         {
             recorder.AddViolation(ViolationCode.StateLeak, FormattableString.Invariant($"{leaks} signs of state shared across users; first: {firstLeak}."));
         }
+    }
 
-        CheckStarvation(recorder, perUser, sent);
-        recorder.CheckDelivery();
-        recorder.CheckUnexpectedCloses();
+    /// <summary>
+    /// Users join at -ConnectRate (at most <see cref="ConnectsAtOnce"/> connecting at a time), each starting to send once
+    /// connected: its messages back-to-back, or its share of the rate from its own start (so with -Duration every user
+    /// stays that long). A connect that fails stops the ramp; the users already in finish, and the run names how far the ramp got.
+    /// </summary>
+    private static async Task<long[]> RampAsync(ScenarioContext context, ScenarioRecorder recorder, UserView[] perUser, RapidConnection?[] connections, string agent, CancellationToken cancellationToken)
+    {
+        var p = context.Parameters;
+        var users = perUser.Length;
+        var sent = new long[users];
+        var plan = recorder.PlanLoad();
+        var late = 0L;
+
+        // The first user finds the agent's queue (for the in-flight window of back-to-back sending) before the others join.
+        connections[0] = await recorder.ConnectMatchedAsync(UserKey(0), perUser[0].OnFrame, cancellationToken, ownIdentity: true).ConfigureAwait(false);
+        var window = await recorder.LimitToQueueAsync([connections[0]!], agent, cancellationToken, users).ConfigureAwait(false);
+        context.Log.Verbose(FormattableString.Invariant($"MultiUser: {users} users joining at {p.ConnectRate} per second, {(plan is null ? p.MessageCount.ToString(CultureInfo.InvariantCulture) + " messages each, back-to-back" : plan.Describe() + (plan.IsTimed ? " (each user for -Duration from its own start)" : string.Empty))}."));
+
+        async Task User(int u, RapidConnection connection)
+        {
+            if (plan is null)
+            {
+                await MessageSender.SendStreamAsync(recorder, connection, agent, Prefix(context, u), p.MessageCount, 0, cancellationToken).ConfigureAwait(false);
+                sent[u] = p.MessageCount;
+                return;
+            }
+
+            var outcome = await MessageSender.SendPlannedAsync(
+                recorder, connection, agent, Prefix(context, u), plan.Stream(u, users, perStream: plan.IsTimed ? 0 : p.MessageCount), cancellationToken, ownStart: true).ConfigureAwait(false);
+            sent[u] = outcome.Sent;
+            Interlocked.Add(ref late, outcome.Late);
+        }
+
+        using var connecting = new SemaphoreSlim(ConnectsAtOnce, ConnectsAtOnce);
+        var running = new List<Task>(users) { User(0, connections[0]!) };
+        var failed = 0;
+        Exception? firstFailure = null;
+        var joined = 1;
+        async Task Join(int u)
+        {
+            RapidConnection connection;
+            try
+            {
+                connection = await recorder.ConnectMatchedAsync(UserKey(u), perUser[u].OnFrame, cancellationToken, window, ownIdentity: true).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RapidConnectionException or System.Net.WebSockets.WebSocketException or System.Net.Sockets.SocketException)
+            {
+                if (Interlocked.Increment(ref failed) == 1)
+                {
+                    firstFailure = ex;
+                }
+
+                return;
+            }
+            finally
+            {
+                connecting.Release();
+            }
+
+            connections[u] = connection;
+            Interlocked.Increment(ref joined);
+            await User(u, connection).ConfigureAwait(false);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var slow = false;
+        for (var u = 1; u < users && Volatile.Read(ref failed) == 0; u++)
+        {
+            var due = TimeSpan.FromSeconds(u / p.ConnectRate);
+            var wait = due - clock.Elapsed;
+            if (wait > TimeSpan.FromMilliseconds(1))
+            {
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (!connecting.Wait(0))
+            {
+                slow = true;
+                await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            context.Progress.Phase = FormattableString.Invariant($"{Volatile.Read(ref joined)} of {users} users connected");
+            running.Add(Join(u));
+        }
+
+        var rampSeconds = clock.Elapsed.TotalSeconds;
+        context.Progress.Phase = FormattableString.Invariant($"{Volatile.Read(ref joined)} users sending");
+        await Task.WhenAll(running).ConfigureAwait(false);
+        recorder.LateSends = late;
+        var achieved = rampSeconds > 0 ? Volatile.Read(ref joined) / rampSeconds : 0;
+        if (slow && achieved < p.ConnectRate * 0.9)
+        {
+            recorder.Note(FormattableString.Invariant($"Connections ramped in at about {achieved:0} per second, under the -ConnectRate of {p.ConnectRate}: each connect took longer than {ConnectsAtOnce} at a time allow."));
+        }
+
+        if (failed > 0)
+        {
+            recorder.AddViolation(ViolationCode.ReconnectFailed, FormattableString.Invariant(
+                $"the ramp stopped at {Volatile.Read(ref joined)} of {users} users: {failed} connect(s) failed ({firstFailure?.Message}). The users already connected finished their messages."));
+        }
+
+        NoteLate(recorder);
+        return sent;
     }
 
     /// <summary>The message id prefix of user <paramref name="u"/> (ids are prefix, dash, sequence).</summary>
@@ -169,12 +321,16 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario
         var outcomes = await Task.WhenAll(connections.Select((c, u) =>
             MessageSender.SendPlannedAsync(recorder, c, agent, Prefix(context, u), plan.Stream(u, connections.Length, perStream: plan.IsTimed ? 0 : p.MessageCount), cancellationToken))).ConfigureAwait(false);
         recorder.LateSends = outcomes.Sum(o => o.Late);
+        NoteLate(recorder);
+        return outcomes.Select(o => o.Sent).ToArray();
+    }
+
+    private static void NoteLate(ScenarioRecorder recorder)
+    {
         if (recorder.LateSends > 0)
         {
             recorder.Note(FormattableString.Invariant($"{recorder.LateSends} sends left more than 5 ms after their intended time: the generator could not keep the rate; latency still counts from the intended time."));
         }
-
-        return outcomes.Select(o => o.Sent).ToArray();
     }
 
     /// <summary>A user starves when it got under half its replies while every other user got all of theirs.</summary>
@@ -194,43 +350,31 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario
         }
     }
 
-    /// <summary>What one user saw: distinct messages answered, rejections, and state_update frames (none should come).</summary>
+    /// <summary>What one user saw: messages answered (first answers, counted by the ledger), rejections, and state_update frames (none should come). A few counters, whatever the run's length.</summary>
     private sealed class UserView(string userId)
     {
-        private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
+        private long _answered;
         private long _rejected;
         private long _foreign;
 
         public string UserId { get; } = userId;
 
-        public long Answered
-        {
-            get
-            {
-                lock (_answered)
-                {
-                    return _answered.Count;
-                }
-            }
-        }
+        public long Answered => Interlocked.Read(ref _answered);
 
         public long Rejected => Interlocked.Read(ref _rejected);
 
         public long ForeignUpdates => Interlocked.Read(ref _foreign);
 
-        public void OnFrame(ReceivedFrame r)
+        public void OnFrame(ReceivedFrame r, FrameMatch match)
         {
-            var f = r.Frame;
-            switch (f.Type)
+            if (match == FrameMatch.Answered)
             {
-                case MessageType.AiResponse when f.MessageId is not null:
-                    lock (_answered)
-                    {
-                        _answered.Add(f.MessageId);
-                    }
+                Interlocked.Increment(ref _answered);
+            }
 
-                    break;
-                case MessageType.Error when f.MessageId is not null:
+            switch (r.Frame.Type)
+            {
+                case MessageType.Error when r.Frame.MessageId is not null:
                     Interlocked.Increment(ref _rejected);
                     break;
                 case MessageType.StateUpdate:

@@ -28,5 +28,11 @@ public sealed class RapidScenarioParameters
     /// <summary>Seed of the Poisson gaps (the same seed sends at the same times).</summary>
     public int Seed { get; set; }
 
+    /// <summary>MultiUser: seconds between one user's messages (the mean with Poisson arrivals); sets the run's rate to users / think time. 0 = not given.</summary>
+    public double ThinkTime { get; set; }
+
+    /// <summary>MultiUser: users connected per second, each starting to send once connected (and, with -Duration, staying that long); 0 = connect one after another before any sends.</summary>
+    public double ConnectRate { get; set; }
+
     public RapidScenarioParameters Clone() => (RapidScenarioParameters)MemberwiseClone();
 }

@@ -88,6 +88,13 @@ public sealed class RapidScenarioResult
     /// <summary>Fixed-rate runs: sends that left later than their intended time (a saturated generator).</summary>
     public long LateSends { get; set; }
 
+    /// <summary>
+    /// At an arrival rate: more than 0.1 % of sends left over 5 ms after their intended time, so the generator
+    /// (this process) could not keep the rate and its own delay is in the latency. Spread the load over more
+    /// processes or machines (-Shard), or lower the rate per process.
+    /// </summary>
+    public bool GeneratorFellBehind { get; set; }
+
     /// <summary>Frames that matched no request, and frames that did not decode.</summary>
     public long UnmatchedFrames { get; set; }
 

@@ -101,6 +101,7 @@ public static class ResultMerger
             Duration = Math.Round((results.Max(r => r.StartTime.AddSeconds(r.Duration)) - results.Min(r => r.StartTime)).TotalSeconds, 3),
             OverflowProvoked = results.Any(r => r.OverflowProvoked is not null) ? results.Any(r => r.OverflowProvoked == true) : null,
             LateSends = results.Sum(r => r.LateSends),
+            GeneratorFellBehind = results.Any(r => r.GeneratorFellBehind),
             UnmatchedFrames = results.Sum(r => r.UnmatchedFrames),
             MalformedFrames = results.Sum(r => r.MalformedFrames),
             CloseReasons = results.SelectMany(r => r.CloseReasons).ToArray(),

@@ -163,6 +163,9 @@ public sealed class ScenarioContext
 
     public int ConnectAttempts { get; set; } = 3;
 
+    /// <summary>The server's end of each connection is in this process too (a mock started in this session): each connection then takes two file descriptors.</summary>
+    public bool ServerInProcess { get; set; }
+
     /// <summary>Against a real backend (real mode): failures advise about real services.</summary>
     public bool RealBackend { get; set; }
 

@@ -24,6 +24,12 @@ public sealed class ScenarioRecorder
     private readonly List<string> _notes = new();
     private readonly List<string> _closeReasons = new();
     private readonly Dictionary<long, SemaphoreSlim> _gates = new();
+    /// <summary>
+    /// Messages in flight over the whole run when sending back-to-back without -MaxInFlight: each connection's window
+    /// is its share, so the ledger's outstanding entries (and the memory they take) do not multiply with the users.
+    /// </summary>
+    internal const int InFlightBudget = 32_768;
+
     private long _connectionDrops;
     private long _unmatched;
     private long _serverErrors;
@@ -52,9 +58,6 @@ public sealed class ScenarioRecorder
     /// <summary>Paces this run's fixed-rate streams, all from one thread.</summary>
     internal RatePacer Pacer { get; } = new();
 
-    /// <summary>The start of this run's paced load, shared by its streams.</summary>
-    internal LoadClock LoadClock { get; } = new();
-
     /// <summary>Set by a scenario that provokes queue_full on purpose (QueueOverflow): rejections then do not count against delivery.</summary>
     public bool RejectionsExpected { get; set; }
 
@@ -63,6 +66,9 @@ public sealed class ScenarioRecorder
 
     /// <summary>Frames that named no message of this run.</summary>
     public long UnmatchedFrames => Interlocked.Read(ref _unmatched) + Ledger.Unexpected;
+
+    /// <summary>The start of this run's paced load, shared by its streams.</summary>
+    internal LoadClock LoadClock { get; } = new();
 
     public IReadOnlyList<RapidViolation> Violations => _violations;
 
@@ -76,14 +82,21 @@ public sealed class ScenarioRecorder
 
     /// <summary>Opens a connection for <paramref name="userKey"/> and routes its frames into the ledger; <paramref name="onFrame"/> sees every frame too.</summary>
     /// <remarks>With <paramref name="maxInFlight"/> above zero, sends on this connection wait while that many messages are unanswered (a closed-loop client).</remarks>
-    public async Task<RapidConnection> ConnectAsync(string userKey, Action<ReceivedFrame>? onFrame, CancellationToken cancellationToken, int maxInFlight = 0, bool ownIdentity = false)
+    public Task<RapidConnection> ConnectAsync(string userKey, Action<ReceivedFrame>? onFrame, CancellationToken cancellationToken, int maxInFlight = 0, bool ownIdentity = false) =>
+        ConnectMatchedAsync(userKey, onFrame is null ? null : (r, _) => onFrame(r), cancellationToken, maxInFlight, ownIdentity);
+
+    /// <summary>As above; <paramref name="onFrame"/> also learns what the frame did in the ledger (answered or rejected one of this run's messages for the first time, or neither).</summary>
+    internal async Task<RapidConnection> ConnectMatchedAsync(string userKey, Action<ReceivedFrame, FrameMatch>? onFrame, CancellationToken cancellationToken, int maxInFlight = 0, bool ownIdentity = false)
     {
         var connection = await _context.ConnectAsync(userKey, cancellationToken, ownIdentity).ConfigureAwait(false);
-        Attach(connection, onFrame, maxInFlight);
+        AttachMatched(connection, onFrame, maxInFlight);
         return connection;
     }
 
-    public void Attach(RapidConnection connection, Action<ReceivedFrame>? onFrame, int maxInFlight = 0)
+    public void Attach(RapidConnection connection, Action<ReceivedFrame>? onFrame, int maxInFlight = 0) =>
+        AttachMatched(connection, onFrame is null ? null : (r, _) => onFrame(r), maxInFlight);
+
+    internal void AttachMatched(RapidConnection connection, Action<ReceivedFrame, FrameMatch>? onFrame, int maxInFlight = 0)
     {
         if (maxInFlight > 0)
         {
@@ -111,12 +124,13 @@ public sealed class ScenarioRecorder
         };
         connection.FrameReceived = received =>
         {
-            if (MatchToMessage(received))
+            var match = MatchToMessage(received);
+            if (match != FrameMatch.None)
             {
                 Gate(connection)?.Release();
             }
 
-            onFrame?.Invoke(received);
+            onFrame?.Invoke(received, match);
         };
     }
 
@@ -131,13 +145,15 @@ public sealed class ScenarioRecorder
 
     /// <summary>
     /// Back-to-back sending keeps at most half the agent's queue (from queue_state max_capacity) in flight
-    /// per connection, so a scenario measures service, not queue_full. At a fixed rate (open loop) nothing is limited.
+    /// per connection, so a scenario measures service, not queue_full, and the run as a whole at most
+    /// <see cref="InFlightBudget"/>. At a fixed rate (open loop) nothing is limited. Returns the window set
+    /// (0: none); <paramref name="totalConnections"/> counts connections still to come (a ramp), which then take the same window.
     /// </summary>
-    public async Task LimitToQueueAsync(IReadOnlyList<RapidConnection> connections, string? agentId, CancellationToken cancellationToken)
+    public async Task<int> LimitToQueueAsync(IReadOnlyList<RapidConnection> connections, string? agentId, CancellationToken cancellationToken, int totalConnections = 0)
     {
         if (_context.Parameters.Rate > 0 || _context.Parameters.Stages.Length > 0 || connections.Count == 0)
         {
-            return;
+            return 0;
         }
 
         long capacity = 500;
@@ -148,7 +164,7 @@ public sealed class ScenarioRecorder
                 SetWindow(c, _context.Parameters.MaxInFlight);
             }
 
-            return;
+            return _context.Parameters.MaxInFlight;
         }
 
         try
@@ -161,13 +177,18 @@ public sealed class ScenarioRecorder
             Note("No queue_state answer: assumed a queue capacity of 500.");
         }
 
-        var window = _context.Parameters.MaxInFlight > 0 ? _context.Parameters.MaxInFlight : (int)Math.Max(1, Math.Min(1000, capacity / 2));
+        var count = Math.Max(connections.Count, totalConnections);
+        var half = (int)Math.Max(1, Math.Min(1000, capacity / 2));
+        var window = Math.Max(1, Math.Min(half, InFlightBudget / count));
         foreach (var c in connections)
         {
             SetWindow(c, window);
         }
 
-        Note(FormattableString.Invariant($"At most {window} messages in flight per connection (half the agent's queue capacity)."));
+        Note(window < half
+            ? FormattableString.Invariant($"At most {window} messages in flight per connection ({InFlightBudget} over the run's {count} connections; half the agent's queue capacity would be {half}).")
+            : FormattableString.Invariant($"At most {window} messages in flight per connection (half the agent's queue capacity)."));
+        return window;
     }
 
     private SemaphoreSlim? Gate(RapidConnection connection)
@@ -341,8 +362,8 @@ public sealed class ScenarioRecorder
         }
     }
 
-    /// <summary>The one place a reply meets its message: an ai_response or error frame is matched by message_id in the ledger; true when it settled one of this run's messages.</summary>
-    private bool MatchToMessage(ReceivedFrame received)
+    /// <summary>The one place a reply meets its message: an ai_response or error frame is matched by message_id in the ledger; says whether it settled one of this run's messages, and how.</summary>
+    private FrameMatch MatchToMessage(ReceivedFrame received)
     {
         var frame = received.Frame;
         bool settled;
@@ -355,7 +376,7 @@ public sealed class ScenarioRecorder
                     _context.Progress.AddAnswered();
                 }
 
-                return settled;
+                return settled ? FrameMatch.Answered : FrameMatch.None;
             case MessageType.Error when frame.MessageId is not null:
                 Ledger.RecordRejection(frame.MessageId, received.ReceivedTimestamp, out settled);
                 if (settled)
@@ -370,13 +391,13 @@ public sealed class ScenarioRecorder
                     _context.Progress.AddError();
                 }
 
-                return settled;
+                return settled ? FrameMatch.Rejected : FrameMatch.None;
             case MessageType.Error:
             case MessageType.AiResponse:
                 Interlocked.Increment(ref _unmatched);
-                return false;
+                return FrameMatch.None;
             default:
-                return false;
+                return FrameMatch.None;
         }
     }
 

@@ -14,9 +14,9 @@ public static class ScenarioRunner
     /// <summary>Fills zeros in <paramref name="given"/> with the scenario's defaults; a fixed rate with a duration sets the count.</summary>
     public static RapidScenarioParameters ResolveParameters(IRapidScenario scenario, RapidScenarioParameters given)
     {
-        if (given.Duration > 0 && given.Rate <= 0)
+        if (given.Duration > 0 && given.Rate <= 0 && given.ThinkTime <= 0)
         {
-            throw new ArgumentException("-Duration is how long to send at -Rate: give -Rate (messages per second) with it, or use -MessageCount alone.", "Duration");
+            throw new ArgumentException("-Duration is how long to send at -Rate (or, for MultiUser, -ThinkTime): give -Rate (messages per second) or -ThinkTime with it, or use -MessageCount alone.", "Duration");
         }
 
         var d = scenario.Defaults;
@@ -57,9 +57,33 @@ public static class ScenarioRunner
             throw new ArgumentException($"{scenario.Name} sends a fixed pattern of messages; -Stage and -Arrival Poisson apply to {string.Join(" and ", ScenarioRegistry.Scenarios.OfType<IStagedScenario>().Select(s => ((IRapidScenario)s).Name))}.");
         }
 
-        if (p.Arrival == RapidArrival.Poisson && !staged && p.Rate <= 0)
+        if ((p.ThinkTime > 0 || p.ConnectRate > 0) && scenario is not IUserSessionScenario)
         {
-            throw new ArgumentException("-Arrival Poisson spaces sends at an arrival rate: add -Rate (msg/s) or -Stage.");
+            throw new ArgumentException($"{scenario.Name} has no users to pace: -ThinkTime and -ConnectRate apply to {string.Join(" and ", ScenarioRegistry.Scenarios.OfType<IUserSessionScenario>().Select(s => ((IRapidScenario)s).Name))}.");
+        }
+
+        if (p.ThinkTime > 0 && (p.Rate > 0 || staged))
+        {
+            throw new ArgumentException("-ThinkTime sets the rate (users / think time): leave out -Rate and -Stage, or leave out -ThinkTime.");
+        }
+
+        if (p.ConnectRate > 0 && staged)
+        {
+            throw new ArgumentException("-Stage shapes the whole load from one start, while -ConnectRate starts each user when it connects: use -Rate or -ThinkTime with -ConnectRate, or leave out -ConnectRate.");
+        }
+
+        if (p.Arrival == RapidArrival.Poisson && !staged && p.Rate <= 0 && p.ThinkTime <= 0)
+        {
+            throw new ArgumentException("-Arrival Poisson spaces sends at an arrival rate: add -Rate (msg/s), -ThinkTime or -Stage.");
+        }
+    }
+
+    /// <summary>-ThinkTime as the rate of the whole load: every user (of every shard) sends one message per think time.</summary>
+    internal static void ApplyThinkTime(RapidScenarioParameters p, int shardCount)
+    {
+        if (p.ThinkTime > 0)
+        {
+            p.Rate = Math.Max(1, p.Users) * (double)Math.Max(1, shardCount) / p.ThinkTime;
         }
     }
 
@@ -70,6 +94,12 @@ public static class ScenarioRunner
     public static async Task<RapidScenarioResult> RunAsync(IRapidScenario scenario, ScenarioContext context, CancellationToken cancellationToken)
     {
         CheckLoadShape(scenario, context.Parameters);
+        ApplyThinkTime(context.Parameters, context.ShardCount);
+        if (scenario is IConnectionCount counted && ConnectionBudget.Check(counted.ConnectionsNeeded(context.Parameters), context.ServerInProcess ? 2 : 1) is string tooMany)
+        {
+            throw new ConnectionLimitException(tooMany);
+        }
+
         var start = DateTime.UtcNow;
         var before = GC.GetTotalMemory(true);
         var clock = Stopwatch.StartNew();
