@@ -301,9 +301,6 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
         return sent;
     }
 
-    /// <summary>The message id prefix of user <paramref name="u"/> (ids are prefix, dash, sequence).</summary>
-    private static string Prefix(ScenarioContext context, int u) => context.RunId + "-mu" + u.ToString(CultureInfo.InvariantCulture);
-
     /// <summary>Each user's messages: back-to-back, or its share of the load plan (a rate, stages, Poisson). Returns how many each user sent.</summary>
     private static async Task<long[]> SendAsync(ScenarioContext context, ScenarioRecorder recorder, RapidConnection[] connections, string agent, CancellationToken cancellationToken)
     {
