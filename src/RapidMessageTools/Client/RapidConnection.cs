@@ -51,6 +51,7 @@ public sealed class RapidConnection : IDisposable
     private long _malformed;
     private long _received;
     private int _closing;
+    private int _ended;
     private bool _serverEchoesRequestId;
     private long _sendStarted;
     private long _sendLimitTicks;
@@ -168,6 +169,10 @@ public sealed class RapidConnection : IDisposable
         {
             throw ConnectionEnded(ex);
         }
+        catch (Exception ex) when (ex is WebSocketException or System.IO.IOException or ObjectDisposedException && Volatile.Read(ref _closing) == 0)
+        {
+            throw ConnectionEnded(ex);
+        }
         finally
         {
             _sendLock.Release();
@@ -260,8 +265,29 @@ public sealed class RapidConnection : IDisposable
         }
     }
 
-    private WebSocketException ConnectionEnded(Exception inner) =>
-        new(WebSocketError.ConnectionClosedPrematurely, "The connection ended: " + (CloseReason ?? (inner.InnerException ?? inner).Message), inner);
+    /// <summary>How a connection that ended without a close frame is described (the runtime's own text names its internal states).</summary>
+    internal const string DroppedWithoutClose = "the server dropped the connection without a close frame";
+
+    /// <summary>A send or query found the connection gone: records the drop (once) and says so plainly.</summary>
+    private WebSocketException ConnectionEnded(Exception inner)
+    {
+        if (Volatile.Read(ref _closing) == 0)
+        {
+            EndUnexpectedly(DroppedWithoutClose);
+        }
+
+        return new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The connection ended: " + (CloseReason ?? DroppedWithoutClose) + ".", inner);
+    }
+
+    /// <summary>Why the receive loop ended, in words: a dropped connection, or the kind of failure.</summary>
+    private static string DescribeBreak(Exception ex) => ex switch
+    {
+        WebSocketException { WebSocketErrorCode: WebSocketError.ConnectionClosedPrematurely or WebSocketError.InvalidState } => DroppedWithoutClose,
+        WebSocketException { InnerException: System.IO.IOException or SocketException } => DroppedWithoutClose,
+        System.IO.IOException or SocketException or OperationCanceledException or ObjectDisposedException => DroppedWithoutClose,
+        WebSocketException w => "the connection broke (" + w.WebSocketErrorCode.ToString() + ")",
+        _ => "the connection broke (" + ex.GetType().Name + ")",
+    };
 
     private static ClientWebSocket CreateSocket(ConnectionOptions options)
     {
@@ -326,6 +352,11 @@ public sealed class RapidConnection : IDisposable
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested || ex.CancellationToken == _lifetime.Token)
         {
             // ManagedWebSocket reports a broken pipe on an aborted socket as a cancellation: it is a dropped connection.
+            throw ConnectionEnded(ex);
+        }
+        catch (Exception ex) when (ex is WebSocketException or System.IO.IOException or ObjectDisposedException && Volatile.Read(ref _closing) == 0)
+        {
+            // A send on a connection the server dropped ("invalid state", broken pipe): say so plainly.
             throw ConnectionEnded(ex);
         }
         finally
@@ -441,7 +472,7 @@ public sealed class RapidConnection : IDisposable
         {
             if (Volatile.Read(ref _closing) == 0)
             {
-                EndUnexpectedly("aborted: " + (ex.InnerException ?? ex).Message);
+                EndUnexpectedly(DescribeBreak(ex));
             }
         }
         finally
@@ -501,7 +532,7 @@ public sealed class RapidConnection : IDisposable
 
     private void EndUnexpectedly(string reason)
     {
-        if (EndedUnexpectedly)
+        if (Interlocked.Exchange(ref _ended, 1) != 0)
         {
             return;
         }

@@ -78,13 +78,13 @@ public sealed partial class DeliveryLedger
 
     /// <summary>
     /// Gives up every unanswered message sent on streams starting with <paramref name="streamPrefix"/> (a
-    /// connection that ended), recording each at <paramref name="timeout"/> so it stays in the percentiles.
-    /// Later waits then do not stall on answers that cannot come.
+    /// connection that ended). Later waits then do not stall on answers that cannot come. A lost message is
+    /// counted as lost, not as a latency sample: its "latency" would only be the timeout.
     /// </summary>
     public long Abandon(string streamPrefix, TimeSpan timeout)
     {
+        _ = timeout;
         long n = 0;
-        var micros = (long)(timeout.TotalMilliseconds * 1000);
         lock (_sync)
         {
             foreach (var entry in _entries.Values)
@@ -94,8 +94,6 @@ public sealed partial class DeliveryLedger
                     entry.Lost = true;
                     n++;
                     Timeline?.RecordLost(entry.IntendedTimestamp);
-                    Latency.RecordMicroseconds(micros);
-                    Service.RecordMicroseconds(micros);
                     Settle();
                 }
             }
@@ -300,11 +298,11 @@ public sealed partial class DeliveryLedger
         return list;
     }
 
-    /// <summary>Counts every outstanding message as lost and records it at <paramref name="timeout"/> in both histograms, so timeouts stay in the percentiles.</summary>
+    /// <summary>Counts every outstanding message as lost. Lost messages are not latency samples (their "latency" would be the timeout): they count in Lost and MissingReply.</summary>
     public long CloseOutstanding(TimeSpan timeout)
     {
+        _ = timeout;
         long lost = Abandoned;
-        var micros = (long)(timeout.TotalMilliseconds * 1000);
         lock (_sync)
         {
             foreach (var entry in _entries.Values)
@@ -314,8 +312,6 @@ public sealed partial class DeliveryLedger
                     entry.Lost = true;
                     lost++;
                     Timeline?.RecordLost(entry.IntendedTimestamp);
-                    Latency.RecordMicroseconds(micros);
-                    Service.RecordMicroseconds(micros);
                     Settle();
                 }
             }

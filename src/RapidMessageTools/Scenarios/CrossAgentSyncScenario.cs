@@ -80,9 +80,11 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
         long missingUpdates = 0;
         long staleUpdates = 0;
         long staleQueries = 0;
+        long aheadViews = 0;
         long corruptedAnswers = 0;
         long checks = 0;
         string? firstProblem = null;
+        string? firstAhead = null;
         var seq = 0;
         while (seq < p.MessageCount && sender.IsOpen)
         {
@@ -126,6 +128,20 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
             while (!caughtUp && deadline.Elapsed < StaleBound);
 
             checks++;
+
+            // A view ahead of what was acknowledged is not lag: the server counts wrong.
+            for (var o = 0; o < observers; o++)
+            {
+                for (var a = 0; a < agents.Length; a++)
+                {
+                    if (seen[o].TryGetValue(agents[a], out var c) && c > expected[a])
+                    {
+                        aheadViews++;
+                        firstAhead ??= FormattableString.Invariant($"observer {o + 1} got a state_update with message_count {c} for agent {agents[a]} after only {expected[a]} messages were sent to it");
+                    }
+                }
+            }
+
             if (!caughtUp)
             {
                 for (var o = 0; o < observers; o++)
@@ -154,8 +170,14 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
             {
                 corruptedAnswers++;
             }
+            else if (state.MessageCount > expected[probeAgent])
+            {
+                aheadViews++;
+                firstAhead ??= FormattableString.Invariant($"an observer's agent_state said message_count {state.MessageCount} for agent {agents[probeAgent]} after only {expected[probeAgent]} messages were sent to it");
+            }
             else if (state.MessageCount != expected[probeAgent])
             {
+                // Behind (or missing): the view lags what was acknowledged.
                 staleQueries++;
                 firstProblem ??= FormattableString.Invariant($"an observer's agent_state said message_count {state.MessageCount} for agent {agents[probeAgent]} after {expected[probeAgent]} were acknowledged");
             }
@@ -178,6 +200,12 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
         {
             recorder.AddViolation(ViolationCode.StaleView, FormattableString.Invariant(
                 $"another connection's view lagged past {StaleBound.TotalSeconds} s: {staleUpdates} stale state_update views, {staleQueries} stale agent_state answers out of {checks} checks; first: {firstProblem}."));
+        }
+
+        if (aheadViews > 0)
+        {
+            recorder.AddViolation(ViolationCode.StateMismatch, FormattableString.Invariant(
+                $"{aheadViews} views counted more messages than were sent (a count ahead, not a lag); first: {firstAhead}."));
         }
 
         recorder.CheckDelivery();

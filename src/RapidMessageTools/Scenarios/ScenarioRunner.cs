@@ -124,8 +124,17 @@ public static class ScenarioRunner
         catch (Exception ex) when (ex is TimeoutException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             // The server stopped answering or the connection broke mid-run: a finding, not a crash.
-            recorder.AddViolation(ex is TimeoutException ? ViolationCode.Timeout : ViolationCode.UnexpectedClose, "the run could not finish: " + ex.Message);
             recorder.CheckUnexpectedCloses();
+            if (ex is TimeoutException)
+            {
+                recorder.AddViolation(ViolationCode.Timeout, "the run could not finish: " + ex.Message);
+            }
+            else if (!recorder.HasViolation(ViolationCode.UnexpectedClose))
+            {
+                // A connection that ended is reported once, with its reason; only an end the connection did not record is added here.
+                recorder.AddViolation(ViolationCode.UnexpectedClose, "the run could not finish: " + ex.Message);
+            }
+
             recorder.CheckDelivery();
         }
         finally

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
@@ -47,12 +48,14 @@ internal sealed class WebSocketStabilityScenario : IRapidScenario
             }
 
             context.Progress.Phase = $"burst {burst + 1} of {p.Bursts}";
+            var ids = new List<string>(p.BurstSize);
             try
             {
                 for (var i = 0; i < p.BurstSize; i++)
                 {
                     seq++;
-                    await recorder.SendAsync(connection, Id(context, seq), seq, agent, 0, cancellationToken).ConfigureAwait(false);
+                    ids.Add(Id(context, seq));
+                    await recorder.SendAsync(connection, ids[i], seq, agent, 0, cancellationToken).ConfigureAwait(false);
                 }
 
                 await connection.PingAsync(context.QueryTimeout, cancellationToken).ConfigureAwait(false);
@@ -66,7 +69,9 @@ internal sealed class WebSocketStabilityScenario : IRapidScenario
                 // The drop is recorded by the recorder; the next burst reconnects.
             }
 
-            await recorder.WaitForRepliesAsync(connection, cancellationToken).ConfigureAwait(false);
+            // This burst's messages only: a reply lost in an earlier burst must not make every later burst wait the timeout.
+            context.Progress.Phase = "waiting for replies";
+            await MessageWait.ForAsync(recorder, ids, connection, context.ReplyTimeout, cancellationToken).ConfigureAwait(false);
             await Task.Delay(IdleGap, cancellationToken).ConfigureAwait(false);
         }
 
@@ -82,7 +87,7 @@ internal sealed class WebSocketStabilityScenario : IRapidScenario
         {
             seq++;
             await recorder.SendAsync(again, Id(context, seq), seq, agent, 0, cancellationToken).ConfigureAwait(false);
-            await recorder.WaitForRepliesAsync(again, cancellationToken).ConfigureAwait(false);
+            await MessageWait.ForAsync(recorder, [Id(context, seq)], again, context.ReplyTimeout, cancellationToken).ConfigureAwait(false);
         }
 
         if (unansweredPings > 0)
