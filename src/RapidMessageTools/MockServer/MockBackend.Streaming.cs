@@ -69,6 +69,21 @@ internal sealed partial class MockBackend
     /// At the head of a queue: true when the message is not processed, because a cancel dropped it (its
     /// cancelled final, chunk_count 0, in <paramref name="skipped"/>) or the CancelDropsNext fault drops it. Caller holds the user's lock.
     /// </summary>
+    /// <summary>Takes the message at the head of the queue (under the user's lock); false, and the worker stops, when the queue is empty.</summary>
+    private bool TryTakeHead(AgentQueue agent, out WorkItem item)
+    {
+        if (agent.Items.Count == 0)
+        {
+            agent.Running = false;
+            item = default!;
+            return false;
+        }
+
+        item = agent.Items.Dequeue();
+        Interlocked.Decrement(ref _counters.Queued);
+        return true;
+    }
+
     private bool SkipHead(AgentQueue agent, WorkItem item, out SkippedHead skipped)
     {
         skipped = default;
@@ -143,14 +158,11 @@ internal sealed partial class MockBackend
         long count;
         lock (user.Sync)
         {
-            if (agent.Items.Count == 0)
+            if (!TryTakeHead(agent, out item))
             {
-                agent.Running = false;
                 return false;
             }
 
-            item = agent.Items.Dequeue();
-            Interlocked.Decrement(ref _counters.Queued);
             if (SkipHead(agent, item, out var skipped))
             {
                 SendSkipped(item, skipped.Final ?? [], skipped.Waiters);

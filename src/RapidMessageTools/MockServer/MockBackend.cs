@@ -277,14 +277,11 @@ internal sealed partial class MockBackend
         bool more;
         lock (user.Sync)
         {
-            if (agent.Items.Count == 0)
+            if (!TryTakeHead(agent, out item))
             {
-                agent.Running = false;
                 return false;
             }
 
-            item = agent.Items.Dequeue();
-            Interlocked.Decrement(ref _counters.Queued);
             if (SkipHead(agent, item, out var skipped))
             {
                 reply = skipped.Final ?? [];
