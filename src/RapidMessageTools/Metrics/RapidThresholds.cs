@@ -67,17 +67,8 @@ public sealed class RapidThresholds
     }
 
     /// <summary>The value of the limit named <paramref name="limit"/>.</summary>
-    public double Value(string limit) => limit switch
-    {
-        nameof(MaxLatency) => MaxLatency,
-        nameof(LatencyPercentile) => LatencyPercentile,
-        nameof(MinThroughput) => MinThroughput,
-        nameof(MinDeliveryRatio) => MinDeliveryRatio,
-        nameof(MaxMemoryGrowth) => MaxMemoryGrowth,
-        nameof(MaxFirstChunkLatency) => MaxFirstChunkLatency,
-        nameof(MaxChunkGap) => MaxChunkGap,
-        _ => throw new ArgumentException($"There is no limit named '{limit}'.", nameof(limit)),
-    };
+    public double Value(string limit) =>
+        (ThresholdResolver.Find(limit) ?? throw new ArgumentException($"There is no limit named '{limit}'.", nameof(limit))).Read(this);
 
     /// <summary>The violations of these limits by the measured values.</summary>
     /// <remarks>

@@ -27,14 +27,16 @@ public sealed class ThresholdLimit
 {
     private readonly Func<double, bool> _valid;
     private readonly Action<RapidThresholds, double> _set;
+    private readonly Func<RapidThresholds, double> _get;
 
-    internal ThresholdLimit(string name, string? variable, double defaultValue, string expected, Func<double, bool> valid, Action<RapidThresholds, double> set)
+    internal ThresholdLimit(string name, string? variable, double defaultValue, string expected, Func<double, bool> valid, Func<RapidThresholds, double> get, Action<RapidThresholds, double> set)
     {
         Name = name;
         Variable = variable;
         Default = defaultValue;
         Expected = expected;
         _valid = valid;
+        _get = get;
         _set = set;
     }
 
@@ -51,6 +53,8 @@ public sealed class ThresholdLimit
     public bool IsValid(double value) => !double.IsNaN(value) && !double.IsInfinity(value) && _valid(value);
 
     internal void Apply(RapidThresholds thresholds, double value) => _set(thresholds, value);
+
+    internal double Read(RapidThresholds thresholds) => _get(thresholds);
 }
 
 /// <summary>
@@ -69,13 +73,13 @@ public static class ThresholdResolver
     /// <summary>Every limit, in the order they are shown.</summary>
     public static IReadOnlyList<ThresholdLimit> Limits { get; } =
     [
-        new(nameof(RapidThresholds.MaxLatency), MaxLatencyVariable, RapidThresholds.DefaultMaxLatency, "seconds, more than 0", v => v > 0, (t, v) => t.MaxLatency = v),
-        new(nameof(RapidThresholds.LatencyPercentile), null, RapidThresholds.DefaultLatencyPercentile, "one of 50, 90, 99, 99.9, 100", v => v is 50 or 90 or 99 or 99.9 or 100, (t, v) => t.LatencyPercentile = v),
-        new(nameof(RapidThresholds.MinThroughput), MinThroughputVariable, RapidThresholds.DefaultMinThroughput, "messages per second, 0 or more", v => v >= 0, (t, v) => t.MinThroughput = v),
-        new(nameof(RapidThresholds.MinDeliveryRatio), MinDeliveryRatioVariable, RapidThresholds.DefaultMinDeliveryRatio, "a ratio between 0 and 1", v => v is >= 0 and <= 1, (t, v) => t.MinDeliveryRatio = v),
-        new(nameof(RapidThresholds.MaxMemoryGrowth), MaxMemoryGrowthVariable, RapidThresholds.DefaultMaxMemoryGrowth, "a number of bytes, 0 or more", v => v >= 0, (t, v) => t.MaxMemoryGrowth = v),
-        new(nameof(RapidThresholds.MaxFirstChunkLatency), MaxFirstChunkLatencyVariable, RapidThresholds.DefaultMaxFirstChunkLatency, "seconds, more than 0", v => v > 0, (t, v) => t.MaxFirstChunkLatency = v),
-        new(nameof(RapidThresholds.MaxChunkGap), MaxChunkGapVariable, RapidThresholds.DefaultMaxChunkGap, "seconds, more than 0", v => v > 0, (t, v) => t.MaxChunkGap = v),
+        new(nameof(RapidThresholds.MaxLatency), MaxLatencyVariable, RapidThresholds.DefaultMaxLatency, "seconds, more than 0", v => v > 0, t => t.MaxLatency, (t, v) => t.MaxLatency = v),
+        new(nameof(RapidThresholds.LatencyPercentile), null, RapidThresholds.DefaultLatencyPercentile, "one of 50, 90, 99, 99.9, 100", v => v is 50 or 90 or 99 or 99.9 or 100, t => t.LatencyPercentile, (t, v) => t.LatencyPercentile = v),
+        new(nameof(RapidThresholds.MinThroughput), MinThroughputVariable, RapidThresholds.DefaultMinThroughput, "messages per second, 0 or more", v => v >= 0, t => t.MinThroughput, (t, v) => t.MinThroughput = v),
+        new(nameof(RapidThresholds.MinDeliveryRatio), MinDeliveryRatioVariable, RapidThresholds.DefaultMinDeliveryRatio, "a ratio between 0 and 1", v => v is >= 0 and <= 1, t => t.MinDeliveryRatio, (t, v) => t.MinDeliveryRatio = v),
+        new(nameof(RapidThresholds.MaxMemoryGrowth), MaxMemoryGrowthVariable, RapidThresholds.DefaultMaxMemoryGrowth, "a number of bytes, 0 or more", v => v >= 0, t => t.MaxMemoryGrowth, (t, v) => t.MaxMemoryGrowth = v),
+        new(nameof(RapidThresholds.MaxFirstChunkLatency), MaxFirstChunkLatencyVariable, RapidThresholds.DefaultMaxFirstChunkLatency, "seconds, more than 0", v => v > 0, t => t.MaxFirstChunkLatency, (t, v) => t.MaxFirstChunkLatency = v),
+        new(nameof(RapidThresholds.MaxChunkGap), MaxChunkGapVariable, RapidThresholds.DefaultMaxChunkGap, "seconds, more than 0", v => v > 0, t => t.MaxChunkGap, (t, v) => t.MaxChunkGap = v),
     ];
 
     /// <summary>The limit named <paramref name="name"/> (any case), or null.</summary>
