@@ -72,9 +72,12 @@ BeforeDiscovery {
     $stream = @{ StreamChunks = 4; QueueCapacity = 20; ResponseDelay = 0.002 }
     $slowStreams = @{ StreamChunks = 10; ChunkInterval = 0.01 }
     $streamOnly = @('Streaming', 'StreamCancel')
-    $stallRun = @{ Streaming = @{ MaxChunkGap = 0.4 } }
+    # Stalls queue up behind each other in an agent's FIFO: a reply timeout well past them, so a late final is not a cut stream.
+    $stallRun = @{ Streaming = @{ MaxChunkGap = 0.4; TimeoutSec = 15 } }
+    # Healthy streams long enough (4 x 10 ms) that StreamCancel's cancels reach them before they end.
+    $healthyStream = $stream + @{ ChunkInterval = 0.01 }
     $rows += @(
-        @{ Server = 'Mock'; Fault = 'healthy stream'; Settings = @{}; Options = $stream; Own = @(); Expect = @(); Requires = 'Streaming' }
+        @{ Server = 'Mock'; Fault = 'healthy stream'; Settings = @{}; Options = $healthyStream; Own = @(); Expect = @(); Requires = 'Streaming' }
         @{ Server = 'Mock'; Fault = 'DropChunk'; Settings = @{ DropChunk = 0.2; Seed = 3 }; Options = $stream; Own = @('StreamIncomplete'); Only = $streamOnly
             Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamIncomplete' }) }
         @{ Server = 'Mock'; Fault = 'ReorderChunks'; Settings = @{ ReorderChunks = 0.2; Seed = 3 }; Options = $stream; Own = @('ChunkOutOfOrder'); Only = $streamOnly
@@ -96,7 +99,7 @@ BeforeDiscovery {
         @{ Server = 'Mock'; Fault = 'CancelDropsNext'; Settings = @{ CancelDropsNext = $true }; Options = $slowStreams; Own = @('NextNotServed', 'MissingReply'); Only = $streamOnly
             Expect = @(@{ Scenario = 'StreamCancel'; Code = 'NextNotServed' }) }
 
-        @{ Server = 'Python'; Fault = 'healthy stream'; Settings = @(); Options = $stream; Own = @(); Expect = @(); Requires = 'Streaming' }
+        @{ Server = 'Python'; Fault = 'healthy stream'; Settings = @(); Options = $healthyStream; Own = @(); Expect = @(); Requires = 'Streaming' }
         @{ Server = 'Python'; Fault = 'chunk-drop'; Settings = @('chunk-drop=0.2'); Options = $stream; Own = @('StreamIncomplete'); Only = $streamOnly
             Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamIncomplete' }) }
         @{ Server = 'Python'; Fault = 'chunk-reorder'; Settings = @('chunk-reorder=0.2'); Options = $stream; Own = @('ChunkOutOfOrder'); Only = $streamOnly
