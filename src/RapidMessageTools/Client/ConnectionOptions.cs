@@ -1,4 +1,5 @@
 using System;
+using RapidMessageTools.Protocol.Profiles;
 
 namespace RapidMessageTools.Client;
 
@@ -17,8 +18,14 @@ public sealed class ConnectionOptions
 {
     public ConnectionOptions(string url) => Url = url;
 
-    /// <summary>The WebSocket URL, ws:// or wss://.</summary>
+    /// <summary>The WebSocket URL, ws:// or wss:// (for a SignalR profile, the hub's URL: http(s) or ws(s)).</summary>
     public string Url { get; }
+
+    /// <summary>How the backend speaks: the built-in protocol, or a profile.</summary>
+    public ProtocolProfile Profile { get; set; } = ProtocolProfile.Rapid;
+
+    /// <summary>Where the run's connections report frames that did not match the profile; null to not collect.</summary>
+    public ProtocolObservations? Observations { get; set; }
 
     public string? Token { get; set; }
 
@@ -48,9 +55,12 @@ public sealed class ConnectionOptions
     /// <summary>The URL with the query the options add (user id, token), as sent.</summary>
     public Uri BuildUri()
     {
-        if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || (uri.Scheme != "ws" && uri.Scheme != "wss"))
+        var hub = Profile.Transport == ProfileTransport.SignalR;
+        if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || (uri.Scheme != "ws" && uri.Scheme != "wss" && !(hub && uri.Scheme is "http" or "https")))
         {
-            throw new ArgumentException($"'{Url}' is not a WebSocket URL: use ws://host:port/path or wss://…");
+            throw new ArgumentException(hub
+                ? $"'{Url}' is not a SignalR hub URL: use http(s)://host:port/hub (or ws(s)://)."
+                : $"'{Url}' is not a WebSocket URL: use ws://host:port/path or wss://…");
         }
 
         var query = uri.Query.TrimStart('?');
@@ -73,5 +83,5 @@ public sealed class ConnectionOptions
 
     /// <summary>A URL fit for messages and logs: any token replaced by ***.</summary>
     public static string Redact(string url) =>
-        System.Text.RegularExpressions.Regex.Replace(url, "([?&]token=)[^&#]*", "$1***");
+        System.Text.RegularExpressions.Regex.Replace(url, "([?&](?:access_)?token=)[^&#]*", "$1***");
 }

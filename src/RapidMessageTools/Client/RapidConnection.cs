@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
@@ -11,6 +12,7 @@ using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Protocol;
+using RapidMessageTools.Protocol.Profiles;
 
 namespace RapidMessageTools.Client;
 
@@ -41,7 +43,11 @@ public sealed class RapidConnection : IDisposable
     private readonly ClientWebSocket _socket;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly PooledBufferWriter _sendBuffer = new(1024);
-    private readonly Utf8JsonWriter _writer;
+    private readonly IProtocolSession _session;
+    // The frame each send fills: sends are serialized, so one per connection suffices.
+    private readonly ProtocolFrame _outgoing = new();
+    private readonly List<ProtocolFrame> _incoming = new(1);
+    private readonly TaskCompletionSource<string?> _handshake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _lifetime = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource<ProtocolFrame>> _queries = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<(string Type, string RequestId)> _queryOrder = new();
@@ -55,14 +61,16 @@ public sealed class RapidConnection : IDisposable
     private bool _serverEchoesRequestId;
     private long _sendStarted;
     private long _sendLimitTicks;
+    private long _lastSend = Stopwatch.GetTimestamp();
+    private int _keepAliveSending;
 
-    private RapidConnection(ClientWebSocket socket, string url, FrameTraceWriter? trace)
+    private RapidConnection(ClientWebSocket socket, string url, FrameTraceWriter? trace, IProtocolSession session)
     {
         _socket = socket;
         Url = url;
         _trace = trace;
+        _session = session;
         Id = Interlocked.Increment(ref _nextId);
-        _writer = new Utf8JsonWriter(_sendBuffer, new JsonWriterOptions { SkipValidation = true });
     }
 
     public long Id { get; }
@@ -77,6 +85,9 @@ public sealed class RapidConnection : IDisposable
     public Action<RapidConnection>? ClosedUnexpectedly { get; set; }
 
     public bool IsOpen => _socket.State == WebSocketState.Open;
+
+    /// <summary>The profile this connection speaks.</summary>
+    public ProtocolProfile Profile => _session.Profile;
 
     /// <summary>Frames that did not decode as a JSON object.</summary>
     public long MalformedFrames => Interlocked.Read(ref _malformed);
@@ -102,6 +113,7 @@ public sealed class RapidConnection : IDisposable
 
         log ??= NullRunLog.Instance;
         var uri = options.BuildUri();
+        var hub = options.Profile.Transport == ProfileTransport.SignalR;
         var shownUrl = ConnectionOptions.Redact(uri.ToString());
         var attempts = Math.Max(1, options.ConnectAttempts);
         var random = new Random();
@@ -113,20 +125,38 @@ public sealed class RapidConnection : IDisposable
             var socket = CreateSocket(options);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(options.ConnectTimeoutSec));
+            RapidConnection? connection = null;
             try
             {
-                await socket.ConnectAsync(uri, timeout.Token).ConfigureAwait(false);
-                var connection = new RapidConnection(socket, shownUrl, options.Trace);
+                var target = hub
+                    ? await HubNegotiation.NegotiateAsync(uri, options.Token, options.Profile.SkipNegotiation, TimeSpan.FromSeconds(options.ConnectTimeoutSec), timeout.Token).ConfigureAwait(false)
+                    : uri;
+                await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
+                connection = new RapidConnection(socket, shownUrl, options.Trace, ProtocolSessions.Create(options.Profile, ProtocolRole.Client, options.Observations));
                 connection.StartSendWatchdog(TimeSpan.FromSeconds(options.SendTimeoutSec));
                 options.Trace?.Event(connection.Id, "connected to " + shownUrl);
                 connection._receiveLoop = Task.Run(connection.ReceiveLoopAsync);
+                await connection.OpenSessionAsync(timeout.Token).ConfigureAwait(false);
                 return connection;
+            }
+            catch (HubHandshakeException ex)
+            {
+                connection?.Dispose();
+                throw new RapidConnectionException(shownUrl, attempt, ConnectFailure.Other, null, $"Connected to {shownUrl}, but the hub refused the SignalR handshake: \"{ex.Message}\". Check that the hub speaks the JSON hub protocol (AddSignalR().AddJsonProtocol()) and that the profile's Transport is right.", ex);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
+                connection?.Dispose();
                 socket.Dispose();
                 last = ex;
-                (failure, status) = ConnectionFailures.Classify(ex, WebSocketDetails.StatusCode(socket), timeout.IsCancellationRequested);
+                (failure, status) = ex is HubNegotiationException n
+                    ? (n.Status is 401 or 403 ? ConnectFailure.AuthRequired : n.Status is 404 ? ConnectFailure.NotWebSocket : ConnectFailure.HttpError, n.Status)
+                    : ConnectionFailures.Classify(ex, WebSocketDetails.StatusCode(socket), timeout.IsCancellationRequested);
+                if (ex is HubNegotiationException { Status: null })
+                {
+                    failure = ConnectFailure.Other;
+                }
+
                 log.Verbose($"Connect attempt {attempt} of {attempts} to {shownUrl} failed: {Describe(failure, status, ex)}");
                 if (!ConnectionFailures.IsWorthRetrying(failure))
                 {
@@ -148,11 +178,28 @@ public sealed class RapidConnection : IDisposable
 
     /// <summary>Sends a user_message. Thread-safe; sends are serialized.</summary>
     public Task SendUserMessageAsync(string messageId, long sequenceId, string content, string? agentId, CancellationToken cancellationToken) =>
-        SendAsync(static (w, s) => FrameWriter.WriteUserMessage(w, s.messageId, s.sequenceId, s.content, s.agentId), (messageId, sequenceId, content, agentId), cancellationToken);
+        SendAsync(
+            static (f, s) =>
+            {
+                f.Type = MessageType.UserMessage;
+                f.MessageId = s.messageId;
+                f.SequenceId = s.sequenceId;
+                f.Content = s.content;
+                f.AgentId = s.agentId;
+            },
+            (messageId, sequenceId, content, agentId),
+            cancellationToken);
 
     /// <summary>Sends cancel for a message whose reply is queued or streaming. Thread-safe.</summary>
     public Task SendCancelAsync(string messageId, CancellationToken cancellationToken) =>
-        SendAsync(static (w, id) => FrameWriter.WriteCancel(w, id), messageId, cancellationToken);
+        SendAsync(
+            static (f, id) =>
+            {
+                f.Type = MessageType.Cancel;
+                f.MessageId = id;
+            },
+            messageId,
+            cancellationToken);
 
     /// <summary>Sends any text as one frame (for tests of bad input).</summary>
     public async Task SendTextAsync(string text, CancellationToken cancellationToken)
@@ -181,15 +228,15 @@ public sealed class RapidConnection : IDisposable
 
     /// <summary>Asks for agent_state and waits for it (<paramref name="timeout"/>).</summary>
     public Task<ProtocolFrame> QueryAgentStateAsync(string? agentId, TimeSpan timeout, CancellationToken cancellationToken) =>
-        QueryAsync(MessageType.AgentState, (w, id) => FrameWriter.WriteGetAgentState(w, id, agentId), timeout, cancellationToken);
+        QueryAsync(MessageType.GetAgentState, MessageType.AgentState, agentId, timeout, cancellationToken);
 
     /// <summary>Asks for queue_state and waits for it.</summary>
     public Task<ProtocolFrame> QueryQueueStateAsync(string? agentId, TimeSpan timeout, CancellationToken cancellationToken) =>
-        QueryAsync(MessageType.QueueState, (w, id) => FrameWriter.WriteGetQueueState(w, id, agentId), timeout, cancellationToken);
+        QueryAsync(MessageType.GetQueueState, MessageType.QueueState, agentId, timeout, cancellationToken);
 
     /// <summary>Sends ping and waits for pong.</summary>
     public Task<ProtocolFrame> PingAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        QueryAsync(MessageType.Pong, (w, id) => FrameWriter.WritePing(w, id), timeout, cancellationToken);
+        QueryAsync(MessageType.Ping, MessageType.Pong, null, timeout, cancellationToken);
 
     /// <summary>Closes cleanly (waiting at most <paramref name="timeout"/> for the server's close), then releases the socket.</summary>
     public async Task CloseAsync(TimeSpan timeout)
@@ -263,6 +310,10 @@ public sealed class RapidConnection : IDisposable
             EndUnexpectedly(FormattableString.Invariant($"a send was blocked for more than {_sendLimitTicks / (double)Stopwatch.Frequency:0.#} s: the server stopped reading"));
             _socket.Abort();
         }
+        else
+        {
+            KeepAliveIfIdle(now);
+        }
     }
 
     /// <summary>How a connection that ended without a close frame is described (the runtime's own text names its internal states).</summary>
@@ -333,14 +384,29 @@ public sealed class RapidConnection : IDisposable
         return $"Could not connect to {url} after {attempts} attempt(s): {what}. {todo}";
     }
 
-    private async Task SendAsync<TState>(Action<Utf8JsonWriter, TState> write, TState state, CancellationToken cancellationToken)
+    /// <summary>Fills the connection's outgoing frame (canonical) and sends it as the session writes it.</summary>
+    private async Task SendAsync<TState>(Action<ProtocolFrame, TState> fill, TState state, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             _sendBuffer.Clear();
-            _writer.Reset(_sendBuffer);
-            write(_writer, state);
+            _outgoing.Reset();
+            fill(_outgoing, state);
+            _session.Write(_outgoing, _sendBuffer);
+            await SendBufferedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Sends what <see cref="_sendBuffer"/> holds. Call under the send lock.</summary>
+    private async Task SendBufferedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
             _trace?.Sent(Id, _sendBuffer.WrittenSpan);
             Interlocked.Exchange(ref _sendStarted, Stopwatch.GetTimestamp());
 
@@ -348,6 +414,7 @@ public sealed class RapidConnection : IDisposable
             // The caller's token is honoured before the send starts; the connection's own lifetime ends it.
             cancellationToken.ThrowIfCancellationRequested();
             await _socket.SendAsync(_sendBuffer.WrittenSegment, WebSocketMessageType.Text, true, _lifetime.Token).ConfigureAwait(false);
+            Volatile.Write(ref _lastSend, Stopwatch.GetTimestamp());
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested || ex.CancellationToken == _lifetime.Token)
         {
@@ -362,11 +429,72 @@ public sealed class RapidConnection : IDisposable
         finally
         {
             Interlocked.Exchange(ref _sendStarted, 0);
+        }
+    }
+
+    /// <summary>Sends raw protocol bytes (a handshake, a keep-alive) under the send lock.</summary>
+    private async Task SendRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _sendBuffer.Clear();
+            _sendBuffer.Write(bytes.Span);
+            await SendBufferedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
             _sendLock.Release();
         }
     }
 
-    private async Task<ProtocolFrame> QueryAsync(string replyType, Action<Utf8JsonWriter, string> write, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Opens the protocol session: sends its opening (SignalR's handshake) and waits for the answer.</summary>
+    private async Task OpenSessionAsync(CancellationToken cancellationToken)
+    {
+        if (_session.Opening.IsEmpty)
+        {
+            return;
+        }
+
+        await SendRawAsync(_session.Opening, cancellationToken).ConfigureAwait(false);
+        using (cancellationToken.Register(() => _handshake.TrySetCanceled()))
+        {
+            var error = await _handshake.Task.ConfigureAwait(false);
+            if (error is not null)
+            {
+                throw new HubHandshakeException(error);
+            }
+        }
+    }
+
+    /// <summary>Called by <see cref="SendWatchdog"/>: a protocol keep-alive (SignalR's Ping record) after its interval without sends.</summary>
+    private void KeepAliveIfIdle(long now)
+    {
+        var interval = _session.KeepAliveInterval;
+        if (interval <= TimeSpan.Zero || Volatile.Read(ref _closing) != 0 || now - Volatile.Read(ref _lastSend) < interval.TotalSeconds * Stopwatch.Frequency
+            || Interlocked.Exchange(ref _keepAliveSending, 1) != 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await SendRawAsync(_session.KeepAlive, _lifetime.Token).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The connection is ending; the receive loop reports how.
+            }
+            finally
+            {
+                Volatile.Write(ref _keepAliveSending, 0);
+            }
+        });
+    }
+
+    private async Task<ProtocolFrame> QueryAsync(string requestType, string replyType, string? agentId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var requestId = "q" + Id.ToString(CultureInfo.InvariantCulture) + "-" + Interlocked.Increment(ref _requestCounter).ToString(CultureInfo.InvariantCulture);
         var tcs = new TaskCompletionSource<ProtocolFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -377,7 +505,15 @@ public sealed class RapidConnection : IDisposable
         }
         try
         {
-            await SendAsync(write, requestId, cancellationToken).ConfigureAwait(false);
+            await SendAsync(
+                static (f, q) =>
+                {
+                    f.Type = q.requestType;
+                    f.RequestId = q.requestId;
+                    f.AgentId = q.agentId;
+                },
+                (requestType, requestId, agentId),
+                cancellationToken).ConfigureAwait(false);
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             cts.CancelAfter(timeout);
             using (cts.Token.Register(() => tcs.TrySetCanceled()))
@@ -456,13 +592,13 @@ public sealed class RapidConnection : IDisposable
 
                 Interlocked.Increment(ref _received);
                 _trace?.Received(Id, payload, result.MessageType == WebSocketMessageType.Binary);
-                if (result.MessageType == WebSocketMessageType.Binary || FrameCodec.TryDecode(payload, out var frame) != DecodeStatus.Ok)
+                if (result.MessageType == WebSocketMessageType.Binary)
                 {
                     Interlocked.Increment(ref _malformed);
                 }
-                else
+                else if (!ReadPayload(payload, now))
                 {
-                    Dispatch(frame, now);
+                    return;
                 }
 
                 assembled.Clear();
@@ -478,8 +614,39 @@ public sealed class RapidConnection : IDisposable
         finally
         {
             buffers.Dispose();
+            _handshake.TrySetResult("the connection ended before the handshake was answered: " + (CloseReason ?? "closed"));
             FailQueries(new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The connection ended: " + (CloseReason ?? "closed") + "."));
         }
+    }
+
+    /// <summary>Reads one message through the session and dispatches its frames; false when the session ended (a hub's Close record).</summary>
+    private bool ReadPayload(ReadOnlySpan<byte> payload, long now)
+    {
+        _incoming.Clear();
+        var read = _session.Read(payload, _incoming);
+        if (read.Malformed > 0)
+        {
+            Interlocked.Add(ref _malformed, read.Malformed);
+        }
+
+        if (read.HandshakeError is not null || !_handshake.Task.IsCompleted)
+        {
+            _handshake.TrySetResult(read.HandshakeError);
+        }
+
+        foreach (var frame in _incoming)
+        {
+            Dispatch(frame, now);
+        }
+
+        if (read.Closed && Volatile.Read(ref _closing) == 0)
+        {
+            EndUnexpectedly(read.CloseError is null ? "the hub closed the connection" : "the hub closed the connection with an error: " + read.CloseError);
+            _socket.Abort();
+            return false;
+        }
+
+        return true;
     }
 
     private void Dispatch(ProtocolFrame frame, long receivedTimestamp)
@@ -549,5 +716,23 @@ public sealed class RapidConnection : IDisposable
         {
             q.TrySetException(error);
         }
+    }
+}
+
+/// <summary>The hub answered the SignalR handshake with an error.</summary>
+public sealed class HubHandshakeException : Exception
+{
+    public HubHandshakeException(string message)
+        : base(message)
+    {
+    }
+
+    public HubHandshakeException()
+    {
+    }
+
+    public HubHandshakeException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

@@ -4,6 +4,15 @@ namespace RapidMessageTools.Commands;
 internal static class ErrorIds
 {
     public const string InvalidMockOption = nameof(InvalidMockOption);
+
+    /// <summary>-Protocol (or RAPID_TEST_PROTOCOL): the profile has a mistake; the error names its key.</summary>
+    public const string ProtocolProfileInvalid = nameof(ProtocolProfileInvalid);
+
+    /// <summary>-Protocol names neither a built-in profile nor a file that exists.</summary>
+    public const string ProtocolProfileNotFound = nameof(ProtocolProfileNotFound);
+
+    /// <summary>A scenario needs a message the profile lists in Unsupported.</summary>
+    public const string ProtocolUnsupported = nameof(ProtocolUnsupported);
     public const string MockPortUnavailable = nameof(MockPortUnavailable);
     public const string MockServerNotFound = nameof(MockServerNotFound);
     public const string ScenarioNotFound = nameof(ScenarioNotFound);

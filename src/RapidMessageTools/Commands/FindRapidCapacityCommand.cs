@@ -95,6 +95,10 @@ public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
     [ValidateRange(1, 100)]
     public int ConnectAttempts { get; set; } = 3;
 
+    /// <summary>How the backend speaks: a built-in name, a profile's path, or a hashtable (RAPID_TEST_PROTOCOL when absent).</summary>
+    [Parameter]
+    public object? Protocol { get; set; }
+
     protected override void EndProcessing()
     {
         var settings = SessionSettings.Resolve(this, new RapidSettingsInput { WebSocketUrl = Url }, s => !s.IsWebSocketUrlConfigured);
@@ -138,6 +142,7 @@ public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
         }
 
         var url = settings.WebSocketUrl;
+        var profile = ProtocolArgument.Resolve(this, Protocol, url);
         var runId = "c" + Guid.NewGuid().ToString("N").Substring(0, 8);
         var progress = new CapacityProgress();
         var step = 0;
@@ -148,6 +153,7 @@ public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
                 TokenTransport = TokenTransport,
                 ConnectAttempts = ConnectAttempts,
                 Log = _log,
+                Profile = profile,
             };
 
         WriteVerbose($"Capacity search on {Scenario} against {ConnectionOptions.Redact(url)}: from {StartRate} msg/s, {StepDuration} s per step, limits p{LatencyPercentile} <= {MaxLatency} s, delivery >= {MinDeliveryRatio}, no rejections.");

@@ -21,6 +21,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
 {
     private FrameTraceWriter? _trace;
     private RapidThresholds? _thresholds;
+    private RapidMessageTools.Protocol.Profiles.ProtocolProfile? _profile;
     private RapidSettings? _settings;
     private ShardSpec _shard = ShardSpec.Whole;
     private string _runId = string.Empty;
@@ -151,6 +152,10 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     [Parameter]
     public Hashtable? Threshold { get; set; }
 
+    /// <summary>How the backend speaks: a built-in name, a profile's path, or a hashtable (RAPID_TEST_PROTOCOL when absent).</summary>
+    [Parameter]
+    public object? Protocol { get; set; }
+
     /// <summary>"i/n": run part i of n of the load (ids and users never collide across shards).</summary>
     [Parameter]
     [ValidatePattern(@"^\d+/\d+$")]
@@ -195,6 +200,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         }
 
         _thresholds = ResolveThresholds();
+        _profile = ProtocolArgument.Resolve(this, Protocol, _settings.WebSocketUrl);
         _shard = ParseShard();
         _runId = "r" + Guid.NewGuid().ToString("N").Substring(0, 8);
         _trace = TraceFiles.Open(this, TraceFile);
@@ -269,6 +275,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             Trace = _trace,
             TokenForUser = Token is null ? null : TestUserTokens.PerUser(Token, _settings.AuthServiceUrl, Log),
             TimelineInterval = TimelineInterval,
+            Profile = _profile!,
         };
         WriteVerbose($"{scenario.Name}: {scenario.Description} Against {ConnectionOptions.Redact(context.Url)}, run id {_runId}.");
         var task = Task.Run(() => ScenarioRunner.RunAsync(scenario, context, Cancellation));

@@ -64,6 +64,10 @@ public sealed class StartRapidMockServerCommand : RapidAsyncCmdlet
     [Parameter]
     public MockFaultSettings? Fault { get; set; }
 
+    /// <summary>The protocol the mock speaks: a built-in name, a profile's path, or a hashtable (RAPID_TEST_PROTOCOL when absent).</summary>
+    [Parameter]
+    public object? Protocol { get; set; }
+
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
@@ -86,6 +90,7 @@ public sealed class StartRapidMockServerCommand : RapidAsyncCmdlet
             MaxMessageBytes = MaxMessageBytes,
             RequireAuth = RequireAuth.IsPresent,
             Fault = Fault ?? new MockFaultSettings(),
+            Profile = ProtocolArgument.Resolve(this, Protocol, url: null),
         };
         try
         {

@@ -45,6 +45,10 @@ public sealed class TestRapidEnvironmentCommand : RapidAsyncCmdlet
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
+    /// <summary>How the WebSocket endpoint speaks (a SignalR profile negotiates before the upgrade).</summary>
+    [Parameter]
+    public object? Protocol { get; set; }
+
     /// <summary>Writes each probe's outcome, with a timestamp, to this file (tokens redacted).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -58,7 +62,7 @@ public sealed class TestRapidEnvironmentCommand : RapidAsyncCmdlet
             s => !s.IsWebSocketUrlConfigured);
         WriteVerbose($"Probing ({settings.Mode} mode, timeout {TimeoutSec} s): WebSocket {settings.WebSocketUrl} ({settings.WebSocketUrlSource}), backend {settings.BackendUrl} ({settings.BackendUrlSource}), auth {settings.AuthServiceUrl} ({settings.AuthServiceUrlSource}){(IncludeTokenCheck ? ", with a token check" : string.Empty)}.");
         using var trace = TraceFiles.Open(this, TraceFile);
-        var options = new EnvironmentProbeOptions { Timeout = TimeSpan.FromSeconds(TimeoutSec), IncludeTokenCheck = IncludeTokenCheck.IsPresent, Trace = trace };
+        var options = new EnvironmentProbeOptions { Timeout = TimeSpan.FromSeconds(TimeoutSec), IncludeTokenCheck = IncludeTokenCheck.IsPresent, Trace = trace, Profile = ProtocolArgument.Resolve(this, Protocol, settings.WebSocketUrl) };
         var report = WaitFor(
             EnvironmentProbe.ProbeAsync(settings, options, Cancellation),
             "Test-RapidEnvironment",

@@ -58,6 +58,12 @@ internal sealed partial class MockBackend
             return false;
         }
 
+        return HandleFrame(sink, user, frame);
+    }
+
+    /// <summary>Handles one decoded (canonical) frame; a profile's session decodes its wire shape into one. Returns true when it was a user_message.</summary>
+    public bool HandleFrame(IReplySink sink, UserState user, ProtocolFrame frame)
+    {
         if (frame.InvalidField is not null)
         {
             SendError(sink, ErrorCode.InvalidMessage, $"Field \"{frame.InvalidField}\" has the wrong JSON type.", frame.MessageId, frame.RequestId);

@@ -5,6 +5,7 @@ using System.Net.WebSockets;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Protocol;
+using RapidMessageTools.Protocol.Profiles;
 
 namespace RapidMessageTools.MockServer;
 
@@ -26,6 +27,11 @@ internal sealed class MockConnection : IReplySink
     private readonly Queue<byte[]> _outbound = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _cts;
+    // A profile's translation (null for the built-in protocol, whose frames pass as they are).
+    private readonly IProtocolSession? _session;
+    private readonly List<ProtocolFrame> _incoming = [];
+    private readonly PooledBufferWriter? _translated;
+    private readonly Timer? _keepAlive;
     private long _pendingBytes;
     private int _draining;
     private int _aborted;
@@ -41,6 +47,17 @@ internal sealed class MockConnection : IReplySink
         _counters = counters;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         Id = Interlocked.Increment(ref _nextId);
+        if (!options.Profile.IsBuiltIn)
+        {
+            _session = ProtocolSessions.Create(options.Profile, ProtocolRole.Server, observations: null);
+            _translated = new PooledBufferWriter(512);
+            var every = _session.KeepAliveInterval;
+            if (every > TimeSpan.Zero)
+            {
+                // SignalR clients close a connection that has been silent for 30 s: a Ping record every 15 s.
+                _keepAlive = new Timer(static s => ((MockConnection)s!).EnqueueWire(((MockConnection)s!)._session!.KeepAlive.ToArray()), this, every, every);
+            }
+        }
     }
 
     public long Id { get; }
@@ -48,6 +65,37 @@ internal sealed class MockConnection : IReplySink
     public UserState User { get; }
 
     public void Send(byte[] frame)
+    {
+        if (_session is not null)
+        {
+            frame = Translate(frame);
+            if (frame.Length == 0)
+            {
+                return;
+            }
+        }
+
+        EnqueueWire(frame);
+    }
+
+    /// <summary>A canonical frame from the backend, written as the profile wants it.</summary>
+    private byte[] Translate(byte[] canonical)
+    {
+        if (FrameCodec.TryDecode(canonical, out var frame) != DecodeStatus.Ok)
+        {
+            return canonical;
+        }
+
+        lock (_translated!)
+        {
+            _translated.Clear();
+            _session!.Write(frame, _translated);
+            return _translated.WrittenSpan.ToArray();
+        }
+    }
+
+    /// <summary>Queues bytes as they go on the wire. Never blocks.</summary>
+    private void EnqueueWire(byte[] frame)
     {
         if (Volatile.Read(ref _aborted) != 0)
         {
@@ -78,6 +126,8 @@ internal sealed class MockConnection : IReplySink
         {
             return;
         }
+
+        _keepAlive?.Dispose();
 
         try
         {
@@ -186,12 +236,41 @@ internal sealed class MockConnection : IReplySink
             return;
         }
 
-        var wasUserMessage = _backend.HandleText(this, User, payload);
+        var wasUserMessage = _session is null ? _backend.HandleText(this, User, payload) : HandleThroughSession(payload);
         var limit = _options.Fault.DisconnectAfter;
         if (limit > 0 && wasUserMessage && Interlocked.Increment(ref _userMessages) >= limit)
         {
             Abort();
         }
+    }
+
+    /// <summary>A profile's frame: read by the session into canonical frames for the backend; what the session cannot read, the backend answers as bad input.</summary>
+    private bool HandleThroughSession(ReadOnlySpan<byte> payload)
+    {
+        _incoming.Clear();
+        var read = _session!.Read(payload, _incoming);
+        if (read.Respond is not null)
+        {
+            EnqueueWire(read.Respond);
+        }
+
+        var wasUserMessage = false;
+        if (read.Malformed > 0)
+        {
+            _backend.HandleText(this, User, payload);
+        }
+
+        foreach (var frame in _incoming)
+        {
+            wasUserMessage |= _backend.HandleFrame(this, User, frame);
+        }
+
+        if (read.Closed)
+        {
+            _ = GoAwayAsync(TimeSpan.FromSeconds(1));
+        }
+
+        return wasUserMessage;
     }
 
     private async Task DrainAsync()

@@ -55,6 +55,9 @@ public sealed class MockServerOptions
 
     public MockFaultSettings Fault { get; set; } = new();
 
+    /// <summary>The protocol the mock speaks: the built-in one, or a profile (JSON, or SignalR with its hub at /hub).</summary>
+    public RapidMessageTools.Protocol.Profiles.ProtocolProfile Profile { get; set; } = RapidMessageTools.Protocol.Profiles.ProtocolProfile.Rapid;
+
     /// <summary>True when <see cref="ListenAddress"/> is a loopback address.</summary>
     public bool IsLoopback =>
         ListenAddress is "127.0.0.1" or "localhost" or "::1" or "[::1]" ||

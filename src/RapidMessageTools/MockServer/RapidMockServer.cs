@@ -11,6 +11,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Protocol;
+using RapidMessageTools.Protocol.Profiles;
 
 namespace RapidMessageTools.MockServer;
 
@@ -49,7 +50,7 @@ public sealed class RapidMockServer : IDisposable
         _backend = new MockBackend(options, _counters, _stopping.Token);
         var authority = host + ":" + port.ToString(CultureInfo.InvariantCulture);
         BaseUrl = "http://" + authority;
-        Url = "ws://" + authority + "/ws";
+        Url = options.Profile.Transport == ProfileTransport.SignalR ? BaseUrl + HubPath : "ws://" + authority + "/ws";
         HealthUrl = BaseUrl + "/health";
         AuthUrl = BaseUrl + "/auth/test-user";
     }
@@ -57,7 +58,10 @@ public sealed class RapidMockServer : IDisposable
     /// <summary>Server number within this process, in start order.</summary>
     public int Id { get; }
 
-    /// <summary>The WebSocket endpoint, e.g. ws://127.0.0.1:50123/ws.</summary>
+    /// <summary>Where a SignalR profile's hub is served (negotiate at /hub/negotiate).</summary>
+    public const string HubPath = "/hub";
+
+    /// <summary>The WebSocket endpoint, e.g. ws://127.0.0.1:50123/ws; with a SignalR profile, the hub's URL (http://127.0.0.1:50123/hub).</summary>
     public string Url { get; }
 
     /// <summary>http://host:port, the backend URL (E2E_BACKEND_URL and E2E_AUTH_SERVICE_URL).</summary>
@@ -272,7 +276,15 @@ public sealed class RapidMockServer : IDisposable
             switch (path.TrimEnd('/'))
             {
                 case "/ws":
+                case HubPath:
                     await HandleWebSocketAsync(context).ConfigureAwait(false);
+                    return;
+                case HubPath + "/negotiate":
+                    if (RequireMethod(context, "POST"))
+                    {
+                        Negotiate(context);
+                    }
+
                     return;
                 case "/health":
                     if (!RequireMethod(context, "GET", "HEAD"))
@@ -296,7 +308,7 @@ public sealed class RapidMockServer : IDisposable
                     await HandleTestUserAsync(context).ConfigureAwait(false);
                     return;
                 default:
-                    WriteJson(context, 404, w => w.WriteString("error", "Not found: the mock serves /ws, /health and POST /auth/test-user."));
+                    WriteJson(context, 404, w => w.WriteString("error", "Not found: the mock serves /ws (or /hub with a SignalR profile), /health and POST /auth/test-user."));
                     return;
             }
         }
@@ -322,6 +334,34 @@ public sealed class RapidMockServer : IDisposable
         context.Response.AddHeader("Allow", string.Join(", ", methods));
         WriteJson(context, 405, w => w.WriteString("error", "Method not allowed; use " + string.Join(" or ", methods) + "."));
         return false;
+    }
+
+    /// <summary>SignalR's negotiate (version 1): a connection token and the one transport the mock offers, WebSockets.</summary>
+    private void Negotiate(HttpListenerContext context)
+    {
+        if (ResolveUser(context.Request, out var refusal) is null)
+        {
+            Interlocked.Increment(ref _counters.AuthRejected);
+            context.Response.AddHeader("WWW-Authenticate", "Bearer");
+            WriteJson(context, 401, w => w.WriteString("error", refusal));
+            return;
+        }
+
+        var id = Guid.NewGuid().ToString("N");
+        WriteJson(context, 200, w =>
+        {
+            w.WriteString("connectionId", id.Substring(0, 16));
+            w.WriteString("connectionToken", id);
+            w.WriteNumber("negotiateVersion", 1);
+            w.WriteStartArray("availableTransports");
+            w.WriteStartObject();
+            w.WriteString("transport", "WebSockets");
+            w.WriteStartArray("transferFormats");
+            w.WriteStringValue("Text");
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndArray();
+        });
     }
 
     private async Task HandleTestUserAsync(HttpListenerContext context)
@@ -424,7 +464,7 @@ public sealed class RapidMockServer : IDisposable
             token = header.Substring(7).Trim();
         }
 
-        token ??= request.QueryString["token"];
+        token ??= request.QueryString["token"] ?? request.QueryString["access_token"];
         if (string.IsNullOrEmpty(token))
         {
             if (Options.RequireAuth)

@@ -58,6 +58,17 @@ public sealed class ProtocolFrame
 
     private FrameDetails Details => _details ??= new FrameDetails();
 
+    /// <summary>Empties the frame for reuse (a connection fills one outgoing frame per send).</summary>
+    public void Reset()
+    {
+        Type = MessageId = Content = AgentId = RequestId = UserId = InvalidField = null;
+        SequenceId = null;
+        Timestamp = null;
+        Duplicate = Cancelled = false;
+        _chunkIndex = _chunkCount = -1;
+        _details = null;
+    }
+
     /// <summary>The fields of state, queue and error frames.</summary>
     private sealed class FrameDetails
     {

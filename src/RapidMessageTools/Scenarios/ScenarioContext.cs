@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
 using RapidMessageTools.Metrics;
+using RapidMessageTools.Protocol.Profiles;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -193,6 +194,12 @@ public sealed class ScenarioContext
     /// <summary>Seconds to wait for one state query.</summary>
     public TimeSpan QueryTimeout => TimeSpan.FromSeconds(Math.Min(Parameters.TimeoutSec, 5));
 
+    /// <summary>How the backend speaks (the built-in protocol unless a profile was given).</summary>
+    public ProtocolProfile Profile { get; set; } = ProtocolProfile.Rapid;
+
+    /// <summary>What the run's frames showed about the profile: unmapped events, mismatched paths.</summary>
+    public ProtocolObservations Observations { get; } = new();
+
     /// <summary>A user id unique to this run and shard.</summary>
     public string UserId(string key) => RunId + "-s" + ShardIndex.ToString(CultureInfo.InvariantCulture) + "-" + key;
 
@@ -219,6 +226,8 @@ public sealed class ScenarioContext
             ConnectTimeoutSec = ConnectTimeoutSec,
             Trace = Trace,
             RealBackend = RealBackend,
+            Profile = Profile,
+            Observations = Observations,
         };
         return await RapidConnection.ConnectAsync(options, Log, cancellationToken).ConfigureAwait(false);
     }

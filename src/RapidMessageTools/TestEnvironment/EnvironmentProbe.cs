@@ -23,6 +23,9 @@ public sealed class EnvironmentProbeOptions
 
     /// <summary>Where each probe's outcome is written (tokens redacted), when tracing.</summary>
     public FrameTraceWriter? Trace { get; set; }
+
+    /// <summary>The protocol the WebSocket endpoint speaks: with a SignalR profile the probe negotiates first.</summary>
+    public RapidMessageTools.Protocol.Profiles.ProtocolProfile Profile { get; set; } = RapidMessageTools.Protocol.Profiles.ProtocolProfile.Rapid;
 }
 
 /// <summary>
@@ -97,7 +100,7 @@ public static class EnvironmentProbe
             // so that a down endpoint and a missing token are told apart.
             webSocket = tokenStatus.ContinueWith(
                 _ => Remaining() > TimeSpan.FromMilliseconds(50)
-                    ? RunAsync(RapidServiceNames.WebSocket, wsUri, true, ct => ProbeWebSocketAsync(wsUri, token?.Token, ct), Remaining(), cancellationToken, timeout)
+                    ? RunAsync(RapidServiceNames.WebSocket, wsUri, true, ct => ProbeWebSocketAsync(wsUri, token?.Token, options.Profile, ct), Remaining(), cancellationToken, timeout)
                     : Task.FromResult(new RapidServiceStatus(
                         RapidServiceNames.WebSocket,
                         wsUri.ToString(),
@@ -113,7 +116,7 @@ public static class EnvironmentProbe
         }
         else
         {
-            webSocket = RunAsync(RapidServiceNames.WebSocket, wsUri, true, ct => ProbeWebSocketAsync(wsUri, null, ct), timeout, cancellationToken);
+            webSocket = RunAsync(RapidServiceNames.WebSocket, wsUri, true, ct => ProbeWebSocketAsync(wsUri, null, options.Profile, ct), timeout, cancellationToken);
         }
 
         services.Insert(0, webSocket);
@@ -255,8 +258,25 @@ public static class EnvironmentProbe
             : new ProbeOutcome(status, null);
     }
 
-    private static async Task<ProbeOutcome> ProbeWebSocketAsync(Uri uri, string? token, CancellationToken cancellationToken)
+    private static async Task<ProbeOutcome> ProbeWebSocketAsync(Uri uri, string? token, RapidMessageTools.Protocol.Profiles.ProtocolProfile profile, CancellationToken cancellationToken)
     {
+        if (profile.Transport == RapidMessageTools.Protocol.Profiles.ProfileTransport.SignalR)
+        {
+            // A hub: negotiate first (POST {hub}/negotiate), then open the WebSocket it names.
+            try
+            {
+                uri = await HubNegotiation.NegotiateAsync(uri, token, profile.SkipNegotiation, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+            }
+            catch (HubNegotiationException ex)
+            {
+                throw new ProbeFailureException(ex.Status is int status ? ProbeErrors.Classify(ex, HubNegotiation.AsHttp(uri), status) : ProbeErrors.Classify(ex, uri));
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ProbeFailureException(ProbeErrors.Classify(ex, HubNegotiation.AsHttp(uri)));
+            }
+        }
+
         using var socket = new ClientWebSocket();
         WebSocketDetails.CollectResponseDetails(socket);
         if (token is not null)
