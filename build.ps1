@@ -59,6 +59,8 @@ $ModuleFiles = @(
     'LICENSE'
     'Examples/Demo.ps1'
     'Examples/RapidMessageSuccession.Tests.ps1'
+    'Examples/acme.json'
+    'Examples/signalr-chat.json'
 )
 
 # The version lives in one place, Directory.Build.props: the build stamps it into the assembly (MSBuild)
@@ -103,6 +105,8 @@ function Invoke-Build {
     # What a user copies to start: the demo and the Pester suite, shipped with the module.
     New-Item -ItemType Directory -Path (Join-Path $ModuleOut 'Examples') -Force | Out-Null
     Copy-Item (Join-Path $Root 'bench/Demo.ps1'), (Join-Path $Root 'tests/Pester/RapidMessageSuccession.Tests.ps1') (Join-Path $ModuleOut 'Examples')
+    # Protocol profiles to start from: a JSON backend with its own names (acme) and a SignalR hub.
+    Copy-Item (Join-Path $Root 'module/Examples/*.json') (Join-Path $ModuleOut 'Examples')
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'System.Management.Automation.dll' | Copy-Item -Destination $ModuleOut
 
     # Help: MAML and about_ topic generated from the Markdown source in help/.

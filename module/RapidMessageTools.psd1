@@ -23,6 +23,7 @@
         'Merge-RapidResult'
         'Export-RapidReport'
         'Find-RapidCapacity'
+        'Test-RapidProtocol'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
