@@ -6,7 +6,7 @@ BeforeDiscovery {
     # Unparsable environment values: each gives a warning naming the variable, and the default stands.
     $badValues = @(
         @{ Variable = 'E2E_WEBSOCKET_URL'; Value = 'not a url'; Property = 'WebSocketUrl'; Default = 'ws://localhost:8000/ws' }
-        @{ Variable = 'E2E_WEBSOCKET_URL'; Value = 'http://localhost:8000/ws'; Property = 'WebSocketUrl'; Default = 'ws://localhost:8000/ws' }
+        @{ Variable = 'E2E_WEBSOCKET_URL'; Value = 'ftp://localhost:8000/ws'; Property = 'WebSocketUrl'; Default = 'ws://localhost:8000/ws' }
         @{ Variable = 'E2E_BACKEND_URL'; Value = 'localhost:8000'; Property = 'BackendUrl'; Default = 'http://localhost:8000' }
         @{ Variable = 'E2E_AUTH_SERVICE_URL'; Value = 'ftp://auth'; Property = 'AuthServiceUrl'; Default = 'http://localhost:8001' }
         @{ Variable = 'RAPID_MESSAGE_TEST_MODE'; Value = 'foo'; Property = 'Mode'; Default = 'mock' }
@@ -115,7 +115,7 @@ Describe 'RapidSettings.Resolve' -Tag 'Unit' {
     }
 
     It 'rejects an invalid explicit value with an ArgumentException naming the parameter' {
-        foreach ($case in @{ WebSocketUrl = 'http://localhost:8000/ws' }, @{ Mode = 'foo' }) {
+        foreach ($case in @{ WebSocketUrl = 'ftp://localhost:8000/ws' }, @{ Mode = 'foo' }) {
             $err = { Resolve-TestSettings -Explicit $case } | Should -Throw -PassThru
             $err.Exception.InnerException | Should -BeOfType ([ArgumentException])
             $err.Exception.InnerException.ParamName | Should -Be @($case.Keys)[0]

@@ -20,6 +20,22 @@ internal static class ProtocolArgument
 
     public static ProtocolProfile Resolve(PSCmdlet cmdlet, object? parameter, string? url)
     {
+        var profile = ResolveProfile(cmdlet, parameter, url);
+        if (url is not null && profile.Transport != ProfileTransport.SignalR
+            && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        {
+            cmdlet.ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException($"-Url must be a ws:// or wss:// URL for the protocol {profile.Name}, which speaks JSON over a WebSocket, not the HTTP URL '{url}'; for an ASP.NET Core SignalR hub, pass -Protocol with a SignalR profile (the module's Examples/signalr-chat.json is one)."),
+                ErrorIds.InvalidSettingValue,
+                ErrorCategory.InvalidArgument,
+                "Url"));
+        }
+
+        return profile;
+    }
+
+    private static ProtocolProfile ResolveProfile(PSCmdlet cmdlet, object? parameter, string? url)
+    {
         if (parameter is not null)
         {
             return Load(cmdlet, parameter, "-Protocol");

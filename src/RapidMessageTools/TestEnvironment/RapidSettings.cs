@@ -262,7 +262,7 @@ public sealed class RapidSettings
 
     private static string ResolveUrl(string? explicitValue, string property, string variable, string? envValue, string defaultValue, bool webSocket, Dictionary<string, string> sources, List<string> warnings)
     {
-        var expected = webSocket ? "an absolute ws:// or wss:// URL" : "an absolute http:// or https:// URL";
+        var expected = webSocket ? "an absolute ws:// or wss:// URL (or a SignalR hub's http(s):// URL)" : "an absolute http:// or https:// URL";
         if (explicitValue is not null)
         {
             var parsed = SettingParsers.TryParseUrl(explicitValue, webSocket)

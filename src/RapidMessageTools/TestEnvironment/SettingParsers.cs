@@ -46,9 +46,8 @@ internal static class SettingParsers
             return null;
         }
 
-        var ok = webSocket
-            ? uri.Scheme is "ws" or "wss"
-            : uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps;
+        // A WebSocket setting takes ws(s), and http(s) for a SignalR hub (its protocol profile is checked against the scheme later).
+        var ok = (webSocket && uri.Scheme is "ws" or "wss") || uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps;
         if (!ok)
         {
             return null;

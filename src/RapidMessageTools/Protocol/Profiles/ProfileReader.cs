@@ -263,7 +263,7 @@ public static class ProfileReader
 
                 if (path.Segments.Select(s => s.Name).SequenceEqual(other.Segments.Take(path.Segments.Length).Select(s => s.Name)))
                 {
-                    throw new ProtocolProfileException(key + ".Fields." + name, $"'{path.Text}' ({name}) is inside '{other.Text}' ({otherName})'s path: one cannot be both a value and an object; move one of them.");
+                    throw new ProtocolProfileException(key + ".Fields." + otherName, $"'{other.Text}' ({otherName}) goes inside '{path.Text}', which holds {name}: one path cannot be both a value and an object; move one of them.");
                 }
             }
         }
