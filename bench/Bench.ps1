@@ -83,6 +83,23 @@ Measure-Figure 'pipelined-1-connection' "one connection, pipelined (250 in fligh
     @{ MsgPerSec = $o.Result.ThroughputPerSec; P50Ms = $o.Result.Latency.P50; P99Ms = $o.Result.Latency.P99; Lost = $o.Result.Lost } + $o.Cost
 }
 
+# Protocol profiles against the built-in protocol, side by side in one run: one connection pipelined, client and
+# mock both speaking the profile (a JSON profile with renamed, nested fields; SignalR's hub records).
+Measure-Figure 'profile-pipelined-1-connection' "one connection, pipelined (250 in flight), $(Size 100000) messages: built-in protocol, the acme JSON profile and the SignalR profile, same run" @{ JsonThroughputRatio = @{ Min = 0.9 }; SignalRThroughputRatio = @{ Min = 0.75 } } {
+    $examples = Join-Path (Get-Module RapidMessageTools).ModuleBase 'Examples'
+    $figures = @{}
+    foreach ($p in @(@{ Label = 'BuiltIn'; Protocol = 'Rapid' }, @{ Label = 'Json'; Protocol = (Join-Path $examples 'acme.json') }, @{ Label = 'SignalR'; Protocol = (Join-Path $examples 'signalr-chat.json') })) {
+        $o = Invoke-Load ($big + @{ Protocol = $p.Protocol }) @{ Name = 'Benchmark'; Connections = 1; MessageCount = (Size 100000); MaxInFlight = 250; TimeoutSec = 60 }
+        $figures["$($p.Label)MsgPerSec"] = $o.Result.ThroughputPerSec
+        $figures["$($p.Label)CpuUsPerMsg"] = $o.Cost.CpuUsPerMsg
+        $figures["$($p.Label)AllocBytesPerMsg"] = $o.Cost.AllocBytesPerMsg
+        $figures["$($p.Label)Lost"] = $o.Result.Lost
+    }
+    $figures.JsonThroughputRatio = [math]::Round($figures.JsonMsgPerSec / [math]::Max(1, $figures.BuiltInMsgPerSec), 3)
+    $figures.SignalRThroughputRatio = [math]::Round($figures.SignalRMsgPerSec / [math]::Max(1, $figures.BuiltInMsgPerSec), 3)
+    $figures
+}
+
 Measure-Figure 'request-response' "one connection, strict request/response, $(Size 20000) messages" @{ P99Ms = @{ Max = 0.5 } } {
     $o = Invoke-Load $big @{ Name = 'Benchmark'; Connections = 1; MessageCount = (Size 20000); MaxInFlight = 1; TimeoutSec = 30 }
     @{ RoundTripsPerSec = $o.Result.ThroughputPerSec; P50Ms = $o.Result.Latency.P50; P99Ms = $o.Result.Latency.P99; Lost = $o.Result.Lost }
