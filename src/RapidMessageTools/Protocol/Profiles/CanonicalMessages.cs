@@ -15,15 +15,50 @@ public enum FieldKind
     Boolean,
 }
 
-/// <summary>One field of the canonical protocol (docs/PROTOCOL.md) and where it lives on <see cref="ProtocolFrame"/>.</summary>
+/// <summary>One field of the canonical protocol (docs/PROTOCOL.md) and where it lives on <see cref="ProtocolFrame"/>, read and written without boxing.</summary>
 public sealed class CanonicalField
 {
-    internal CanonicalField(string name, FieldKind kind, Func<ProtocolFrame, object?> get, Action<ProtocolFrame, object?> set)
+    private readonly Func<ProtocolFrame, string?>? _getText;
+    private readonly Action<ProtocolFrame, string?>? _setText;
+    private readonly Func<ProtocolFrame, long?>? _getLong;
+    private readonly Action<ProtocolFrame, long?>? _setLong;
+    private readonly Func<ProtocolFrame, double?>? _getDouble;
+    private readonly Action<ProtocolFrame, double?>? _setDouble;
+    private readonly Func<ProtocolFrame, bool?>? _getBool;
+    private readonly Action<ProtocolFrame, bool?>? _setBool;
+
+    private CanonicalField(string name, FieldKind kind)
     {
         Name = name;
         Kind = kind;
-        Get = get;
-        Set = set;
+    }
+
+    internal CanonicalField(string name, FieldKind kind, Func<ProtocolFrame, string?> get, Action<ProtocolFrame, string?> set)
+        : this(name, kind)
+    {
+        _getText = get;
+        _setText = set;
+    }
+
+    internal CanonicalField(string name, Func<ProtocolFrame, long?> get, Action<ProtocolFrame, long?> set)
+        : this(name, FieldKind.Integer)
+    {
+        _getLong = get;
+        _setLong = set;
+    }
+
+    internal CanonicalField(string name, Func<ProtocolFrame, double?> get, Action<ProtocolFrame, double?> set)
+        : this(name, FieldKind.Number)
+    {
+        _getDouble = get;
+        _setDouble = set;
+    }
+
+    internal CanonicalField(string name, Func<ProtocolFrame, bool?> get, Action<ProtocolFrame, bool?> set)
+        : this(name, FieldKind.Boolean)
+    {
+        _getBool = get;
+        _setBool = set;
     }
 
     /// <summary>The canonical name (<c>message_id</c>; <c>memory_usage.rss</c> for the nested one).</summary>
@@ -31,9 +66,73 @@ public sealed class CanonicalField
 
     public FieldKind Kind { get; }
 
-    internal Func<ProtocolFrame, object?> Get { get; }
+    /// <summary>Whether <paramref name="frame"/> carries this field.</summary>
+    internal bool HasValue(ProtocolFrame frame) => Kind switch
+    {
+        FieldKind.Integer => _getLong!(frame) is not null,
+        FieldKind.Number => _getDouble!(frame) is not null,
+        FieldKind.Boolean => _getBool!(frame) is not null,
+        _ => _getText!(frame) is not null,
+    };
 
-    internal Action<ProtocolFrame, object?> Set { get; }
+    /// <summary>Writes this field's value of <paramref name="frame"/>; <paramref name="mapText"/> translates text (error codes).</summary>
+    internal void WriteValue(ProtocolFrame frame, System.Text.Json.Utf8JsonWriter w, Func<string, string>? mapText)
+    {
+        switch (Kind)
+        {
+            case FieldKind.Integer:
+                w.WriteNumberValue(_getLong!(frame) ?? 0);
+                break;
+            case FieldKind.Number:
+                w.WriteNumberValue(_getDouble!(frame) ?? 0);
+                break;
+            case FieldKind.Boolean:
+                w.WriteBooleanValue(_getBool!(frame) ?? false);
+                break;
+            default:
+                var text = _getText!(frame) ?? string.Empty;
+                w.WriteStringValue(mapText is null ? text : mapText(text));
+                break;
+        }
+    }
+
+    /// <summary>Reads <paramref name="value"/> into <paramref name="frame"/>; false when it is not of this field's JSON kind.</summary>
+    internal bool TryRead(System.Text.Json.JsonElement value, ProtocolFrame frame, Func<string, string>? mapText)
+    {
+        switch (Kind)
+        {
+            case FieldKind.Integer when value.ValueKind == System.Text.Json.JsonValueKind.Number:
+                if (value.TryGetInt64(out var l))
+                {
+                    _setLong!(frame, l);
+                    return true;
+                }
+
+                var d = value.GetDouble();
+                if (Math.Abs(d - Math.Round(d)) < double.Epsilon && d >= long.MinValue && d <= long.MaxValue)
+                {
+                    _setLong!(frame, (long)d);
+                    return true;
+                }
+
+                return false;
+            case FieldKind.Number when value.ValueKind == System.Text.Json.JsonValueKind.Number:
+                _setDouble!(frame, value.GetDouble());
+                return true;
+            case FieldKind.Boolean when value.ValueKind is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False:
+                _setBool!(frame, value.ValueKind == System.Text.Json.JsonValueKind.True);
+                return true;
+            case FieldKind.Id or FieldKind.Text when value.ValueKind == System.Text.Json.JsonValueKind.String:
+                var text = value.GetString()!;
+                _setText!(frame, mapText is null ? text : mapText(text));
+                return true;
+            case FieldKind.Id when value.ValueKind == System.Text.Json.JsonValueKind.Number && value.TryGetInt64(out var id):
+                _setText!(frame, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                return true;
+            default:
+                return false;
+        }
+    }
 
     public override string ToString() => Name;
 }
@@ -72,29 +171,29 @@ public static class CanonicalMessages
 {
     private static readonly Dictionary<string, CanonicalField> AllFields = new CanonicalField[]
     {
-        new("message_id", FieldKind.Id, f => f.MessageId, (f, v) => f.MessageId = (string?)v),
-        new("sequence_id", FieldKind.Integer, f => f.SequenceId, (f, v) => f.SequenceId = (long?)v),
-        new("content", FieldKind.Text, f => f.Content, (f, v) => f.Content = (string?)v),
-        new("agent_id", FieldKind.Id, f => f.AgentId, (f, v) => f.AgentId = (string?)v),
-        new("request_id", FieldKind.Id, f => f.RequestId, (f, v) => f.RequestId = (string?)v),
-        new("user_id", FieldKind.Id, f => f.UserId, (f, v) => f.UserId = (string?)v),
-        new("timestamp", FieldKind.Number, f => f.Timestamp, (f, v) => f.Timestamp = (double?)v),
-        new("duplicate", FieldKind.Boolean, f => f.Duplicate ? true : null, (f, v) => f.Duplicate = v is true),
-        new("chunk_index", FieldKind.Integer, f => (long?)f.ChunkIndex, (f, v) => f.ChunkIndex = v is long l and >= 0 and <= int.MaxValue ? (int)l : null),
-        new("chunk_count", FieldKind.Integer, f => (long?)f.ChunkCount, (f, v) => f.ChunkCount = v is long l and >= 0 and <= int.MaxValue ? (int)l : null),
-        new("cancelled", FieldKind.Boolean, f => f.Cancelled ? true : null, (f, v) => f.Cancelled = v is true),
-        new("message_count", FieldKind.Integer, f => f.MessageCount, (f, v) => f.MessageCount = (long?)v),
-        new("last_sequence_id", FieldKind.Integer, f => f.LastSequenceId, (f, v) => f.LastSequenceId = (long?)v),
-        new("last_message_id", FieldKind.Id, f => f.LastMessageId, (f, v) => f.LastMessageId = (string?)v),
-        new("memory_usage.rss", FieldKind.Integer, f => f.MemoryRss, (f, v) => f.MemoryRss = (long?)v),
-        new("corrupted", FieldKind.Boolean, f => f.Corrupted, (f, v) => f.Corrupted = (bool?)v),
-        new("queue_size", FieldKind.Integer, f => f.QueueSize, (f, v) => f.QueueSize = (long?)v),
-        new("max_capacity", FieldKind.Integer, f => f.MaxCapacity, (f, v) => f.MaxCapacity = (long?)v),
-        new("processed_total", FieldKind.Integer, f => f.ProcessedTotal, (f, v) => f.ProcessedTotal = (long?)v),
-        new("rejected_total", FieldKind.Integer, f => f.RejectedTotal, (f, v) => f.RejectedTotal = (long?)v),
-        new("code", FieldKind.Text, f => f.Code, (f, v) => f.Code = (string?)v),
-        new("message", FieldKind.Text, f => f.Message, (f, v) => f.Message = (string?)v),
-        new("retry_after_ms", FieldKind.Integer, f => f.RetryAfterMs, (f, v) => f.RetryAfterMs = (long?)v),
+        new("message_id", FieldKind.Id, f => f.MessageId, (f, v) => f.MessageId = v),
+        new("sequence_id", f => f.SequenceId, (f, v) => f.SequenceId = v),
+        new("content", FieldKind.Text, f => f.Content, (f, v) => f.Content = v),
+        new("agent_id", FieldKind.Id, f => f.AgentId, (f, v) => f.AgentId = v),
+        new("request_id", FieldKind.Id, f => f.RequestId, (f, v) => f.RequestId = v),
+        new("user_id", FieldKind.Id, f => f.UserId, (f, v) => f.UserId = v),
+        new("timestamp", f => f.Timestamp, (f, v) => f.Timestamp = v),
+        new("duplicate", f => f.Duplicate ? true : null, (f, v) => f.Duplicate = v is true),
+        new("chunk_index", f => f.ChunkIndex, (f, v) => f.ChunkIndex = v is >= 0 and <= int.MaxValue ? (int)v.Value : null),
+        new("chunk_count", f => f.ChunkCount, (f, v) => f.ChunkCount = v is >= 0 and <= int.MaxValue ? (int)v.Value : null),
+        new("cancelled", f => f.Cancelled ? true : null, (f, v) => f.Cancelled = v is true),
+        new("message_count", f => f.MessageCount, (f, v) => f.MessageCount = v),
+        new("last_sequence_id", f => f.LastSequenceId, (f, v) => f.LastSequenceId = v),
+        new("last_message_id", FieldKind.Id, f => f.LastMessageId, (f, v) => f.LastMessageId = v),
+        new("memory_usage.rss", f => f.MemoryRss, (f, v) => f.MemoryRss = v),
+        new("corrupted", f => f.Corrupted, (f, v) => f.Corrupted = v),
+        new("queue_size", f => f.QueueSize, (f, v) => f.QueueSize = v),
+        new("max_capacity", f => f.MaxCapacity, (f, v) => f.MaxCapacity = v),
+        new("processed_total", f => f.ProcessedTotal, (f, v) => f.ProcessedTotal = v),
+        new("rejected_total", f => f.RejectedTotal, (f, v) => f.RejectedTotal = v),
+        new("code", FieldKind.Text, f => f.Code, (f, v) => f.Code = v),
+        new("message", FieldKind.Text, f => f.Message, (f, v) => f.Message = v),
+        new("retry_after_ms", f => f.RetryAfterMs, (f, v) => f.RetryAfterMs = v),
     }.ToDictionary(f => f.Name, StringComparer.Ordinal);
 
     /// <summary>Every canonical message, client → server first.</summary>

@@ -14,10 +14,12 @@ namespace RapidMessageTools.Protocol.Profiles;
 public sealed class ProfileCodec
 {
     private readonly Dictionary<string, WriteNode> _templates = new(StringComparer.Ordinal);
+    private readonly Func<string, string> _errorFromWire;
 
     public ProfileCodec(ProtocolProfile profile)
     {
         Profile = profile ?? throw new ArgumentNullException(nameof(profile));
+        _errorFromWire = profile.ErrorCodeFromWire;
         foreach (var m in profile.Messages)
         {
             _templates[m.Message.Type] = WriteNode.Build(m, profile.TypeField);
@@ -51,16 +53,7 @@ public sealed class ProfileCodec
                 continue;
             }
 
-            if (TryConvert(field.Kind, value, out var converted))
-            {
-                if (field.Name == "code" && converted is string code)
-                {
-                    converted = Profile.ErrorCodeFromWire(code);
-                }
-
-                field.Set(frame, converted);
-            }
-            else
+            if (!field.TryRead(value, frame, field.Name == "code" ? _errorFromWire : null))
             {
                 frame.InvalidField ??= field.Name;
                 observations?.Mismatch(mapping.Message.Type, Key(mapping, field), $"'{path.Text}' held {Describe(value)}, not {KindText(field.Kind)}", raw);
@@ -223,7 +216,20 @@ public sealed class ProfileCodec
         }
 
         private bool HasValue(ProtocolFrame f) =>
-            Constant is not null || NumberConstant is not null || Always || (Field is not null ? Field.Get(f) is not null : _children.Any(c => c.HasValue(f)));
+            Constant is not null || NumberConstant is not null || Always || (Field is not null ? Field.HasValue(f) : AnyChildHasValue(f));
+
+        private bool AnyChildHasValue(ProtocolFrame f)
+        {
+            foreach (var c in _children)
+            {
+                if (c.HasValue(f))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         public void Write(ProtocolFrame f, Utf8JsonWriter w, ProtocolProfile profile)
         {
@@ -237,18 +243,35 @@ public sealed class ProfileCodec
             }
             else if (Field is not null)
             {
-                WriteValue(Field, Field.Get(f), w, profile);
+                Field.WriteValue(f, w, Field.Name == "code" ? profile.ErrorCodeToWire : null);
             }
             else if (IsArray)
             {
                 w.WriteStartArray();
-                var last = _children.Where(c => c.HasValue(f)).Select(c => c.Index).DefaultIfEmpty(-1).Max();
+                var last = -1;
+                foreach (var c in _children)
+                {
+                    if (c.Index > last && c.HasValue(f))
+                    {
+                        last = c.Index;
+                    }
+                }
+
                 for (var i = 0; i <= last; i++)
                 {
-                    var c = _children.FirstOrDefault(x => x.Index == i);
-                    if (c is not null && c.HasValue(f))
+                    WriteNode? at = null;
+                    foreach (var c in _children)
                     {
-                        c.Write(f, w, profile);
+                        if (c.Index == i)
+                        {
+                            at = c;
+                            break;
+                        }
+                    }
+
+                    if (at is not null && at.HasValue(f))
+                    {
+                        at.Write(f, w, profile);
                     }
                     else
                     {
@@ -271,28 +294,6 @@ public sealed class ProfileCodec
                 }
 
                 w.WriteEndObject();
-            }
-        }
-
-        private static void WriteValue(CanonicalField field, object? value, Utf8JsonWriter w, ProtocolProfile profile)
-        {
-            switch (value)
-            {
-                case string s:
-                    w.WriteStringValue(field.Name == "code" ? profile.ErrorCodeToWire(s) : s);
-                    break;
-                case long l:
-                    w.WriteNumberValue(l);
-                    break;
-                case double d:
-                    w.WriteNumberValue(d);
-                    break;
-                case bool b:
-                    w.WriteBooleanValue(b);
-                    break;
-                default:
-                    w.WriteNullValue();
-                    break;
             }
         }
 
