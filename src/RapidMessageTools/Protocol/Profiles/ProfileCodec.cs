@@ -182,8 +182,12 @@ public sealed class ProfileCodec
             return root;
         }
 
-        /// <summary>SignalR: a record's <c>type</c> number and an always-present <c>arguments</c> array.</summary>
-        public static void AddRecordShape(WriteNode root, int recordType, bool arguments)
+        /// <summary>
+        /// SignalR: a record's <c>type</c> number; an invocation always has an <c>arguments</c> array; a Completion
+        /// whose message the profile maps no result for still carries one (the canonical name, as a hub method
+        /// returning a value would), so a client's <c>InvokeAsync&lt;T&gt;</c> gets a value.
+        /// </summary>
+        public static void AddRecordShape(WriteNode root, int recordType, bool arguments, string replyName)
         {
             var type = root._children.FirstOrDefault(c => c.Name == "type") ?? root.Child("type", -1);
             type.NumberConstant = recordType;
@@ -192,6 +196,10 @@ public sealed class ProfileCodec
                 var a = root._children.FirstOrDefault(c => c.Name == "arguments") ?? root.Child("arguments", -1);
                 a.IsArray = true;
                 a.Always = true;
+            }
+            else if (root._children.All(c => c.Name != "result"))
+            {
+                root.Child("result", -1).Constant = replyName;
             }
         }
 
@@ -297,7 +305,7 @@ public sealed class ProfileCodec
             }
         }
 
-        internal void MarkRecord(int recordType, bool arguments) => AddRecordShape(this, recordType, arguments);
+        internal void MarkRecord(int recordType, bool arguments, string replyName) => AddRecordShape(this, recordType, arguments, replyName);
     }
 
     /// <summary>SignalR: every invocation carries <c>"type": 1</c> and an <c>arguments</c> array; every reply is a Completion (<c>"type": 3</c>).</summary>
@@ -308,11 +316,11 @@ public sealed class ProfileCodec
             var t = _templates[m.Message.Type];
             if (m.WireType is null)
             {
-                t.MarkRecord(3, arguments: false);
+                t.MarkRecord(3, arguments: false, m.Message.Type);
             }
             else
             {
-                t.MarkRecord(1, arguments: true);
+                t.MarkRecord(1, arguments: true, m.Message.Type);
             }
         }
     }
