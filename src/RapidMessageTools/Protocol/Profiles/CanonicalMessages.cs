@@ -134,6 +134,46 @@ public sealed class CanonicalField
         }
     }
 
+    /// <summary>Reads the value <paramref name="reader"/> is on into <paramref name="frame"/>; false when it is not of this field's JSON kind (null is "absent", true).</summary>
+    internal bool TryRead(ref System.Text.Json.Utf8JsonReader reader, ProtocolFrame frame, Func<string, string>? mapText)
+    {
+        switch (reader.TokenType)
+        {
+            case System.Text.Json.JsonTokenType.Null:
+                return true;
+            case System.Text.Json.JsonTokenType.Number when Kind == FieldKind.Integer:
+                if (reader.TryGetInt64(out var l))
+                {
+                    _setLong!(frame, l);
+                    return true;
+                }
+
+                var d = reader.GetDouble();
+                if (Math.Abs(d - Math.Round(d)) < double.Epsilon && d >= long.MinValue && d <= long.MaxValue)
+                {
+                    _setLong!(frame, (long)d);
+                    return true;
+                }
+
+                return false;
+            case System.Text.Json.JsonTokenType.Number when Kind == FieldKind.Number:
+                _setDouble!(frame, reader.GetDouble());
+                return true;
+            case System.Text.Json.JsonTokenType.Number when Kind == FieldKind.Id && reader.TryGetInt64(out var id):
+                _setText!(frame, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                return true;
+            case System.Text.Json.JsonTokenType.True or System.Text.Json.JsonTokenType.False when Kind == FieldKind.Boolean:
+                _setBool!(frame, reader.TokenType == System.Text.Json.JsonTokenType.True);
+                return true;
+            case System.Text.Json.JsonTokenType.String when Kind is FieldKind.Id or FieldKind.Text:
+                var text = reader.GetString()!;
+                _setText!(frame, mapText is null ? text : mapText(text));
+                return true;
+            default:
+                return false;
+        }
+    }
+
     public override string ToString() => Name;
 }
 

@@ -1,7 +1,6 @@
 using System;
 using System.Globalization;
 using System.Linq;
-using System.Text.Json;
 
 namespace RapidMessageTools.Protocol.Profiles;
 
@@ -60,29 +59,6 @@ public sealed class FieldPath : IEquatable<FieldPath>
         }
 
         return new FieldPath(text, segments);
-    }
-
-    /// <summary>Finds the value at this path; false when some segment finds nothing.</summary>
-    public bool TryGet(JsonElement root, out JsonElement value)
-    {
-        value = root;
-        foreach (var s in Segments)
-        {
-            switch (value.ValueKind)
-            {
-                case JsonValueKind.Object when value.TryGetProperty(s.Name, out var next):
-                    value = next;
-                    break;
-                case JsonValueKind.Array when s.Index >= 0 && s.Index < value.GetArrayLength():
-                    value = value[s.Index];
-                    break;
-                default:
-                    value = default;
-                    return false;
-            }
-        }
-
-        return true;
     }
 
     public bool StartsWith(string segment) => string.Equals(Segments[0].Name, segment, StringComparison.Ordinal);

@@ -118,45 +118,57 @@ internal sealed class HubSession : ProfileSessionBase
 
     private void ReadRecord(ReadOnlySpan<byte> record, List<ProtocolFrame> output, ref SessionReadResult result)
     {
-        if (!JsonRecords.TryParse(record, out var doc))
+        if (!_handshakeDone)
+        {
+            if (!JsonRecords.TryParse(record, out var doc))
+            {
+                result.Malformed++;
+                return;
+            }
+
+            using (doc)
+            {
+                ReadHandshake(doc!.RootElement, ref result);
+            }
+
+            return;
+        }
+
+        int type;
+        string? target, invocationId, error;
+        try
+        {
+            FrameScanner.CheckWhole(record);
+            FrameScanner.ReadHubRecord(record, out type, out target, out invocationId, out error);
+        }
+        catch (JsonException)
         {
             result.Malformed++;
             return;
         }
 
-        using (doc)
+        switch (type)
         {
-            var root = doc!.RootElement;
-            if (!_handshakeDone)
-            {
-                ReadHandshake(root, ref result);
-                return;
-            }
-
-            var type = root.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.Number && t.TryGetInt32(out var n) ? n : -1;
-            switch (type)
-            {
-                case 1:
-                    ReadInvocation(root, record, output, ref result);
-                    break;
-                case 3 when Role == ProtocolRole.Client:
-                    ReadCompletion(root, record, output);
-                    break;
-                case 6:
-                    break;
-                case 7:
-                    result.Closed = true;
-                    result.CloseError = root.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
-                    break;
-                case 2 or 3 or 4 or 5:
-                    // Stream items and stream invocations are not part of a chat profile; a CancelInvocation's
-                    // Completion (or any other unsolicited one) is tolerated.
-                    Observations?.Unmapped("SignalR record type " + type);
-                    break;
-                default:
-                    result.Malformed++;
-                    break;
-            }
+            case 1:
+                ReadInvocation(record, target, invocationId, output, ref result);
+                break;
+            case 3 when Role == ProtocolRole.Client:
+                ReadCompletion(record, invocationId, error, output);
+                break;
+            case 6:
+                break;
+            case 7:
+                result.Closed = true;
+                result.CloseError = error;
+                break;
+            case 2 or 3 or 4 or 5:
+                // Stream items and stream invocations are not part of a chat profile; a CancelInvocation's
+                // Completion (or any other unsolicited one) is tolerated.
+                Observations?.Unmapped("SignalR record type " + type.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                break;
+            default:
+                result.Malformed++;
+                break;
         }
     }
 
@@ -183,22 +195,16 @@ internal sealed class HubSession : ProfileSessionBase
         }
     }
 
-    private void ReadInvocation(JsonElement root, ReadOnlySpan<byte> record, List<ProtocolFrame> output, ref SessionReadResult result)
+    private void ReadInvocation(ReadOnlySpan<byte> record, string? target, string? invocationId, List<ProtocolFrame> output, ref SessionReadResult result)
     {
         var count = output.Count;
-        ReadObject(root, record, output);
-        if (Role != ProtocolRole.Server || output.Count == count)
+        ReadObject(record, target, output);
+        if (Role != ProtocolRole.Server || output.Count == count || invocationId is null)
         {
             return;
         }
 
         var frame = output[output.Count - 1];
-        var invocationId = root.TryGetProperty("invocationId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
-        if (invocationId is null)
-        {
-            return;
-        }
-
         var mapping = frame.Type is null ? null : Profile.ForCanonical(frame.Type);
         if (mapping is { Invoke: true })
         {
@@ -222,21 +228,20 @@ internal sealed class HubSession : ProfileSessionBase
         }
     }
 
-    private void ReadCompletion(JsonElement root, ReadOnlySpan<byte> record, List<ProtocolFrame> output)
+    private void ReadCompletion(ReadOnlySpan<byte> record, string? invocationId, string? error, List<ProtocolFrame> output)
     {
-        var invocationId = root.TryGetProperty("invocationId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
         var reply = TakePending(invocationId);
         if (reply is null)
         {
             return;
         }
 
-        if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String)
+        if (error is not null)
         {
-            output.Add(new ProtocolFrame { Type = MessageType.Error, Code = "hub_error", Message = error.GetString(), RequestId = invocationId });
+            output.Add(new ProtocolFrame { Type = MessageType.Error, Code = "hub_error", Message = error, RequestId = invocationId });
             return;
         }
 
-        output.Add(ReadMapped(root, reply, record));
+        output.Add(ReadMapped(record, reply));
     }
 }

@@ -14,6 +14,7 @@ namespace RapidMessageTools.Protocol.Profiles;
 public sealed class ProfileCodec
 {
     private readonly Dictionary<string, WriteNode> _templates = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ReadNode> _readers = new(StringComparer.Ordinal);
     private readonly Func<string, string> _errorFromWire;
 
     public ProfileCodec(ProtocolProfile profile)
@@ -23,40 +24,54 @@ public sealed class ProfileCodec
         foreach (var m in profile.Messages)
         {
             _templates[m.Message.Type] = WriteNode.Build(m, profile.TypeField);
+            _readers[m.Message.Type] = ReadNode.Build(m);
         }
     }
 
     public ProtocolProfile Profile { get; }
 
-    /// <summary>The wire type of <paramref name="root"/> at the profile's type field, or null.</summary>
-    public string? WireTypeOf(JsonElement root) =>
-        Profile.TypeField.TryGet(root, out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+    /// <summary>The wire type of the frame at the profile's type field, or null. Throws <see cref="JsonException"/> when it is not a JSON object.</summary>
+    public string? WireTypeOf(ReadOnlySpan<byte> utf8) => FrameScanner.ReadString(utf8, Profile.TypeField.Segments);
 
     /// <summary>
-    /// Reads <paramref name="root"/> as <paramref name="mapping"/>'s message. Fields are read at their paths;
-    /// a required field that is missing, or any field of the wrong JSON type, is recorded against its profile key.
+    /// Reads <paramref name="utf8"/> as <paramref name="mapping"/>'s message in one pass: fields at their paths,
+    /// the rest skipped. A required field that is missing, or any field of the wrong JSON type, is recorded
+    /// against its profile key.
     /// </summary>
-    public ProtocolFrame Read(JsonElement root, MessageMapping mapping, ReadOnlySpan<byte> raw, ProtocolObservations? observations)
+    public ProtocolFrame Read(ReadOnlySpan<byte> utf8, MessageMapping mapping, ProtocolObservations? observations)
     {
         var frame = new ProtocolFrame { Type = mapping.Message.Type };
         observations?.Decoded(mapping.Message.Type);
-        foreach (var field in mapping.Message.Fields)
+        var reader = FrameScanner.Open(utf8);
+        var node = _readers[mapping.Message.Type];
+        ulong found = 0;
+        ulong wrong = 0;
+        node.Walk(ref reader, frame, ref found, ref wrong, _errorFromWire);
+        if (observations is not null)
         {
-            var path = mapping.Fields[field.Name];
-            if (!path.TryGet(root, out var value) || value.ValueKind == JsonValueKind.Null)
+            var fields = mapping.Message.Fields;
+            for (var i = 0; i < fields.Count; i++)
             {
-                if (observations is not null && IsRequired(mapping.Message, field.Name))
+                var bit = 1UL << i;
+                if ((wrong & bit) != 0)
                 {
-                    observations.Mismatch(mapping.Message.Type, Key(mapping, field), $"path '{path.Text}' found nothing", raw);
+                    frame.InvalidField ??= fields[i].Name;
+                    observations.Mismatch(mapping.Message.Type, Key(mapping, fields[i]), $"'{mapping.Fields[fields[i].Name].Text}' held a value that is not {KindText(fields[i].Kind)}", utf8);
                 }
-
-                continue;
+                else if ((found & bit) == 0 && IsRequired(mapping.Message, fields[i].Name))
+                {
+                    observations.Mismatch(mapping.Message.Type, Key(mapping, fields[i]), $"path '{mapping.Fields[fields[i].Name].Text}' found nothing", utf8);
+                }
             }
-
-            if (!field.TryRead(value, frame, field.Name == "code" ? _errorFromWire : null))
+        }
+        else if (wrong != 0)
+        {
+            for (var i = 0; i < mapping.Message.Fields.Count; i++)
             {
-                frame.InvalidField ??= field.Name;
-                observations?.Mismatch(mapping.Message.Type, Key(mapping, field), $"'{path.Text}' held {Describe(value)}, not {KindText(field.Kind)}", raw);
+                if ((wrong & (1UL << i)) != 0)
+                {
+                    frame.InvalidField ??= mapping.Message.Fields[i].Name;
+                }
             }
         }
 
@@ -83,44 +98,6 @@ public sealed class ProfileCodec
 
     private static string Key(MessageMapping m, CanonicalField f) => $"Messages.{m.Message.Type}.Fields.{f.Name}";
 
-    internal static bool TryConvert(FieldKind kind, JsonElement value, out object? converted)
-    {
-        converted = null;
-        switch (kind)
-        {
-            case FieldKind.Id when value.ValueKind == JsonValueKind.String:
-            case FieldKind.Text when value.ValueKind == JsonValueKind.String:
-                converted = value.GetString();
-                return true;
-            case FieldKind.Id when value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var id):
-                converted = id.ToString(CultureInfo.InvariantCulture);
-                return true;
-            case FieldKind.Integer when value.ValueKind == JsonValueKind.Number:
-                if (value.TryGetInt64(out var l))
-                {
-                    converted = l;
-                    return true;
-                }
-
-                var d = value.GetDouble();
-                if (Math.Abs(d - Math.Round(d)) < double.Epsilon && d >= long.MinValue && d <= long.MaxValue)
-                {
-                    converted = (long)d;
-                    return true;
-                }
-
-                return false;
-            case FieldKind.Number when value.ValueKind == JsonValueKind.Number:
-                converted = value.GetDouble();
-                return true;
-            case FieldKind.Boolean when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
-                converted = value.ValueKind == JsonValueKind.True;
-                return true;
-            default:
-                return false;
-        }
-    }
-
     private static string KindText(FieldKind kind) => kind switch
     {
         FieldKind.Id => "a string or integer id",
@@ -128,16 +105,6 @@ public sealed class ProfileCodec
         FieldKind.Integer => "an integer",
         FieldKind.Number => "a number",
         _ => "true or false",
-    };
-
-    private static string Describe(JsonElement e) => e.ValueKind switch
-    {
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number (" + e.GetRawText() + ")",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        _ => e.ValueKind.ToString().ToLowerInvariant(),
     };
 
     /// <summary>One node of a message's write tree: an object, an array, a field's value, or a constant.</summary>
@@ -321,6 +288,128 @@ public sealed class ProfileCodec
             else
             {
                 t.MarkRecord(1, arguments: true, m.Message.Type);
+            }
+        }
+    }
+
+    /// <summary>One node of a message's read tree: the paths of its fields, merged, so one pass reads them all.</summary>
+    private sealed class ReadNode
+    {
+        private readonly List<ReadNode> _children = [];
+        private readonly byte[] _name;
+
+        private ReadNode(string name, int index)
+        {
+            _name = System.Text.Encoding.UTF8.GetBytes(name);
+            Index = index;
+        }
+
+        private int Index { get; }
+
+        private CanonicalField? Field { get; set; }
+
+        private int FieldBit { get; set; } = -1;
+
+        public static ReadNode Build(MessageMapping m)
+        {
+            var root = new ReadNode(string.Empty, -1);
+            for (var i = 0; i < m.Message.Fields.Count; i++)
+            {
+                var field = m.Message.Fields[i];
+                var node = root;
+                foreach (var s in m.Fields[field.Name].Segments)
+                {
+                    var next = node._children.FirstOrDefault(c => c.Index == s.Index && c._name.AsSpan().SequenceEqual(System.Text.Encoding.UTF8.GetBytes(s.Name)));
+                    if (next is null)
+                    {
+                        next = new ReadNode(s.Name, s.Index);
+                        node._children.Add(next);
+                    }
+
+                    node = next;
+                }
+
+                node.Field = field;
+                node.FieldBit = i;
+            }
+
+            return root;
+        }
+
+        /// <summary>Reads the value <paramref name="reader"/> is on as this node; containers descend into the children's paths.</summary>
+        public void Walk(ref Utf8JsonReader reader, ProtocolFrame frame, ref ulong found, ref ulong wrong, Func<string, string> errorFromWire)
+        {
+            if (Field is not null)
+            {
+                var bit = 1UL << FieldBit;
+                if (reader.TokenType != JsonTokenType.Null)
+                {
+                    found |= bit;
+                }
+
+                if (!Field.TryRead(ref reader, frame, Field.Name == "code" ? errorFromWire : null))
+                {
+                    wrong |= bit;
+                    reader.Skip();
+                }
+
+                return;
+            }
+
+            if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    ReadNode? child = null;
+                    foreach (var c in _children)
+                    {
+                        if (reader.ValueTextEquals(c._name))
+                        {
+                            child = c;
+                            break;
+                        }
+                    }
+
+                    reader.Read();
+                    if (child is null)
+                    {
+                        reader.Skip();
+                    }
+                    else
+                    {
+                        child.Walk(ref reader, frame, ref found, ref wrong, errorFromWire);
+                    }
+                }
+            }
+            else if (reader.TokenType == JsonTokenType.StartArray)
+            {
+                var i = 0;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    ReadNode? child = null;
+                    foreach (var c in _children)
+                    {
+                        if (c.Index == i)
+                        {
+                            child = c;
+                            break;
+                        }
+                    }
+
+                    i++;
+                    if (child is null)
+                    {
+                        reader.Skip();
+                    }
+                    else
+                    {
+                        child.Walk(ref reader, frame, ref found, ref wrong, errorFromWire);
+                    }
+                }
+            }
+            else
+            {
+                reader.Skip();
             }
         }
     }

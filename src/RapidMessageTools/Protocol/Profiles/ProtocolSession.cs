@@ -212,10 +212,10 @@ internal abstract class ProfileSessionBase : IProtocolSession
 
     protected bool HasPending => !_pending.IsEmpty;
 
-    /// <summary>Reads <paramref name="root"/> as <paramref name="mapping"/> and, by order, gives an id-less reply the oldest unanswered id of its agent.</summary>
-    protected ProtocolFrame ReadMapped(JsonElement root, MessageMapping mapping, ReadOnlySpan<byte> raw)
+    /// <summary>Reads <paramref name="utf8"/> as <paramref name="mapping"/> and, by order, gives an id-less reply the oldest unanswered id of its agent.</summary>
+    protected ProtocolFrame ReadMapped(ReadOnlySpan<byte> utf8, MessageMapping mapping)
     {
-        var frame = Codec.Read(root, mapping, raw, Observations);
+        var frame = Codec.Read(utf8, mapping, Observations);
         if (Role == ProtocolRole.Client && Profile.Correlation == ProfileCorrelation.Order && frame.MessageId is null
             && frame.Type is MessageType.AiResponse or MessageType.AiResponseChunk)
         {
@@ -247,19 +247,19 @@ internal abstract class ProfileSessionBase : IProtocolSession
     }
 
     /// <summary>
-    /// Reads one JSON object: by its wire type, else (client) as the answer of a pending invocation; a server
-    /// hands an unknown type on as it is, so the backend answers unknown_type; a client counts it and drops it.
+    /// Reads one JSON object whose wire type is <paramref name="wireType"/>: by that type, else (client) as the
+    /// answer of a pending invocation; a server hands an unknown type on as it is, so the backend answers
+    /// unknown_type; a client counts it and drops it. Throws <see cref="JsonException"/> on a malformed frame.
     /// </summary>
-    protected void ReadObject(JsonElement root, ReadOnlySpan<byte> raw, List<ProtocolFrame> output)
+    protected void ReadObject(ReadOnlySpan<byte> utf8, string? wireType, List<ProtocolFrame> output)
     {
-        var wireType = Codec.WireTypeOf(root);
         var mapping = wireType is null ? null : Profile.ForWireType(wireType);
         if (mapping is null && Role == ProtocolRole.Client && HasPending)
         {
             foreach (var m in Profile.Messages)
             {
-                if (m.WireType is null && m.Fields.TryGetValue("request_id", out var idPath) && idPath.TryGet(root, out var id)
-                    && ProfileCodec.TryConvert(FieldKind.Id, id, out var text) && TakePending((string?)text) is { } reply)
+                if (m.WireType is null && m.Fields.TryGetValue("request_id", out var idPath)
+                    && TakePending(FrameScanner.ReadId(utf8, idPath.Segments)) is { } reply)
                 {
                     mapping = reply;
                     break;
@@ -269,7 +269,7 @@ internal abstract class ProfileSessionBase : IProtocolSession
 
         if (mapping is not null)
         {
-            output.Add(ReadMapped(root, mapping, raw));
+            output.Add(ReadMapped(utf8, mapping));
         }
         else if (Role == ProtocolRole.Server)
         {
@@ -293,15 +293,16 @@ internal sealed class JsonProfileSession : ProfileSessionBase
     public override SessionReadResult Read(ReadOnlySpan<byte> payload, List<ProtocolFrame> output)
     {
         var result = default(SessionReadResult);
-        if (!JsonRecords.TryParse(payload, out var doc))
+        var count = output.Count;
+        try
         {
-            result.Malformed = 1;
-            return result;
+            FrameScanner.CheckWhole(payload);
+            ReadObject(payload, Codec.WireTypeOf(payload), output);
         }
-
-        using (doc)
+        catch (JsonException)
         {
-            ReadObject(doc!.RootElement, payload, output);
+            output.RemoveRange(count, output.Count - count);
+            result.Malformed = 1;
         }
 
         return result;
