@@ -41,6 +41,7 @@ public sealed class ChatBackend(HubOptions options, IHubContext<ChatHub> hub, IL
         var user = UserOf(userId);
         var agentId = string.IsNullOrEmpty(m.AgentId) ? DefaultAgent : m.AgentId;
         AgentQueue? start = null;
+        (string Method, object Argument)? answer = null; // sent once the lock is released
         lock (user.Lock)
         {
             if (user.Seen.TryGetValue(m.MessageId, out var seen) && !Fires("no-idempotency"))
@@ -48,35 +49,41 @@ public sealed class ChatBackend(HubOptions options, IHubContext<ChatHub> hub, IL
                 if (seen.Final is null)
                 {
                     seen.Waiters.Add(connectionId); // still queued or streaming: the replay follows the original
-                    return Task.CompletedTask;
                 }
-                return SendAsync(connectionId, "ReceiveReply", seen.Final with { Duplicate = true });
-            }
-            var agent = user.Agent(agentId);
-            if (agent.Queue.Count >= options.QueueCapacity)
-            {
-                if (Fires("silent-overflow")) { return Task.CompletedTask; }
-                user.RejectedTotal++;
-                var retry = Math.Max(10, (int)(options.ResponseDelaySeconds * 1000 * Math.Max(1, agent.Queue.Count / 10)));
-                return SendAsync(connectionId, "ReceiveError", new ErrorDto("queue_full", "The agent's queue is full; retry after retryAfterMs.")
+                else
                 {
-                    MessageId = m.MessageId,
-                    QueueSize = agent.Queue.Count,
-                    MaxCapacity = options.QueueCapacity,
-                    RetryAfterMs = retry,
-                });
+                    answer = ("ReceiveReply", seen.Final with { Duplicate = true });
+                }
             }
-            var entry = new Entry();
-            user.Remember(m.MessageId, entry, IdempotencyWindow);
-            agent.Queue.AddLast(new Work(connectionId, m.MessageId, m.SequenceId.Value, m.Content, entry));
-            if (!agent.Running)
+            else if (user.Agent(agentId) is var agent && agent.Queue.Count >= options.QueueCapacity)
             {
-                agent.Running = true;
-                start = agent;
+                if (!Fires("silent-overflow"))
+                {
+                    user.RejectedTotal++;
+                    var retry = Math.Max(10, (int)(options.ResponseDelaySeconds * 1000 * Math.Max(1, agent.Queue.Count / 10)));
+                    answer = ("ReceiveError", new ErrorDto("queue_full", "The agent's queue is full; retry after retryAfterMs.")
+                    {
+                        MessageId = m.MessageId,
+                        QueueSize = agent.Queue.Count,
+                        MaxCapacity = options.QueueCapacity,
+                        RetryAfterMs = retry,
+                    });
+                }
+            }
+            else
+            {
+                var entry = new Entry();
+                user.Remember(m.MessageId, entry, IdempotencyWindow);
+                agent.Queue.AddLast(new Work(connectionId, m.MessageId, m.SequenceId.Value, m.Content, entry));
+                if (!agent.Running)
+                {
+                    agent.Running = true;
+                    start = agent;
+                }
             }
         }
         if (start is not null) { _ = Task.Run(() => RunAgentAsync(user, start)); }
-        return Task.CompletedTask;
+        return answer is { } a ? SendAsync(connectionId, a.Method, a.Argument) : Task.CompletedTask;
     }
 
     public async Task CancelAsync(string userId, string connectionId, string? messageId)
