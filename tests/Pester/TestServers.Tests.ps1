@@ -13,11 +13,11 @@ BeforeDiscovery {
             Check = { param($r) $r.replies | Should -BeLessThan 10; $r.agentStateMessageCount | Should -Be 10 -Because 'the messages were processed, only their replies lost' } }
         @{ Fault = 'duplicate-replies'; Hub = @{}; Client = @{}; Sees = 'replies repeated without duplicate:true'
             Check = { param($r) $r.unmarkedRepeats | Should -BeGreaterThan 0; $r.replies | Should -Be 10 } }
-        @{ Fault = 'reorder-replies'; Hub = @{ ResponseDelay = 0.02 }; Client = @{}; Sees = 'replies out of sequence order'
+        @{ Fault = 'reorder-replies'; Hub = @{ ResponseDelay = 0.05 }; Client = @{}; Sees = 'replies out of sequence order'
             Check = { param($r) $r.outOfOrder | Should -BeGreaterThan 0; $r.replies | Should -Be 10 } }
         @{ Fault = 'no-idempotency'; Hub = @{}; Client = @{}; Sees = 'the repeat answered as new and counted'
             Check = { param($r) $r.duplicatesSeen | Should -Be 0; $r.unmarkedRepeats | Should -Be 1; $r.agentStateMessageCount | Should -Be 11 } }
-        @{ Fault = 'silent-overflow'; Hub = @{ QueueCapacity = 3; ResponseDelay = 0.05 }; Client = @{ TimeoutSec = 3 }; Sees = 'messages lost past capacity without queue_full'
+        @{ Fault = 'silent-overflow'; Hub = @{ QueueCapacity = 3; ResponseDelay = 0.2 }; Client = @{ TimeoutSec = 3 }; Sees = 'messages lost past capacity without queue_full'
             Check = { param($r) $r.queueFull | Should -Be 0; $r.replies | Should -Be 3 } }
         @{ Fault = 'stale-state'; Hub = @{}; Client = @{}; Sees = 'a messageCount behind the replies'
             Check = { param($r) $r.replies | Should -Be 10; $r.agentStateMessageCount | Should -BeLessThan 10 } }
@@ -45,7 +45,8 @@ Describe 'The SignalR hub, seen by Microsoft''s SignalR client' -Tag 'Integratio
         if (-not $hubProblem) {
             $healthy = Start-SignalRHub -ResponseDelay 0.01
             $streaming = Start-SignalRHub -StreamChunks 3 -ChunkInterval 0.05
-            $small = Start-SignalRHub -QueueCapacity 3 -ResponseDelay 0.05
+            # 0.2 s per message: the ten messages are all in before the first leaves the queue.
+            $small = Start-SignalRHub -QueueCapacity 3 -ResponseDelay 0.2
             $pinging = Start-SignalRHub -KeepAlive 0.5
         }
     }
@@ -171,7 +172,7 @@ Describe 'Each hub fault changes what Microsoft''s client sees: <Fault> -> <Sees
 Describe 'independent_server.py --dialect acme speaks acme''s wire shape' -Tag 'Integration' {
     BeforeAll {
         if (-not $pythonProblem) {
-            $acme = Start-IndependentServer -Dialect acme -QueueCapacity 2 -ResponseDelay 0.05
+            $acme = Start-IndependentServer -Dialect acme -QueueCapacity 2 -ResponseDelay 0.2
             $acmeStreaming = Start-IndependentServer -Dialect acme -StreamChunks 3 -ChunkInterval 0.1
             $acmeDropping = Start-IndependentServer -Dialect acme -Fault 'drop-nth=2'
             $canonical = Start-IndependentServer
