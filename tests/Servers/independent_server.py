@@ -9,11 +9,16 @@ shaped differently from the mock's on purpose (see FAULTS below).
 Usage:
   python3 independent_server.py [--queue-capacity N] [--response-delay S] [--require-auth]
       [--expired-tokens] [--seed N] [--fault NAME[=VALUE]]... [--stream-chunks N]
-      [--chunk-interval S] [--max-lifetime S]
+      [--chunk-interval S] [--max-lifetime S] [--dialect acme]
 
 It binds 127.0.0.1 on a free port and prints one JSON line on stdout:
   {"port": 12345, "url": "ws://127.0.0.1:12345/ws", "base_url": "http://127.0.0.1:12345"}
 It stops on SIGTERM, when its standard input closes (with --exit-on-stdin-eof), or after --max-lifetime seconds.
+
+--dialect acme speaks another backend's wire shape instead of the canonical one (see ACME below):
+"op" instead of "type", fields nested under "payload", "rid" for request ids, errors under "error"
+with that backend's own codes, and events no profile maps (sys.welcome on connect, sys.typing before
+each reply). The backend logic and every fault are the same; only the frames at the edge differ.
 """
 
 import argparse
@@ -63,6 +68,103 @@ FAULTS = {
 RESPONSE_PREFIX = "AI response to: "
 IDEMPOTENCY_WINDOW = 10_000
 DEFAULT_AGENT = "default"
+
+
+class Acme:
+    """The 'acme' dialect: a hand-written translation at the connection's edge, canonical <-> acme.
+
+    Written from the acme backend's description, not read from any profile file, so that this server
+    stays an independent implementation of that wire shape.
+    """
+
+    # acme op -> (canonical type, {canonical field: (where, acme field)}) for frames a client sends.
+    # where: "payload" (inside "payload") or "top" (beside "op").
+    IN = {
+        "chat.send": ("user_message", {"message_id": ("payload", "id"), "sequence_id": ("payload", "seq"),
+                                       "content": ("payload", "text"), "agent_id": ("payload", "agent")}),
+        "chat.cancel": ("cancel", {"message_id": ("payload", "id")}),
+        "agent.get": ("get_agent_state", {"request_id": ("top", "rid"), "agent_id": ("payload", "agent")}),
+        "queue.get": ("get_queue_state", {"request_id": ("top", "rid"), "agent_id": ("payload", "agent")}),
+        "sys.ping": ("ping", {"request_id": ("top", "rid")}),
+    }
+
+    # canonical error code -> acme's own.
+    CODES = {"invalid_json": "bad_json", "invalid_message": "bad_request", "unknown_type": "unsupported_op",
+             "queue_full": "overloaded", "unknown_message": "no_such_message"}
+
+    @staticmethod
+    def inbound(frame):
+        """Returns (canonical frame, None), or (None, canonical error frame) when the frame is not acme."""
+        if not isinstance(frame, dict):
+            return None, Backend.error("invalid_message", "The frame must be a JSON object with an \"op\" field.")
+        rid = frame.get("rid")
+        if rid is not None and not isinstance(rid, str):
+            return None, Backend.error("invalid_message", "Field \"rid\" must be a string.")
+        op = frame.get("op")
+        if not isinstance(op, str):
+            return None, Backend.error("invalid_message", "The frame has no \"op\" field.", request_id=rid)
+        payload = frame.get("payload", {})
+        if not isinstance(payload, dict):
+            return None, Backend.error("invalid_message", "Field \"payload\" must be an object.", request_id=rid)
+        if op not in Acme.IN:
+            return None, Backend.error("unknown_type", "Unsupported op \"%s\"." % op, request_id=rid)
+        kind, fields = Acme.IN[op]
+        canonical = {"type": kind}
+        for name, (where, acme_name) in fields.items():
+            source = payload if where == "payload" else frame
+            if acme_name in source:
+                canonical[name] = source[acme_name]
+        return canonical, None
+
+    @staticmethod
+    def outbound(frame):
+        """The acme frame for a canonical frame the backend sends."""
+        kind = frame.get("type")
+        put = lambda target, key, name: target.__setitem__(key, frame[name]) if name in frame else None  # noqa: E731
+        out, payload = {}, {}
+        if kind in ("ai_response", "ai_response_chunk"):
+            out["op"] = "chat.reply" if kind == "ai_response" else "chat.part"
+            for key, name in (("reply_to", "message_id"), ("seq", "sequence_id"), ("agent", "agent_id"), ("text", "content"),
+                              ("index", "chunk_index"), ("ts", "timestamp"), ("replayed", "duplicate"),
+                              ("parts", "chunk_count"), ("stopped", "cancelled")):
+                put(payload, key, name)
+        elif kind == "agent_state":
+            out["op"] = "agent.state"
+            for key, name in (("user", "user_id"), ("agent", "agent_id"), ("corrupt", "corrupted"), ("ts", "timestamp"),
+                              ("context", "conversation_context")):
+                put(payload, key, name)
+            stats = {}
+            for key, name in (("count", "message_count"), ("last_seq", "last_sequence_id"), ("last_id", "last_message_id")):
+                put(stats, key, name)
+            payload["stats"] = stats
+            payload["memory"] = {"rss": (frame.get("memory_usage") or {}).get("rss", 0)}
+        elif kind == "queue_state":
+            out["op"] = "queue.state"
+            for key, name in (("depth", "queue_size"), ("capacity", "max_capacity"), ("processed", "processed_total"),
+                              ("rejected", "rejected_total"), ("agent", "agent_id"), ("ts", "timestamp")):
+                put(payload, key, name)
+        elif kind == "state_update":
+            out["op"] = "agent.changed"
+            for key, name in (("user", "user_id"), ("agent", "agent_id"), ("count", "message_count"), ("last_id", "last_message_id")):
+                put(payload, key, name)
+        elif kind == "error":
+            out["op"] = "fault"
+            error = {"code": Acme.CODES.get(frame.get("code"), frame.get("code"))}
+            for key, name in (("text", "message"), ("ref", "message_id"), ("depth", "queue_size"),
+                              ("capacity", "max_capacity"), ("retry_ms", "retry_after_ms")):
+                put(error, key, name)
+            out["error"] = error
+            payload = None
+        elif kind == "pong":
+            out["op"] = "sys.pong"
+            put(payload, "ts", "timestamp")
+        else:  # pragma: no cover - every canonical frame is mapped above
+            return frame
+        if "request_id" in frame:
+            out["rid"] = frame["request_id"]
+        if payload is not None:
+            out["payload"] = payload
+        return out
 
 
 def now_s():
@@ -172,15 +274,22 @@ class User:
 class Connection:
     """One client: an ordered outgoing queue written by one task, so frames never interleave."""
 
-    def __init__(self, ws, user):
+    def __init__(self, ws, user, dialect=None):
         self.ws = ws
         self.user = user
+        self.dialect = dialect
         self.out = asyncio.Queue()
         self.user_messages = 0
         self.closed = False
         self.writer = asyncio.ensure_future(self._write())
 
     def send(self, frame):
+        if self.dialect == "acme":
+            frame = Acme.outbound(frame)
+        self.send_raw(frame)
+
+    def send_raw(self, frame):
+        """Sends a frame as it is, in no dialect's translation (the dialects' own events)."""
         if not self.closed:
             self.out.put_nowait(json.dumps(frame, separators=(",", ":")))
 
@@ -237,6 +346,10 @@ class Backend:
             frame = json.loads(text)
         except ValueError:
             return conn.send(self.error("invalid_json", "The frame is not valid JSON: send one JSON object per text frame."))
+        if conn.dialect == "acme":
+            frame, problem = Acme.inbound(frame)
+            if problem is not None:
+                return conn.send(problem)
         if not isinstance(frame, dict):
             return conn.send(self.error("invalid_message", "The frame must be a JSON object with a \"type\" field."))
         request_id = frame.get("request_id") if isinstance(frame.get("request_id"), str) else None
@@ -349,6 +462,8 @@ class Backend:
         user.processed_total += 1
         self.total_processed += 1
         text = RESPONSE_PREFIX + work.content
+        if work.conn.dialect == "acme":
+            work.conn.send_raw({"op": "sys.typing", "payload": {"agent": agent.agent_id}})
         n = self.args.stream_chunks
         if n > 0:
             agent.current = work
@@ -593,6 +708,8 @@ async def main():
     parser.add_argument("--max-size", type=int, default=1024 * 1024)
     parser.add_argument("--max-lifetime", type=float, default=1800.0, help="exits after this many seconds")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="exits when standard input closes (the test helper's lifeline)")
+    parser.add_argument("--dialect", choices=["acme"], default=None,
+                        help="speak another backend's wire shape: acme (op, payload.*, rid, error.*, its own error codes)")
     args = parser.parse_args()
     args.faults = {}
     for spec in args.fault:
@@ -610,9 +727,12 @@ async def main():
 
     async def handler(ws, path=None):
         user = backend.user(getattr(ws, "user_id", "anonymous"))
-        conn = Connection(ws, user)
+        conn = Connection(ws, user, args.dialect)
         user.connections.add(conn)
         backend.connections += 1
+        if args.dialect == "acme":
+            conn.send_raw({"op": "sys.welcome", "payload": {"user": user.user_id, "server": "independent_server.py",
+                                                            "ts": now_s()}})
         try:
             async for message in ws:
                 if isinstance(message, bytes):
@@ -648,8 +768,11 @@ async def main():
     async with serve(handler, "127.0.0.1", 0, create_protocol=make_protocol(backend, tokens, args),
                      max_size=args.max_size, max_queue=None, ping_interval=None, close_timeout=2) as server:
         port = server.sockets[0].getsockname()[1]
-        print(json.dumps({"port": port, "url": "ws://127.0.0.1:%d/ws" % port, "base_url": "http://127.0.0.1:%d" % port,
-                          "faults": args.faults, "pid": os.getpid()}), flush=True)
+        info = {"port": port, "url": "ws://127.0.0.1:%d/ws" % port, "base_url": "http://127.0.0.1:%d" % port,
+                "faults": args.faults, "pid": os.getpid()}
+        if args.dialect:
+            info["dialect"] = args.dialect
+        print(json.dumps(info), flush=True)
         await stop
     os._exit(0)  # the stdin reader thread may still be blocked
 

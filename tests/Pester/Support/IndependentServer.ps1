@@ -53,6 +53,8 @@ function Start-IndependentServer {
         [double] $ChunkInterval = 0,
         [double] $StallSeconds = 2,
         [double] $MaxLifetime = 900,
+        # Another backend's wire shape instead of the canonical one: 'acme' (module/Examples/acme.json's shape).
+        [ValidateSet('acme')] [string] $Dialect,
         [double] $TimeoutSec = 20
     )
     $psi = [System.Diagnostics.ProcessStartInfo]::new($script:IndependentServerPython)
@@ -61,6 +63,7 @@ function Start-IndependentServer {
         '--chunk-interval', $ChunkInterval, '--stall-seconds', $StallSeconds, '--max-lifetime', $MaxLifetime)
     if ($RequireAuth) { $arguments += '--require-auth' }
     if ($ExpiredTokens) { $arguments += '--expired-tokens' }
+    if ($Dialect) { $arguments += '--dialect'; $arguments += $Dialect }
     foreach ($f in $Fault) { $arguments += '--fault'; $arguments += $f }
     foreach ($a in $arguments) { $psi.ArgumentList.Add([string]::Format([cultureinfo]::InvariantCulture, '{0}', $a)) }
     $psi.RedirectStandardInput = $true
@@ -89,6 +92,7 @@ function Start-IndependentServer {
         HealthUrl  = "$($info.base_url)/health"
         AuthUrl    = "$($info.base_url)/auth/test-user"
         Fault      = $Fault
+        Dialect    = $Dialect
         StdErr     = $stderr
         StdOut     = $stdout
     }
