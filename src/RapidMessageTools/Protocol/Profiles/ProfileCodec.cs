@@ -58,7 +58,7 @@ public sealed class ProfileCodec
                     frame.InvalidField ??= fields[i].Name;
                     observations.Mismatch(mapping.Message.Type, Key(mapping, fields[i]), $"'{mapping.Fields[fields[i].Name].Text}' held a value that is not {KindText(fields[i].Kind)}", utf8);
                 }
-                else if ((found & bit) == 0 && IsRequired(mapping.Message, fields[i].Name))
+                else if ((found & bit) == 0 && mapping.Fields.ContainsKey(fields[i].Name) && IsRequired(mapping.Message, fields[i].Name))
                 {
                     observations.Mismatch(mapping.Message.Type, Key(mapping, fields[i]), $"path '{mapping.Fields[fields[i].Name].Text}' found nothing", utf8);
                 }
@@ -143,7 +143,10 @@ public sealed class ProfileCodec
 
             foreach (var field in m.Message.Fields)
             {
-                root.Add(m.Fields[field.Name].Segments, 0).Field = field;
+                if (m.Fields.TryGetValue(field.Name, out var path))
+                {
+                    root.Add(path.Segments, 0).Field = field;
+                }
             }
 
             return root;
@@ -316,8 +319,14 @@ public sealed class ProfileCodec
             for (var i = 0; i < m.Message.Fields.Count; i++)
             {
                 var field = m.Message.Fields[i];
+                if (!m.Fields.TryGetValue(field.Name, out var path))
+                {
+                    // Not on this backend's wire (a field the profile maps to null).
+                    continue;
+                }
+
                 var node = root;
-                foreach (var s in m.Fields[field.Name].Segments)
+                foreach (var s in path.Segments)
                 {
                     var next = node._children.FirstOrDefault(c => c.Index == s.Index && c._name.AsSpan().SequenceEqual(System.Text.Encoding.UTF8.GetBytes(s.Name)));
                     if (next is null)

@@ -146,6 +146,7 @@ public static class ProfileReader
         }
 
         CheckReplies(mappings, unsupported);
+        CheckCorrelation(mappings, correlation);
         CheckWireTypes(mappings);
         return new ProtocolProfile(name, source, transport, typeField, mappings, errorCodes, unsupported, ignore, correlation, skipNegotiation, isBuiltIn: false);
     }
@@ -197,6 +198,13 @@ public static class ProfileReader
                 if (message.Field(p.Name) is null)
                 {
                     throw new ProtocolProfileException(fieldKey, $"'{p.Name}' is not a field of {message.Type}: write one of {Names(message.Fields.Select(x => x.Name))}{Suggest(p.Name, message.Fields.Select(x => x.Name))}.");
+                }
+
+                if (p.Value.ValueKind == JsonValueKind.Null)
+                {
+                    // The backend does not carry this field at all.
+                    fields.Remove(p.Name);
+                    continue;
                 }
 
                 var path = ParsePath(RequireString(p.Value, fieldKey), fieldKey);
@@ -304,6 +312,23 @@ public static class ProfileReader
             if (unsupported.Contains(target.Type))
             {
                 throw new ProtocolProfileException(key, $"{m.Message.Type}'s Reply {target.Type} is listed in Unsupported: remove it from Unsupported.");
+            }
+        }
+    }
+
+    /// <summary>Correlation by id needs the id on the messages that are matched by it.</summary>
+    private static void CheckCorrelation(List<MessageMapping> mappings, ProfileCorrelation correlation)
+    {
+        if (correlation != ProfileCorrelation.Id)
+        {
+            return;
+        }
+
+        foreach (var m in mappings)
+        {
+            if (m.Message.Type is MessageType.UserMessage or MessageType.AiResponse or MessageType.AiResponseChunk && !m.Fields.ContainsKey("message_id"))
+            {
+                throw new ProtocolProfileException($"Messages.{m.Message.Type}.Fields.message_id", $"{m.Message.Type} has no message_id, but replies are matched to messages by it (Correlation Id): map it to where the backend carries the id, or set \"Correlation\": \"Order\" when the backend echoes none.");
             }
         }
     }

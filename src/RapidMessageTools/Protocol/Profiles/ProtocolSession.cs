@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Text.Json;
 using System.Threading;
 
@@ -216,7 +217,28 @@ internal abstract class ProfileSessionBase : IProtocolSession
     protected ProtocolFrame ReadMapped(ReadOnlySpan<byte> utf8, MessageMapping mapping)
     {
         var frame = Codec.Read(utf8, mapping, Observations);
-        if (Role == ProtocolRole.Client && Profile.Correlation == ProfileCorrelation.Order && frame.MessageId is null
+        if (Role == ProtocolRole.Client && Profile.Correlation == ProfileCorrelation.Order && frame.Type == MessageType.Error && frame.MessageId is not null)
+        {
+            // A rejection that names its message: that message will get no reply, so it leaves the order.
+            lock (_unanswered)
+            {
+                foreach (var q in _unanswered.Values)
+                {
+                    if (q.Contains(frame.MessageId))
+                    {
+                        var kept = q.Where(id => !string.Equals(id, frame.MessageId, StringComparison.Ordinal)).ToArray();
+                        q.Clear();
+                        foreach (var id in kept)
+                        {
+                            q.Enqueue(id);
+                        }
+
+                        break;
+                    }
+                }
+            }
+        }
+        else if (Role == ProtocolRole.Client && Profile.Correlation == ProfileCorrelation.Order && frame.MessageId is null
             && frame.Type is MessageType.AiResponse or MessageType.AiResponseChunk)
         {
             lock (_unanswered)
@@ -275,7 +297,7 @@ internal abstract class ProfileSessionBase : IProtocolSession
         {
             output.Add(new ProtocolFrame { Type = wireType });
         }
-        else if (wireType is null || !System.Linq.Enumerable.Contains(Profile.Ignore, wireType))
+        else if (wireType is null || !Profile.Ignore.Contains(wireType))
         {
             Observations?.Unmapped(wireType ?? "(no type)");
         }
