@@ -252,3 +252,29 @@ Describe 'Every scenario through a profile on the mock' -Tag 'Integration' {
         }
     }
 }
+
+Describe 'Test-RapidProtocol''s help examples run verbatim' -Tag 'Integration' {
+    BeforeAll {
+        $helpFile = Join-Path $PSScriptRoot '../../help/Test-RapidProtocol.md'
+        $text = (Get-Content $helpFile -Raw) -replace "`r`n", "`n"
+        $examples = [regex]::Matches($text, '(?m)^### (Example \d+)[^\n]*\n```powershell\n([\s\S]*?)\n```') |
+            ForEach-Object { @{ Name = $_.Groups[1].Value; Code = $_.Groups[2].Value } }
+    }
+
+    It 'has two examples' {
+        $examples | Should -HaveCount 2
+    }
+
+    It '<Name> runs and shows what it says' -ForEach @(@{ Name = 'Example 1'; Index = 0 }, @{ Name = 'Example 2'; Index = 1 }) {
+        $before = @(Get-RapidMockServer).Count
+        $out = & ([scriptblock]::Create($examples[$Index].Code)) | Out-String -Width 200
+        if ($Index -eq 0) {
+            $out | Should -Match 'user_message\s+chat\.send\s+Mapped'
+        }
+        else {
+            $out | Should -Match '(?m)^True'
+            $out | Should -Match 'ai_response\s+Matched'
+            @(Get-RapidMockServer).Count | Should -Be $before -Because 'the example stops the mock it started'
+        }
+    }
+}
