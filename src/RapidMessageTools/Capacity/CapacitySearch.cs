@@ -5,8 +5,9 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using RapidMessageTools.Client;
-using RapidMessageTools.Metrics;
+using RapidMessageTools.Load;
+using RapidMessageTools.Logging;
+using RapidMessageTools.Results;
 using RapidMessageTools.Scenarios;
 
 namespace RapidMessageTools.Capacity;

@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
+using RapidMessageTools.Logging;
 using RapidMessageTools.Metrics;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 

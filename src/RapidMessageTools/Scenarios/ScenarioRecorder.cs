@@ -6,8 +6,10 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
+using RapidMessageTools.Load;
 using RapidMessageTools.Metrics;
 using RapidMessageTools.Protocol;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -480,7 +482,7 @@ public sealed class ScenarioRecorder
     /// <summary>The run's load plan (null: back-to-back); a staged load marks its stages on the timeline.</summary>
     internal LoadPlan? PlanLoad()
     {
-        var plan = LoadPlan.From(_context.Parameters, _context.ShardIndex, _context.ShardCount, LoadClock);
+        var plan = LoadPlan.From(new LoadShape(_context.Parameters.Stages, _context.Parameters.Rate, _context.Parameters.Duration, _context.Parameters.Arrival, _context.Parameters.Seed), _context.ShardIndex, _context.ShardCount, LoadClock);
         if (plan is { IsTimed: true })
         {
             _context.Progress.LoadSeconds = plan.Schedule.TotalSeconds;
@@ -499,7 +501,7 @@ public sealed class ScenarioRecorder
     {
         if (_context.TimelineInterval > 0)
         {
-            Ledger.Timeline = new RunTimeline(Math.Max(0.01, _context.TimelineInterval), MessageSender.LateTolerance);
+            Ledger.Timeline = new RunTimeline(Math.Max(0.01, _context.TimelineInterval), RatePacer.LateTolerance);
             _context.Progress.Timeline = Ledger.Timeline;
         }
     }
