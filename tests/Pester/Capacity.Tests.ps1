@@ -59,6 +59,11 @@ Describe 'Find-RapidCapacity input' -Tag 'Unit' {
         { Find-RapidCapacity -Url $server.Url -StartRate 500 -MaxRate 100 } | Should -Throw -ErrorId 'InvalidCapacitySearch*'
     }
 
+    It 'refuses a scenario that does not send at an arrival rate with InvalidCapacitySearch, naming those that do' {
+        $err = { Find-RapidCapacity -Url $server.Url -Scenario Sequential } | Should -Throw -ErrorId 'InvalidCapacitySearch*' -PassThru
+        $err.Exception.Message | Should -BeLike '*Benchmark or MultiUser*'
+    }
+
     It 'reports every rate held when the limit is never reached, without claiming a broken rate' {
         $c = Find-RapidCapacity -Url $server.Url -StartRate 50 -MaxRate 100 -StepDuration 0.5 -Connections 2
         $c.FirstBrokenRate | Should -BeNullOrEmpty

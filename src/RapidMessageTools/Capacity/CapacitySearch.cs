@@ -301,14 +301,11 @@ public static class CapacitySearch
             Seed = options.Seed,
             TimeoutSec = options.TimeoutSec > 0 ? options.TimeoutSec : Math.Min(60, Math.Max(2, options.Limits.MaxLatency * 4)),
         };
-        if (scenario.Name == "MultiUser")
+        given.Connections = options.Connections;
+        if (scenario is IUserSessionScenario)
         {
+            // One connection per user: the load is spread over that many users.
             given.Users = options.Connections;
-            given.Connections = options.Connections;
-        }
-        else
-        {
-            given.Connections = options.Connections;
         }
 
         var parameters = ScenarioRunner.ResolveParameters(scenario, given);

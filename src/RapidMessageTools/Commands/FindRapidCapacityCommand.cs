@@ -22,8 +22,10 @@ public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
     [ValidateNotNullOrEmpty]
     public string? Url { get; set; }
 
+    /// <summary>A scenario that sends at an arrival rate (Benchmark, MultiUser); another is an InvalidCapacitySearch error naming those that do.</summary>
     [Parameter]
-    [ValidateSet("Benchmark", "MultiUser")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(StagedScenarioCompleter))]
     public string Scenario { get; set; } = "Benchmark";
 
     [Parameter]

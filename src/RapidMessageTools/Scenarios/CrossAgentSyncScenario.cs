@@ -89,7 +89,6 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
         while (seq < p.MessageCount && sender.IsOpen)
         {
             context.Progress.Phase = $"message {seq + 1} of {p.MessageCount}";
-            var batchStart = recorder.Ledger.Delivered;
             for (var a = 0; a < agents.Length && seq < p.MessageCount; a++)
             {
                 seq++;
@@ -181,8 +180,6 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
                 staleQueries++;
                 firstProblem ??= FormattableString.Invariant($"an observer's agent_state said message_count {state.MessageCount} for agent {agents[probeAgent]} after {expected[probeAgent]} were acknowledged");
             }
-
-            _ = batchStart;
         }
 
         if (corruptedAnswers > 0)

@@ -54,7 +54,6 @@ internal static class MessageSender
         long firstSequence = 1,
         bool ownStart = false)
     {
-        recorder.FixedRate = true;
         var stream = new PacedStream(
             (seq, intended, ct) => recorder.SendAsync(connection, idPrefix + "-" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture), seq, agentId, intended, ct),
             firstSequence,

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Runtime.InteropServices;
+using RapidMessageTools.Metrics;
 using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
@@ -17,7 +18,7 @@ internal static class ResultBuilder
     public static RapidScenarioResult Build(IRapidScenario scenario, ScenarioContext context, ScenarioRecorder recorder, DateTime start, double seconds, long memoryGrowth)
     {
         var ledger = recorder.Ledger;
-        var lost = ledger.CloseOutstanding(context.ReplyTimeout);
+        var lost = ledger.CloseOutstanding();
         var latency = ledger.Latency.Summarize();
         var distinct = ledger.Distinct;
         var accepted = distinct - ledger.Rejected;
@@ -26,8 +27,8 @@ internal static class ResultBuilder
             ? (ledger.LastAnswerTimestamp - ledger.FirstSendTimestamp) / (double)Stopwatch.Frequency
             : 0;
         var throughput = window > 0 ? Math.Round(ledger.Delivered / window, 1) : 0;
-        var windowStart = ledger.FirstSendTimestamp == 0 ? start : WallClock(ledger.FirstSendTimestamp);
-        var windowEnd = ledger.LastAnswerTimestamp == 0 ? windowStart : WallClock(ledger.LastAnswerTimestamp);
+        var windowStart = ledger.FirstSendTimestamp == 0 ? start : WallClock.At(ledger.FirstSendTimestamp);
+        var windowEnd = ledger.LastAnswerTimestamp == 0 ? windowStart : WallClock.At(ledger.LastAnswerTimestamp);
 
         var result = new RapidScenarioResult
         {
@@ -103,10 +104,6 @@ internal static class ResultBuilder
         Environment.MachineName + " (" + RuntimeInformation.OSDescription.Trim() + ", " + RuntimeInformation.FrameworkDescription + ", " +
         Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture) + " cores)";
 
-    /// <summary>A Stopwatch timestamp as wall-clock time (same clock for every result of this process).</summary>
     /// <summary>Late sends over 0.1 % of all sends: the generator, not the backend, set part of the latency.</summary>
     internal static bool GeneratorFellBehind(long lateSends, long sent) => sent > 0 && lateSends * 1000 > sent;
-
-    private static DateTime WallClock(long timestamp) =>
-        DateTime.UtcNow - TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - timestamp) / (double)Stopwatch.Frequency);
 }

@@ -54,9 +54,6 @@ public sealed class ScenarioRecorder
 
     public long LateSends { get; set; }
 
-    /// <summary>Whether a scenario sent at a fixed rate (latency then counts from the intended time).</summary>
-    public bool FixedRate { get; set; }
-
     /// <summary>Paces this run's fixed-rate streams, all from one thread.</summary>
     internal RatePacer Pacer { get; } = new();
 
@@ -115,7 +112,7 @@ public sealed class ScenarioRecorder
         {
             Interlocked.Increment(ref _connectionDrops);
             TimelineDrop();
-            Ledger.Abandon(c.Id.ToString(CultureInfo.InvariantCulture) + "/", _context.ReplyTimeout);
+            Ledger.Abandon(c.Id);
             lock (_closeReasons)
             {
                 if (_closeReasons.Count < 10)
@@ -224,13 +221,10 @@ public sealed class ScenarioRecorder
         }
 
         var now = Stopwatch.GetTimestamp();
-        Ledger.RecordSend(messageId, sequenceId, StreamKey(connection, agentId), now, intendedTimestamp == 0 ? now : intendedTimestamp);
+        Ledger.RecordSend(messageId, sequenceId, new MessageStream(connection.Id, agentId), now, intendedTimestamp == 0 ? now : intendedTimestamp);
         _context.Progress.AddSent();
         await connection.SendUserMessageAsync(messageId, sequenceId, "Rapid message " + sequenceId.ToString(CultureInfo.InvariantCulture), agentId, cancellationToken).ConfigureAwait(false);
     }
-
-    public static string StreamKey(RapidConnection connection, string? agentId) =>
-        connection.Id.ToString(CultureInfo.InvariantCulture) + "/" + (agentId ?? string.Empty);
 
     public void AddViolation(string code, string message) => _violations.Add(new RapidViolation(code, message));
 
@@ -350,10 +344,6 @@ public sealed class ScenarioRecorder
         TimelineClosing(all);
         await Task.WhenAll(all.Select(c => c.CloseAsync(TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
     }
-
-    /// <summary>A Stopwatch timestamp as wall-clock time (same clock for every result of this process).</summary>
-    private static DateTime WallClock(long timestamp) =>
-        DateTime.UtcNow - TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - timestamp) / (double)Stopwatch.Frequency);
 
     /// <summary>Frames that did not decode, over every connection of the run.</summary>
     public long MalformedFrames()
@@ -490,7 +480,7 @@ public sealed class ScenarioRecorder
         }
         if (plan is { IsStaged: true } && Ledger.Timeline is { } timeline)
         {
-            timeline.SetStages(at => LoadClock.Start == 0 ? 0 : plan.Schedule.StageAt((at - WallClock(LoadClock.Start)).TotalSeconds));
+            timeline.SetStages(at => LoadClock.Start == 0 ? 0 : plan.Schedule.StageAt((at - WallClock.At(LoadClock.Start)).TotalSeconds));
         }
 
         return plan;
