@@ -61,7 +61,8 @@ Describe 'Find-RapidCapacity input' -Tag 'Unit' {
 
     It 'refuses a scenario that does not send at an arrival rate with InvalidCapacitySearch, naming those that do' {
         $err = { Find-RapidCapacity -Url $server.Url -Scenario Sequential } | Should -Throw -ErrorId 'InvalidCapacitySearch*' -PassThru
-        $err.Exception.Message | Should -BeLike '*Benchmark or MultiUser*'
+        $err.Exception.Message | Should -BeLike "*Benchmark*"
+        $err.Exception.Message | Should -BeLike "*MultiUser*not 'Sequential'*"
     }
 
     It 'reports every rate held when the limit is never reached, without claiming a broken rate' {
