@@ -2,8 +2,8 @@ using System;
 using System.Net.WebSockets;
 using System.Threading;
 using System.Threading.Tasks;
+using RapidMessageTools.Load;
 using RapidMessageTools.Protocol;
-using RapidMessageTools.Scenarios;
 
 namespace RapidMessageTools;
 

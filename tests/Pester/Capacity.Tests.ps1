@@ -59,6 +59,12 @@ Describe 'Find-RapidCapacity input' -Tag 'Unit' {
         { Find-RapidCapacity -Url $server.Url -StartRate 500 -MaxRate 100 } | Should -Throw -ErrorId 'InvalidCapacitySearch*'
     }
 
+    It 'refuses a scenario that does not send at an arrival rate with InvalidCapacitySearch, naming those that do' {
+        $err = { Find-RapidCapacity -Url $server.Url -Scenario Sequential } | Should -Throw -ErrorId 'InvalidCapacitySearch*' -PassThru
+        $err.Exception.Message | Should -BeLike "*Benchmark*"
+        $err.Exception.Message | Should -BeLike "*MultiUser*not 'Sequential'*"
+    }
+
     It 'reports every rate held when the limit is never reached, without claiming a broken rate' {
         $c = Find-RapidCapacity -Url $server.Url -StartRate 50 -MaxRate 100 -StepDuration 0.5 -Connections 2
         $c.FirstBrokenRate | Should -BeNullOrEmpty
@@ -67,6 +73,26 @@ Describe 'Find-RapidCapacity input' -Tag 'Unit' {
         ($c.Steps | Where-Object Phase -ne 'warm-up').Rate | Should -Be @(50, 100)
         $c.Steps[0].Phase | Should -Be 'warm-up'
         $c.Reason | Should -BeLike 'every rate tried held*'
+    }
+
+    It 'resolves its limits as Invoke-RapidScenario does: a parameter, then -Threshold, then RAPID_TEST_*, each with its source' {
+        $saved = [Environment]::GetEnvironmentVariable('RAPID_TEST_MAX_LATENCY')
+        try {
+            $env:RAPID_TEST_MAX_LATENCY = '7'
+            $c = Find-RapidCapacity -Url $server.Url -StartRate 50 -MaxRate 50 -StepDuration 0.3 -Connections 1 -Threshold @{ MinDeliveryRatio = 0.9 }
+            $c.Limits.MaxLatency | Should -Be 7
+            $c.Limits.Sources['MaxLatency'] | Should -Be 'Environment'
+            $c.Limits.MinDeliveryRatio | Should -Be 0.9
+            $c.Limits.Sources['MinDeliveryRatio'] | Should -Be 'Threshold'
+            $c.Limits.Sources['LatencyPercentile'] | Should -Be 'Default'
+
+            $p = Find-RapidCapacity -Url $server.Url -StartRate 50 -MaxRate 50 -StepDuration 0.3 -Connections 1 -MaxLatency 3 -Threshold @{ MaxLatency = 5 }
+            $p.Limits.MaxLatency | Should -Be 3
+            $p.Limits.Sources['MaxLatency'] | Should -Be 'Parameter'
+        }
+        finally {
+            [Environment]::SetEnvironmentVariable('RAPID_TEST_MAX_LATENCY', $saved)
+        }
     }
 }
 

@@ -5,7 +5,7 @@ BeforeAll {
     Import-Module RapidMessageTools -Force
     $script:t = [System.Diagnostics.Stopwatch]::GetTimestamp()
     function New-Ledger { [RapidMessageTools.Metrics.DeliveryLedger]::new() }
-    function Send($l, [string] $id, [long] $seq, [string] $stream = 'c1') { $l.RecordSend($id, $seq, $stream, $script:t, $script:t) }
+    function Send($l, [string] $id, [long] $seq, [long] $connection = 1) { $l.RecordSend($id, $seq, [RapidMessageTools.Metrics.MessageStream]::new($connection, $null), $script:t, $script:t) }
     function Reply($l, [string] $id, [long] $seq, [bool] $dup = $false) { $l.RecordReply($id, $seq, $dup, $script:t + 10000) }
 }
 
@@ -66,7 +66,7 @@ Describe 'DeliveryLedger: accounting of every message' -Tag 'Unit' {
 
     It 'finds replies out of order on one stream, not across streams' {
         $l = New-Ledger
-        Send $l 'a-1' 1 'c1'; Send $l 'a-2' 2 'c1'; Send $l 'b-1' 1 'c2'
+        Send $l 'a-1' 1 1; Send $l 'a-2' 2 1; Send $l 'b-1' 1 2
         Reply $l 'a-2' 2 | Out-Null
         Reply $l 'b-1' 1 | Out-Null
         Reply $l 'a-1' 1 | Out-Null
@@ -85,11 +85,11 @@ Describe 'DeliveryLedger: accounting of every message' -Tag 'Unit' {
 
     It 'counts outstanding messages as lost (not as latency samples), and abandons only the ended connection''s' {
         $l = New-Ledger
-        Send $l 'x-1' 1 'c1'; Send $l 'y-1' 1 'c2'; Send $l 'y-2' 2 'c2'
-        $l.Abandon('c2', [timespan]::FromSeconds(2)) | Should -Be 2
+        Send $l 'x-1' 1 1; Send $l 'y-1' 1 2; Send $l 'y-2' 2 2
+        $l.Abandon(2) | Should -Be 2
         $l.Outstanding | Should -Be 1
         $l.OutstandingIds(10) | Should -Contain 'y-1 (connection ended)'
-        $l.CloseOutstanding([timespan]::FromSeconds(2)) | Should -Be 3
+        $l.CloseOutstanding() | Should -Be 3
         $l.Latency.Summarize().Count | Should -Be 0 -Because 'a lost message has no latency; its time would only be the timeout'
     }
 
@@ -99,7 +99,7 @@ Describe 'DeliveryLedger: accounting of every message' -Tag 'Unit' {
         Add-Type -TypeDefinition @'
 public static class LedgerFill {
     public static void Fill(RapidMessageTools.Metrics.DeliveryLedger l, int n, long t) {
-        for (int i = 0; i < n; i++) { var id = "m-" + i; l.RecordSend(id, i, "c1", t, t); l.RecordReply(id, i, false, t + 1); }
+        for (int i = 0; i < n; i++) { var id = "m-" + i; l.RecordSend(id, i, new RapidMessageTools.Metrics.MessageStream(1, null), t, t); l.RecordReply(id, i, false, t + 1); }
     }
 }
 '@ -ReferencedAssemblies ([RapidMessageTools.Metrics.DeliveryLedger].Assembly.Location), netstandard

@@ -9,7 +9,7 @@ BeforeAll {
         param([long[]] $Micros, [string] $Shard, [datetime] $From, [double] $Seconds, [long] $Lost = 0)
         $h = [RapidMessageTools.Metrics.LatencyHistogram]::new()
         foreach ($m in $Micros) { $h.RecordMicroseconds($m) }
-        $r = [RapidMessageTools.Scenarios.RapidScenarioResult]::new()
+        $r = [RapidMessageTools.Results.RapidScenarioResult]::new()
         $r.Scenario = 'Benchmark'
         $r.Passed = $true
         $r.Sent = $Micros.Count + $Lost
@@ -25,7 +25,7 @@ BeforeAll {
         $r.WindowStart = $From
         $r.WindowEnd = $From.AddSeconds($Seconds)
         $r.Duration = $Seconds
-        $r.Thresholds = [RapidMessageTools.Metrics.RapidThresholds]::new()
+        $r.Thresholds = [RapidMessageTools.Results.RapidThresholds]::new()
         $r
     }
 }

@@ -234,8 +234,8 @@ Describe 'The mock speaks SignalR' -Tag 'Integration' {
 Describe 'Every scenario through a profile on the mock' -Tag 'Integration' {
     BeforeAll {
         $servers = @{
-            acme   = Start-RapidMockServer -Protocol $acme -StreamChunks 3
-            signalr = Start-RapidMockServer -Protocol $hubProfile -StreamChunks 3
+            acme    = Start-RapidMockServer -Protocol $acme -StreamChunks 3 -QueueCapacity 50
+            signalr = Start-RapidMockServer -Protocol $hubProfile -StreamChunks 3 -QueueCapacity 50
         }
     }
     AfterAll { $servers.Values | Stop-RapidMockServer }

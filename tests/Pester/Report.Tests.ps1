@@ -8,7 +8,7 @@ BeforeAll {
     function New-Result([string] $Name, [bool] $Passed, [long[]] $Micros) {
         $h = [RapidMessageTools.Metrics.LatencyHistogram]::new()
         foreach ($m in $Micros) { $h.RecordMicroseconds($m) }
-        $r = [RapidMessageTools.Scenarios.RapidScenarioResult]::new()
+        $r = [RapidMessageTools.Results.RapidScenarioResult]::new()
         $r.Scenario = $Name
         $r.Passed = $Passed
         $r.Outcome = if ($Passed) { 'Passed' } else { 'Failed' }
@@ -22,8 +22,8 @@ BeforeAll {
         $r.Url = 'ws://127.0.0.1:1/ws'
         if (-not $Passed) {
             $r.Violations = @(
-                [RapidMessageTools.Metrics.RapidViolation]::new('OutOfOrder', '3 replies arrived out of order (sequence 5 after 6); <b>&'),
-                [RapidMessageTools.Metrics.RapidViolation]::new('MissingReply', '1 of 10 messages got no reply.')
+                [RapidMessageTools.Results.RapidViolation]::new('OutOfOrder', '3 replies arrived out of order (sequence 5 after 6); <b>&'),
+                [RapidMessageTools.Results.RapidViolation]::new('MissingReply', '1 of 10 messages got no reply.')
             )
         }
         $r

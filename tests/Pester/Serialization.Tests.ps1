@@ -24,7 +24,7 @@ Describe 'Results through Export-Clixml' -Tag 'Integration' {
         $path = Join-Path $TestDrive "result-$Depth.xml"
         if ($Depth) { $r | Export-Clixml $path -Depth $Depth } else { $r | Export-Clixml $path }
         $back = Import-Clixml $path
-        $back.PSObject.TypeNames[0] | Should -Be 'Deserialized.RapidMessageTools.Scenarios.RapidScenarioResult'
+        $back.PSObject.TypeNames[0] | Should -Be 'Deserialized.RapidMessageTools.Results.RapidScenarioResult'
         $back.Histogram.Encoded | Should -Be $r.Histogram.Encoded
         $back.Histogram.TotalCount | Should -Be $r.Histogram.TotalCount
         $back.Latency.P99 | Should -Be $r.Latency.P99
@@ -56,10 +56,27 @@ Describe 'Results through Export-Clixml' -Tag 'Integration' {
             }
         }
         $back = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($r, 1))
-        $back.PSObject.TypeNames[0] | Should -Be 'Deserialized.RapidMessageTools.Scenarios.RapidScenarioResult'
+        $back.PSObject.TypeNames[0] | Should -Be 'Deserialized.RapidMessageTools.Results.RapidScenarioResult'
         Compare-Nested $r $back 'Result' 0
         $back.Outcome | Should -Be "$($r.Outcome)" -Because 'the outcome arrives by name, so $r.Outcome -eq ''Failed'' holds after a job'
         $back.Outcome | Should -BeOfType [string]
+    }
+
+    It 'merges and shows a result saved before the result model had its own namespace (old type names)' {
+        $path = Join-Path $TestDrive 'old-names.xml'
+        $r | Export-Clixml $path
+        # What the earlier version wrote: the same data under the type names of its namespaces.
+        $xml = (Get-Content $path -Raw) -replace 'RapidMessageTools\.Results\.(RapidScenarioResult|RapidOutcome|RapidScenarioParameters)\b', 'RapidMessageTools.Scenarios.$1' -replace 'RapidMessageTools\.Results\.(RapidViolation|RapidThresholds)\b', 'RapidMessageTools.Metrics.$1' -replace 'RapidMessageTools\.Load\.(RapidLoadStage|RapidArrival)\b', 'RapidMessageTools.Scenarios.$1'
+        $xml | Should -Not -Match 'RapidMessageTools\.(Results|Load)\.'
+        Set-Content $path $xml
+        $old = Import-Clixml $path
+        $old.PSObject.TypeNames[0] | Should -Be 'Deserialized.RapidMessageTools.Scenarios.RapidScenarioResult'
+        ($old | Format-Table | Out-String) | Should -Match 'p99 ms' -Because 'the result view applies to the old type name'
+        $live = $r | Merge-RapidResult
+        $merged = $old | Merge-RapidResult -ErrorAction Stop
+        foreach ($p in 'Sent', 'Delivered', 'Lost', 'OutOfOrder', 'Passed', 'Outcome', 'DeliveryRatio') { $merged.$p | Should -Be $live.$p -Because $p }
+        $merged.Latency.P99 | Should -Be $live.Latency.P99
+        $merged.Violations.Code | Should -Be $live.Violations.Code
     }
 
     It 'merges a round-tripped result into what the live one merges into' {
@@ -104,7 +121,7 @@ Describe 'Merge-RapidResult refuses what it cannot read' -Tag 'Unit' {
             }
             foreach ($k in $Change.Keys) { $o[$k] = $Change[$k] }
             $p = [pscustomobject]$o
-            $p.PSObject.TypeNames.Insert(0, 'Deserialized.RapidMessageTools.Scenarios.RapidScenarioResult')
+            $p.PSObject.TypeNames.Insert(0, 'Deserialized.RapidMessageTools.Results.RapidScenarioResult')
             $p
         }
     }
@@ -126,7 +143,7 @@ Describe 'Merge-RapidResult refuses what it cannot read' -Tag 'Unit' {
         @{ Case = 'no histogram'; Change = { @{ Histogram = $null } } }
         @{ Case = 'a histogram whose count disagrees with its samples'; Change = { @{ Histogram = [pscustomobject]@{ Encoded = $h.Export().Encoded; TotalCount = 7 } } } }
         @{ Case = 'a histogram whose encoded form is not one'; Change = { @{ Histogram = [pscustomobject]@{ Encoded = 'bm90IGEgaGlzdG9ncmFt'; TotalCount = 100 } } } }
-        @{ Case = 'thresholds that arrived as text'; Change = { @{ Thresholds = 'RapidMessageTools.Metrics.RapidThresholds' } } }
+        @{ Case = 'thresholds that arrived as text'; Change = { @{ Thresholds = 'RapidMessageTools.Results.RapidThresholds' } } }
         @{ Case = 'a violation that arrived as text'; Change = { @{ Violations = @(': shard 1/1: ') } } }
         @{ Case = 'a count that is not a number'; Change = { @{ Sent = 'many' } } }
         @{ Case = 'a negative count'; Change = { @{ Delivered = -1 } } }
@@ -157,7 +174,7 @@ Describe 'Merge-RapidResult refuses what it cannot read' -Tag 'Unit' {
 Describe 'Merge-RapidResult and missing shards' -Tag 'Unit' {
     BeforeAll {
         function New-Shard([string] $Shard) {
-            $r = [RapidMessageTools.Scenarios.RapidScenarioResult]::new()
+            $r = [RapidMessageTools.Results.RapidScenarioResult]::new()
             $r.Scenario = 'Benchmark'
             $r.Shard = $Shard
             $r

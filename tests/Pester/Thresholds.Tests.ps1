@@ -23,7 +23,7 @@ BeforeAll {
         foreach ($k in $Parameter.Keys) { $given[$k] = $Parameter[$k] }
         $warnings = [System.Collections.Generic.List[string]]::new()
         $reader = [Func[string, string]] { param($name) $Environment[$name] }.GetNewClosure()
-        $t = [RapidMessageTools.Metrics.ThresholdResolver]::Resolve($given, $Table, $reader, $warnings)
+        $t = [RapidMessageTools.Results.ThresholdResolver]::Resolve($given, $Table, $reader, $warnings)
         [pscustomobject]@{ Thresholds = $t; Warnings = @($warnings) }
     }
 }

@@ -154,7 +154,7 @@ Describe 'Timeline in results' -Tag 'Integration' {
 
     It 'writes one verbose line per interval with -Verbose' {
         $out = Invoke-RapidScenario Benchmark -Url $server.Url -Connections 2 -Rate 200 -Duration 2.5 -TimelineInterval 0.5 -Verbose 4>&1
-        $r = $out | Where-Object { $_ -is [RapidMessageTools.Scenarios.RapidScenarioResult] }
+        $r = $out | Where-Object { $_ -is [RapidMessageTools.Results.RapidScenarioResult] }
         $lines = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match '^\+[\d.]+ s: sent \d+/s \(intended \d+/s, \d+ late\), delivered \d+/s, p50 [\d.]+ ms, p99 [\d.]+ ms, \d+ rejected, \d+ lost, \d+ errors, \d+ connections$' })
         $lines.Count | Should -BeGreaterOrEqual 2
         $lines.Count | Should -BeLessOrEqual $r.Timeline.Count
@@ -201,7 +201,7 @@ Describe 'Invoke-RapidScenario help: the staged example' -Tag 'Integration' {
         $code = [regex]::Match($md, '### Example 5[^\n]*\n```powershell\n([\s\S]*?)\n```').Groups[1].Value
         $code | Should -Match '-Stage'
         $out = & ([scriptblock]::Create($code + "`n`$r"))
-        $r = $out | Where-Object { $_ -is [RapidMessageTools.Scenarios.RapidScenarioResult] }
+        $r = $out | Where-Object { $_ -is [RapidMessageTools.Results.RapidScenarioResult] }
         $r.Parameters.Stages.Count | Should -Be 2
         $r.Timeline.Stage | Should -Contain 2
         ($r.Timeline | Measure-Object Sent -Sum).Sum | Should -Be $r.Sent

@@ -5,8 +5,9 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using RapidMessageTools.Client;
-using RapidMessageTools.Metrics;
+using RapidMessageTools.Load;
+using RapidMessageTools.Logging;
+using RapidMessageTools.Results;
 using RapidMessageTools.Scenarios;
 
 namespace RapidMessageTools.Capacity;
@@ -300,14 +301,11 @@ public static class CapacitySearch
             Seed = options.Seed,
             TimeoutSec = options.TimeoutSec > 0 ? options.TimeoutSec : Math.Min(60, Math.Max(2, options.Limits.MaxLatency * 4)),
         };
-        if (scenario.Name == "MultiUser")
+        given.Connections = options.Connections;
+        if (scenario is IUserSessionScenario)
         {
+            // One connection per user: the load is spread over that many users.
             given.Users = options.Connections;
-            given.Connections = options.Connections;
-        }
-        else
-        {
-            given.Connections = options.Connections;
         }
 
         var parameters = ScenarioRunner.ResolveParameters(scenario, given);

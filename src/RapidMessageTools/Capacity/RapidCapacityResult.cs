@@ -1,6 +1,6 @@
 using System;
-using RapidMessageTools.Metrics;
-using RapidMessageTools.Scenarios;
+using RapidMessageTools.Load;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Capacity;
 

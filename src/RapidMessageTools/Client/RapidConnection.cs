@@ -11,6 +11,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
+using RapidMessageTools.Buffers;
+using RapidMessageTools.Logging;
 using RapidMessageTools.Protocol;
 using RapidMessageTools.Protocol.Profiles;
 

@@ -1,3 +1,4 @@
+
 namespace RapidMessageTools.Commands;
 
 /// <summary>Stable FullyQualifiedErrorId prefixes, one per code path (docs/ARCHITECTURE.md, "Errors").</summary>

@@ -4,7 +4,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Text;
 using RapidMessageTools.Reporting;
-using RapidMessageTools.Scenarios;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Commands;
 

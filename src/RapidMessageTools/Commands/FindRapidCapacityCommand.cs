@@ -1,10 +1,12 @@
 using System;
+using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 using System.Threading.Tasks;
 using RapidMessageTools.Capacity;
 using RapidMessageTools.Client;
-using RapidMessageTools.Metrics;
+using RapidMessageTools.Load;
+using RapidMessageTools.Results;
 using RapidMessageTools.Scenarios;
 using RapidMessageTools.TestEnvironment;
 
@@ -15,15 +17,15 @@ namespace RapidMessageTools.Commands;
 [OutputType(typeof(RapidCapacityResult))]
 public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
 {
-    private readonly QueuedRunLog _log = new();
-
     /// <summary>The WebSocket URL; defaults to $env:E2E_WEBSOCKET_URL, else the mock running in this session.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
     public string? Url { get; set; }
 
+    /// <summary>A scenario that sends at an arrival rate (Benchmark, MultiUser); another is an InvalidCapacitySearch error naming those that do.</summary>
     [Parameter]
-    [ValidateSet("Benchmark", "MultiUser")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(StagedScenarioCompleter))]
     public string Scenario { get; set; } = "Benchmark";
 
     [Parameter]
@@ -50,6 +52,10 @@ public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
     [Parameter]
     [ValidateRange(0.0, 1.0)]
     public double MinDeliveryRatio { get; set; } = RapidThresholds.DefaultMinDeliveryRatio;
+
+    /// <summary>Limits as a hashtable (@{ MaxLatency = 0.5 }), as Invoke-RapidScenario takes them; a parameter wins over a key, a key over RAPID_TEST_* variables.</summary>
+    [Parameter]
+    public Hashtable? Threshold { get; set; }
 
     [Parameter]
     [ValidateRange(0.001, 10_000_000.0)]
@@ -111,6 +117,7 @@ public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
                 null));
         }
 
+        var limits = ThresholdBinding.Resolve(this, Threshold);
         var options = new CapacitySearchOptions
         {
             Scenario = Scenario,
@@ -125,12 +132,7 @@ public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
             Seed = Seed,
             TimeoutSec = TimeoutSec,
             TimelineInterval = TimelineInterval,
-            Limits = new RapidThresholds
-            {
-                MaxLatency = MaxLatency,
-                LatencyPercentile = double.Parse(LatencyPercentile, CultureInfo.InvariantCulture),
-                MinDeliveryRatio = MinDeliveryRatio,
-            },
+            Limits = limits,
         };
         try
         {
@@ -152,16 +154,16 @@ public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
                 Token = Token,
                 TokenTransport = TokenTransport,
                 ConnectAttempts = ConnectAttempts,
-                Log = _log,
+                Log = Log,
                 Profile = profile,
             };
 
-        WriteVerbose($"Capacity search on {Scenario} against {ConnectionOptions.Redact(url)}: from {StartRate} msg/s, {StepDuration} s per step, limits p{LatencyPercentile} <= {MaxLatency} s, delivery >= {MinDeliveryRatio}, no rejections.");
-        var task = Task.Run(() => CapacitySearch.RunAsync(options, NewContext, progress, _log, Cancellation));
+        WriteVerbose($"Capacity search on {Scenario} against {ConnectionOptions.Redact(url)}: from {StartRate} msg/s, {StepDuration} s per step, limits p{limits.LatencyPercentile} <= {limits.MaxLatency} s, delivery >= {limits.MinDeliveryRatio}, no rejections.");
+        var task = Task.Run(() => CapacitySearch.RunAsync(options, NewContext, progress, Log, Cancellation));
         RapidCapacityResult result;
         try
         {
-            result = WaitFor(task, "Find-RapidCapacity", _ => Status(progress), () => _log.Drain(this), activityId: 3);
+            result = WaitFor(task, "Find-RapidCapacity", _ => Status(progress), DrainLog, activityId: 3);
         }
         catch (RapidConnectionException connect)
         {

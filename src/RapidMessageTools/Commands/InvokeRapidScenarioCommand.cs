@@ -7,8 +7,10 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
-using RapidMessageTools.Metrics;
+using RapidMessageTools.Load;
+using RapidMessageTools.MockServer;
 using RapidMessageTools.Reporting;
+using RapidMessageTools.Results;
 using RapidMessageTools.Scenarios;
 using RapidMessageTools.TestEnvironment;
 
@@ -199,7 +201,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
                 RapidTestToken.Preview(Token)));
         }
 
-        _thresholds = ResolveThresholds();
+        _thresholds = ThresholdBinding.Resolve(this, Threshold);
         _profile = ProtocolArgument.Resolve(this, Protocol, _settings.WebSocketUrl);
         _shard = ParseShard();
         _runId = "r" + Guid.NewGuid().ToString("N").Substring(0, 8);
@@ -396,32 +398,6 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         foreach (var v in result.Violations)
         {
             Host.UI.WriteLine(AzurePipelinesLog.LogIssue(FrameTraceWriter.Redact(result.Scenario + ": " + v)));
-        }
-    }
-
-    /// <summary>Bound limit parameters, then -Threshold, then RAPID_TEST_* variables, then defaults.</summary>
-    private RapidThresholds ResolveThresholds()
-    {
-        var given = new Dictionary<string, double>(StringComparer.OrdinalIgnoreCase);
-        foreach (var limit in ThresholdResolver.Limits)
-        {
-            if (MyInvocation.BoundParameters.TryGetValue(limit.Name, out var value))
-            {
-                given[limit.Name] = Convert.ToDouble(value, CultureInfo.InvariantCulture);
-            }
-        }
-
-        try
-        {
-            var warnings = new List<string>();
-            var thresholds = ThresholdResolver.Resolve(given, Threshold, System.Environment.GetEnvironmentVariable, warnings);
-            warnings.ForEach(WriteWarning);
-            return thresholds;
-        }
-        catch (ArgumentException ex)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.InvalidScenarioParameter, ErrorCategory.InvalidArgument, Threshold));
-            throw;
         }
     }
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using RapidMessageTools.Results;
 using RapidMessageTools.Scenarios;
 
 namespace RapidMessageTools.Commands;
@@ -31,7 +32,7 @@ public sealed class MergeRapidResultCommand : PSCmdlet
                 WriteWarning($"{group.Key}: shard(s) {string.Join(", ", repeated)} appear more than once; their counts are added.");
             }
 
-            var merged = ResultMerger.Merge(group.ToList());
+            var merged = ResultMerger.Merge(group.ToList(), ScenarioRegistry.JudgingOf(group.Key));
             var (missing, totals) = ResultMerger.MissingShards(group);
             if (totals.Length > 1)
             {

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
-using RapidMessageTools.Client;
+using RapidMessageTools.Logging;
 
 namespace RapidMessageTools.Commands;
 

@@ -1,10 +1,9 @@
 using System;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using RapidMessageTools.Client;
+using RapidMessageTools.Logging;
 
 namespace RapidMessageTools.Commands;
 
@@ -47,20 +46,7 @@ public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
     protected override void EndProcessing() => DrainLog();
 
     /// <summary>Writes what the core queued in <see cref="Log"/>; call only on the pipeline thread.</summary>
-    protected void DrainLog()
-    {
-        while (_log.TryTake(out var entry))
-        {
-            if (entry.IsWarning)
-            {
-                WriteWarning(entry.Text);
-            }
-            else
-            {
-                WriteVerbose(entry.Text);
-            }
-        }
-    }
+    protected void DrainLog() => _log.Drain(this);
 
     /// <summary>
     /// Called on Ctrl+C once the core's task has ended (within its grace period) with what it returned. The
@@ -131,15 +117,4 @@ public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
         return task.GetAwaiter().GetResult();
     }
 
-    /// <summary>The core's narration, queued from any thread.</summary>
-    private sealed class QueuedRunLog : IRunLog
-    {
-        private readonly ConcurrentQueue<(bool IsWarning, string Text)> _queue = new();
-
-        public void Verbose(string message) => _queue.Enqueue((false, message));
-
-        public void Warning(string message) => _queue.Enqueue((true, message));
-
-        public bool TryTake(out (bool IsWarning, string Text) entry) => _queue.TryDequeue(out entry);
-    }
 }

@@ -7,7 +7,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Reflection;
 using RapidMessageTools.Metrics;
-using RapidMessageTools.Scenarios;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Commands;
 

@@ -27,7 +27,7 @@ public sealed partial class DeliveryLedger
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<ulong, SettledEntry> _settledEntries = new();
     private readonly Queue<ulong> _settledOrder = new();
-    private readonly Dictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
+    private readonly Dictionary<MessageStream, long> _lastSequence = new();
     private TaskCompletionSource<bool> _settled = NewSignal();
     private long _outstanding;
 
@@ -77,19 +77,17 @@ public sealed partial class DeliveryLedger
     public long Unanswered => Outstanding + Abandoned;
 
     /// <summary>
-    /// Gives up every unanswered message sent on streams starting with <paramref name="streamPrefix"/> (a
-    /// connection that ended). Later waits then do not stall on answers that cannot come. A lost message is
+    /// Gives up every unanswered message sent on connection <paramref name="connectionId"/> (one that ended). Later waits then do not stall on answers that cannot come. A lost message is
     /// counted as lost, not as a latency sample: its "latency" would only be the timeout.
     /// </summary>
-    public long Abandon(string streamPrefix, TimeSpan timeout)
+    public long Abandon(long connectionId)
     {
-        _ = timeout;
         long n = 0;
         lock (_sync)
         {
             foreach (var entry in _entries.Values)
             {
-                if (!entry.Lost && entry.Stream.StartsWith(streamPrefix, StringComparison.Ordinal))
+                if (!entry.Lost && entry.Stream.ConnectionId == connectionId)
                 {
                     entry.Lost = true;
                     n++;
@@ -105,7 +103,7 @@ public sealed partial class DeliveryLedger
     }
 
     /// <summary>Records a send. <paramref name="intendedTimestamp"/> is the scheduled time at a fixed rate, else the actual send time.</summary>
-    public void RecordSend(string messageId, long sequenceId, string stream, long sentTimestamp, long intendedTimestamp)
+    public void RecordSend(string messageId, long sequenceId, MessageStream stream, long sentTimestamp, long intendedTimestamp)
     {
         lock (_sync)
         {
@@ -299,9 +297,8 @@ public sealed partial class DeliveryLedger
     }
 
     /// <summary>Counts every outstanding message as lost. Lost messages are not latency samples (their "latency" would be the timeout): they count in Lost and MissingReply.</summary>
-    public long CloseOutstanding(TimeSpan timeout)
+    public long CloseOutstanding()
     {
-        _ = timeout;
         long lost = Abandoned;
         lock (_sync)
         {
@@ -435,11 +432,11 @@ public sealed partial class DeliveryLedger
     private static TaskCompletionSource<bool> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>A message not yet settled: what latency and order need.</summary>
-    private sealed class Entry(ulong key, string stream, long sentTimestamp, long intendedTimestamp)
+    private sealed class Entry(ulong key, MessageStream stream, long sentTimestamp, long intendedTimestamp)
     {
         /// <summary>The id's hash, computed once at the send; the settled window is keyed by it.</summary>
         public ulong Key { get; } = key;
-        public string Stream { get; } = stream;
+        public MessageStream Stream { get; } = stream;
         public long SentTimestamp { get; } = sentTimestamp;
         public long IntendedTimestamp { get; } = intendedTimestamp;
         public int Sends { get; set; } = 1;

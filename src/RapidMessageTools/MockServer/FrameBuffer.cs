@@ -1,6 +1,6 @@
 using System;
 using System.Text.Json;
-using RapidMessageTools.Protocol;
+using RapidMessageTools.Buffers;
 
 namespace RapidMessageTools.MockServer;
 

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Threading;
 using System.Threading.Tasks;
+using RapidMessageTools.Buffers;
 using RapidMessageTools.Protocol;
 using RapidMessageTools.Protocol.Profiles;
 

@@ -2,6 +2,7 @@ using System;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using RapidMessageTools.Buffers;
 
 namespace RapidMessageTools.Protocol;
 

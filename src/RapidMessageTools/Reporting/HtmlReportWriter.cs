@@ -4,8 +4,9 @@ using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Text;
+using RapidMessageTools.Load;
 using RapidMessageTools.Metrics;
-using RapidMessageTools.Scenarios;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Reporting;
 
@@ -188,13 +189,12 @@ public static class HtmlReportWriter
             b.Append("</ul>\n");
         }
 
-        var t = r.Thresholds ?? new RapidThresholds();
         b.Append("<h3>Run</h3>\n<table class=\"run\">\n");
         Row(b, "URL", r.Url);
         Row(b, "Run id / shard", r.RunId + " / " + r.Shard);
         Row(b, "Started", ReportText.Date(r.StartTime));
         Row(b, "Load", AppliedSettings(r.Parameters ?? new RapidScenarioParameters()));
-        Row(b, "Thresholds", string.Format(CultureInfo.InvariantCulture, "MaxLatency {0} s at p{1}, MinThroughput {2} msg/s, MinDeliveryRatio {3}, MaxMemoryGrowth {4:0} bytes, MaxFirstChunkLatency {5} s at p{1}, MaxChunkGap {6} s", t.MaxLatency, t.LatencyPercentile, t.MinThroughput, t.MinDeliveryRatio, t.MaxMemoryGrowth, t.MaxFirstChunkLatency, t.MaxChunkGap));
+        Row(b, "Thresholds", ReportText.Limits(r));
         Row(b, "Memory growth", string.Format(CultureInfo.InvariantCulture, "client {0} bytes, server {1}", r.MemoryGrowthBytes, r.ServerMemoryGrowthBytes?.ToString(CultureInfo.InvariantCulture) ?? "not reported"));
         if (r.TimelineInterval > 0)
         {

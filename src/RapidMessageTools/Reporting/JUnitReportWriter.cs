@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Xml;
-using RapidMessageTools.Scenarios;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Reporting;
 
@@ -61,9 +61,9 @@ public static class JUnitReportWriter
     /// <summary>The limits the scenario was judged by, as testcase properties (one per limit, stream limits included).</summary>
     private static void WriteThresholds(XmlWriter w, RapidScenarioResult r)
     {
-        var t = r.Thresholds ?? new Metrics.RapidThresholds();
+        var t = r.Thresholds ?? new RapidThresholds();
         w.WriteStartElement("properties");
-        foreach (var limit in Metrics.ThresholdResolver.Limits)
+        foreach (var limit in ThresholdResolver.Limits)
         {
             w.WriteStartElement("property");
             w.WriteAttributeString("name", "threshold." + limit.Name);

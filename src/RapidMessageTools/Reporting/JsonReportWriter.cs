@@ -1,9 +1,9 @@
 using System.Collections.Generic;
 using System.Text;
 using System.Text.Json;
+using RapidMessageTools.Buffers;
 using RapidMessageTools.Metrics;
-using RapidMessageTools.Protocol;
-using RapidMessageTools.Scenarios;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Reporting;
 
@@ -99,13 +99,11 @@ public static class JsonReportWriter
         w.WriteEndObject();
         w.WriteStartObject("Thresholds");
         var t = r.Thresholds ?? new RapidThresholds();
-        w.WriteNumber("MaxLatency", t.MaxLatency);
-        w.WriteNumber("LatencyPercentile", t.LatencyPercentile);
-        w.WriteNumber("MinThroughput", t.MinThroughput);
-        w.WriteNumber("MinDeliveryRatio", t.MinDeliveryRatio);
-        w.WriteNumber("MaxMemoryGrowth", t.MaxMemoryGrowth);
-        w.WriteNumber("MaxFirstChunkLatency", t.MaxFirstChunkLatency);
-        w.WriteNumber("MaxChunkGap", t.MaxChunkGap);
+        foreach (var limit in ThresholdResolver.Limits)
+        {
+            w.WriteNumber(limit.Name, t.Value(limit.Name));
+        }
+
         w.WriteEndObject();
         WriteNullableString(w, "Settings", r.Settings?.ToString());
         w.WriteString("Machine", r.Machine);

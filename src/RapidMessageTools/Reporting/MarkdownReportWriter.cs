@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
-using RapidMessageTools.Scenarios;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Reporting;
 

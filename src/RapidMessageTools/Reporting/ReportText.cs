@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
-using RapidMessageTools.Scenarios;
+using System.Linq;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Reporting;
 
@@ -28,19 +29,18 @@ internal static class ReportText
         r.Duration);
 
     /// <summary>Every limit the run was judged by, the stream limits included.</summary>
-    public static string Thresholds(RapidScenarioResult r)
+    public static string Thresholds(RapidScenarioResult r) => "Thresholds: " + Limits(r) + ".";
+
+    /// <summary>"MaxLatency 1 s at p99, MinThroughput 10 msg/s, ...": every limit of the table with its unit, as the run had it.</summary>
+    public static string Limits(RapidScenarioResult r)
     {
-        var t = r.Thresholds ?? new Metrics.RapidThresholds();
-        return string.Format(
-            CultureInfo.InvariantCulture,
-            "Thresholds: MaxLatency {0} s at p{1}, MinThroughput {2} msg/s, MinDeliveryRatio {3}, MaxMemoryGrowth {4:0} bytes, MaxFirstChunkLatency {5} s at p{1}, MaxChunkGap {6} s.",
-            t.MaxLatency,
-            t.LatencyPercentile,
-            t.MinThroughput,
-            t.MinDeliveryRatio,
-            t.MaxMemoryGrowth,
-            t.MaxFirstChunkLatency,
-            t.MaxChunkGap);
+        var t = r.Thresholds ?? new RapidThresholds();
+        var percentile = t.LatencyPercentile.ToString(CultureInfo.InvariantCulture);
+        return string.Join(", ", ThresholdResolver.Judged.Select(limit =>
+        {
+            var value = t.Value(limit.Name).ToString(limit.NumberFormat, CultureInfo.InvariantCulture);
+            return limit.Name + " " + value + (limit.Unit.Length > 0 ? " " + limit.Unit : string.Empty) + (limit.AtPercentile ? " at p" + percentile : string.Empty);
+        }));
     }
 
     /// <summary>The streamed replies' figures, or null when no reply streamed.</summary>

@@ -5,7 +5,7 @@ using System.Linq;
 using System.Net;
 using System.Text;
 using RapidMessageTools.Metrics;
-using RapidMessageTools.Scenarios;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Reporting;
 

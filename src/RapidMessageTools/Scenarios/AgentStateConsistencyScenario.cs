@@ -2,7 +2,7 @@ using System;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
-using RapidMessageTools.Metrics;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 

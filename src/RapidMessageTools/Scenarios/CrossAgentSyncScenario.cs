@@ -6,8 +6,8 @@ using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
-using RapidMessageTools.Metrics;
 using RapidMessageTools.Protocol;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -89,7 +89,6 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
         while (seq < p.MessageCount && sender.IsOpen)
         {
             context.Progress.Phase = $"message {seq + 1} of {p.MessageCount}";
-            var batchStart = recorder.Ledger.Delivered;
             for (var a = 0; a < agents.Length && seq < p.MessageCount; a++)
             {
                 seq++;
@@ -181,8 +180,6 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
                 staleQueries++;
                 firstProblem ??= FormattableString.Invariant($"an observer's agent_state said message_count {state.MessageCount} for agent {agents[probeAgent]} after {expected[probeAgent]} were acknowledged");
             }
-
-            _ = batchStart;
         }
 
         if (corruptedAnswers > 0)

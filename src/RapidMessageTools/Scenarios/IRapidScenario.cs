@@ -1,5 +1,6 @@
 using System.Threading;
 using System.Threading.Tasks;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 

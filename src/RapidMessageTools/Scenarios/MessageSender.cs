@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
+using RapidMessageTools.Load;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -12,9 +13,6 @@ namespace RapidMessageTools.Scenarios;
 /// </summary>
 internal static class MessageSender
 {
-    /// <summary>A send later than this behind its intended time counts as late.</summary>
-    public static readonly long LateTolerance = Stopwatch.Frequency / 200; // 5 ms
-
     /// <summary>Sends <paramref name="count"/> messages; returns how many left later than scheduled.</summary>
     public static async Task<long> SendStreamAsync(
         ScenarioRecorder recorder,
@@ -56,7 +54,6 @@ internal static class MessageSender
         long firstSequence = 1,
         bool ownStart = false)
     {
-        recorder.FixedRate = true;
         var stream = new PacedStream(
             (seq, intended, ct) => recorder.SendAsync(connection, idPrefix + "-" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture), seq, agentId, intended, ct),
             firstSequence,

@@ -1,3 +1,5 @@
+using RapidMessageTools.Results;
+
 namespace RapidMessageTools.Scenarios;
 
 /// <summary>What Get-RapidScenario shows.</summary>

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Linq;
 using System.Runtime.InteropServices;
 using RapidMessageTools.Metrics;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -17,43 +18,21 @@ internal static class ResultBuilder
     public static RapidScenarioResult Build(IRapidScenario scenario, ScenarioContext context, ScenarioRecorder recorder, DateTime start, double seconds, long memoryGrowth)
     {
         var ledger = recorder.Ledger;
-        var lost = ledger.CloseOutstanding(context.ReplyTimeout);
+        var lost = ledger.CloseOutstanding();
         var latency = ledger.Latency.Summarize();
         var distinct = ledger.Distinct;
         var accepted = distinct - ledger.Rejected;
-        var ratio = DeliveryRatio(ledger.Delivered, distinct, accepted, recorder.RejectionsExpected);
+        var ratio = DeliveryFigures.Ratio(ledger.Delivered, distinct, accepted, recorder.RejectionsExpected);
         var window = ledger.FirstSendTimestamp != 0 && ledger.LastAnswerTimestamp > ledger.FirstSendTimestamp
             ? (ledger.LastAnswerTimestamp - ledger.FirstSendTimestamp) / (double)Stopwatch.Frequency
             : 0;
         var throughput = window > 0 ? Math.Round(ledger.Delivered / window, 1) : 0;
-        var windowStart = ledger.FirstSendTimestamp == 0 ? start : WallClock(ledger.FirstSendTimestamp);
-        var windowEnd = ledger.LastAnswerTimestamp == 0 ? windowStart : WallClock(ledger.LastAnswerTimestamp);
+        var windowStart = ledger.FirstSendTimestamp == 0 ? start : WallClock.At(ledger.FirstSendTimestamp);
+        var windowEnd = ledger.LastAnswerTimestamp == 0 ? windowStart : WallClock.At(ledger.LastAnswerTimestamp);
 
-        var violations = new List<RapidViolation>(recorder.Violations);
-        if (recorder.Interrupted)
-        {
-            violations.Add(new RapidViolation(ViolationCode.Interrupted, FormattableString.Invariant(
-                $"stopped by the user after {seconds:0.0} s: the figures are partial ({ledger.Sent} sent, {ledger.Delivered} delivered).")));
-        }
-        else if (distinct == 0 && violations.Count == 0)
-        {
-            violations.Add(new RapidViolation(ViolationCode.NotProvoked, "no message was sent, so the run proved nothing: give a -MessageCount, -Rate with -Duration, or -Stage that sends at least one message."));
-        }
-        else if (distinct > 0)
-        {
-            violations.AddRange(context.Thresholds.Evaluate(
-                latency, throughput, ratio, memoryGrowth, scenario.ChecksLatency, scenario.ChecksThroughput,
-                DeliveryDetail(ledger.Delivered, distinct, ledger.Rejected, recorder.RejectionsExpected)));
-            violations.AddRange(StreamResults.Evaluate(ledger.Streams, context.Thresholds, scenario.ChecksLatency));
-        }
-
-        var outcome = RapidOutcomes.Decide(violations, recorder.Interrupted);
         var result = new RapidScenarioResult
         {
             Scenario = scenario.Name,
-            Outcome = outcome,
-            Passed = outcome == RapidOutcome.Passed,
-            Violations = violations.ToArray(),
             Sent = ledger.Sent,
             Distinct = distinct,
             Accepted = accepted,
@@ -93,33 +72,38 @@ internal static class ResultBuilder
             Machine = Machine,
         };
         StreamResults.Fill(result, ledger.Streams);
+        Judge(result, scenario, context, recorder, seconds);
         return result;
     }
 
-    /// <summary>Delivered over distinct messages sent; over accepted ones where rejections are the point (QueueOverflow).</summary>
-    public static double DeliveryRatio(long delivered, long distinct, long accepted, bool rejectionsExpected)
+    /// <summary>The violations the recorder and the scenario found, then the limits (or why the run proved nothing), and the outcome they make.</summary>
+    private static void Judge(RapidScenarioResult result, IRapidScenario scenario, ScenarioContext context, ScenarioRecorder recorder, double seconds)
     {
-        var denominator = rejectionsExpected ? accepted : distinct;
-        return denominator <= 0 ? (rejectionsExpected ? 1.0 : 0.0) : Math.Round((double)delivered / denominator, 6);
-    }
+        var violations = new List<RapidViolation>(recorder.Violations);
+        if (recorder.Interrupted)
+        {
+            violations.Add(new RapidViolation(ViolationCode.Interrupted, FormattableString.Invariant(
+                $"stopped by the user after {seconds:0.0} s: the figures are partial ({result.Sent} sent, {result.Delivered} delivered).")));
+        }
+        else if (result.Distinct == 0 && violations.Count == 0)
+        {
+            violations.Add(new RapidViolation(ViolationCode.NotProvoked, "no message was sent, so the run proved nothing: give a -MessageCount, -Rate with -Duration, or -Stage that sends at least one message."));
+        }
+        else if (result.Distinct > 0)
+        {
+            violations.AddRange(context.Thresholds.Evaluate(result, new ScenarioJudging(scenario.ChecksLatency, scenario.ChecksThroughput)));
+        }
 
-    /// <summary>What the delivery ratio is of, for its violation: rejections named when they count against it.</summary>
-    public static string DeliveryDetail(long delivered, long distinct, long rejected, bool rejectionsExpected) =>
-        rejectionsExpected
-            ? FormattableString.Invariant($" ({delivered} of {distinct - rejected} accepted messages answered)")
-            : rejected > 0
-                ? FormattableString.Invariant($" ({delivered} of {distinct} messages delivered; {rejected} were rejected, and outside QueueOverflow a rejection is a failure to deliver)")
-                : FormattableString.Invariant($" ({delivered} of {distinct} messages delivered)");
+        result.Violations = violations.ToArray();
+        result.Outcome = RapidOutcomes.Decide(violations, recorder.Interrupted);
+        result.Passed = result.Outcome == RapidOutcome.Passed;
+    }
 
     /// <summary>Machine and runtime, as results show them.</summary>
     public static string Machine { get; } =
         Environment.MachineName + " (" + RuntimeInformation.OSDescription.Trim() + ", " + RuntimeInformation.FrameworkDescription + ", " +
         Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture) + " cores)";
 
-    /// <summary>A Stopwatch timestamp as wall-clock time (same clock for every result of this process).</summary>
     /// <summary>Late sends over 0.1 % of all sends: the generator, not the backend, set part of the latency.</summary>
     internal static bool GeneratorFellBehind(long lateSends, long sent) => sent > 0 && lateSends * 1000 > sent;
-
-    private static DateTime WallClock(long timestamp) =>
-        DateTime.UtcNow - TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - timestamp) / (double)Stopwatch.Frequency);
 }

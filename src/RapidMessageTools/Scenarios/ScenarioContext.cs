@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
+using RapidMessageTools.Logging;
 using RapidMessageTools.Metrics;
 using RapidMessageTools.Protocol.Profiles;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 

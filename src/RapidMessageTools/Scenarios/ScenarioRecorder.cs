@@ -6,8 +6,10 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
+using RapidMessageTools.Load;
 using RapidMessageTools.Metrics;
 using RapidMessageTools.Protocol;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -51,9 +53,6 @@ public sealed class ScenarioRecorder
     public bool? OverflowProvoked { get; set; }
 
     public long LateSends { get; set; }
-
-    /// <summary>Whether a scenario sent at a fixed rate (latency then counts from the intended time).</summary>
-    public bool FixedRate { get; set; }
 
     /// <summary>Paces this run's fixed-rate streams, all from one thread.</summary>
     internal RatePacer Pacer { get; } = new();
@@ -113,7 +112,7 @@ public sealed class ScenarioRecorder
         {
             Interlocked.Increment(ref _connectionDrops);
             TimelineDrop();
-            Ledger.Abandon(c.Id.ToString(CultureInfo.InvariantCulture) + "/", _context.ReplyTimeout);
+            Ledger.Abandon(c.Id);
             lock (_closeReasons)
             {
                 if (_closeReasons.Count < 10)
@@ -222,13 +221,10 @@ public sealed class ScenarioRecorder
         }
 
         var now = Stopwatch.GetTimestamp();
-        Ledger.RecordSend(messageId, sequenceId, StreamKey(connection, agentId), now, intendedTimestamp == 0 ? now : intendedTimestamp);
+        Ledger.RecordSend(messageId, sequenceId, new MessageStream(connection.Id, agentId), now, intendedTimestamp == 0 ? now : intendedTimestamp);
         _context.Progress.AddSent();
         await connection.SendUserMessageAsync(messageId, sequenceId, "Rapid message " + sequenceId.ToString(CultureInfo.InvariantCulture), agentId, cancellationToken).ConfigureAwait(false);
     }
-
-    public static string StreamKey(RapidConnection connection, string? agentId) =>
-        connection.Id.ToString(CultureInfo.InvariantCulture) + "/" + (agentId ?? string.Empty);
 
     public void AddViolation(string code, string message) => _violations.Add(new RapidViolation(code, message));
 
@@ -348,10 +344,6 @@ public sealed class ScenarioRecorder
         TimelineClosing(all);
         await Task.WhenAll(all.Select(c => c.CloseAsync(TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
     }
-
-    /// <summary>A Stopwatch timestamp as wall-clock time (same clock for every result of this process).</summary>
-    private static DateTime WallClock(long timestamp) =>
-        DateTime.UtcNow - TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - timestamp) / (double)Stopwatch.Frequency);
 
     /// <summary>Frames that did not decode, over every connection of the run.</summary>
     public long MalformedFrames()
@@ -480,7 +472,7 @@ public sealed class ScenarioRecorder
     /// <summary>The run's load plan (null: back-to-back); a staged load marks its stages on the timeline.</summary>
     internal LoadPlan? PlanLoad()
     {
-        var plan = LoadPlan.From(_context.Parameters, _context.ShardIndex, _context.ShardCount, LoadClock);
+        var plan = LoadPlan.From(new LoadShape(_context.Parameters.Stages, _context.Parameters.Rate, _context.Parameters.Duration, _context.Parameters.Arrival, _context.Parameters.Seed), _context.ShardIndex, _context.ShardCount, LoadClock);
         if (plan is { IsTimed: true })
         {
             _context.Progress.LoadSeconds = plan.Schedule.TotalSeconds;
@@ -488,7 +480,7 @@ public sealed class ScenarioRecorder
         }
         if (plan is { IsStaged: true } && Ledger.Timeline is { } timeline)
         {
-            timeline.SetStages(at => LoadClock.Start == 0 ? 0 : plan.Schedule.StageAt((at - WallClock(LoadClock.Start)).TotalSeconds));
+            timeline.SetStages(at => LoadClock.Start == 0 ? 0 : plan.Schedule.StageAt((at - WallClock.At(LoadClock.Start)).TotalSeconds));
         }
 
         return plan;
@@ -499,7 +491,7 @@ public sealed class ScenarioRecorder
     {
         if (_context.TimelineInterval > 0)
         {
-            Ledger.Timeline = new RunTimeline(Math.Max(0.01, _context.TimelineInterval), MessageSender.LateTolerance);
+            Ledger.Timeline = new RunTimeline(Math.Max(0.01, _context.TimelineInterval), RatePacer.LateTolerance);
             _context.Progress.Timeline = Ledger.Timeline;
         }
     }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -30,6 +31,10 @@ public static class ScenarioRegistry
         scenario = All.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))!;
         return scenario is not null;
     }
+
+    /// <summary>Which limits the scenario named <paramref name="name"/> judges on every run; null when there is no such scenario.</summary>
+    public static ScenarioJudging? JudgingOf(string name) =>
+        TryGet(name, out var s) ? new ScenarioJudging(s.ChecksLatency, s.ChecksThroughput) : null;
 
     public static RapidScenarioInfo Describe(IRapidScenario s) => new(s.Name, s.Description, s.FailsWhen, s.Defaults.Clone());
 }

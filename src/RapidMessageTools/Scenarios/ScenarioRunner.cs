@@ -4,7 +4,8 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
-using RapidMessageTools.Metrics;
+using RapidMessageTools.Load;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 

@@ -7,8 +7,8 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
-using RapidMessageTools.Metrics;
 using RapidMessageTools.Protocol;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using RapidMessageTools.Metrics;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
-using RapidMessageTools.Metrics;
+using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
 

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
+using RapidMessageTools.Logging;
 using RapidMessageTools.Protocol;
 using RapidMessageTools.Protocol.Profiles;
 

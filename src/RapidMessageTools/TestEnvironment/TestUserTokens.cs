@@ -1,7 +1,7 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
-using RapidMessageTools.Client;
+using RapidMessageTools.Logging;
 
 namespace RapidMessageTools.TestEnvironment;
 

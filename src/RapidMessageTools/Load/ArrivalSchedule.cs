@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
-namespace RapidMessageTools.Scenarios;
+namespace RapidMessageTools.Load;
 
 /// <summary>
 /// The arrival rate of a load over time, piecewise constant or linear (its stages), and its inverse: when the

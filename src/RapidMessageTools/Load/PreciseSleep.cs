@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading;
 
-namespace RapidMessageTools.Scenarios;
+namespace RapidMessageTools.Load;
 
 /// <summary>
 /// Waits a fraction of a millisecond without spinning. Thread.Sleep has millisecond resolution (15.6 ms on

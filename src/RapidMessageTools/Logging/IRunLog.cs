@@ -1,4 +1,4 @@
-namespace RapidMessageTools.Client;
+namespace RapidMessageTools.Logging;
 
 /// <summary>
 /// Where the core narrates (verbose) and warns. The cmdlet implements it by queueing, and writes on

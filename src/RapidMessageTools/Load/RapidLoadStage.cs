@@ -4,7 +4,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
-namespace RapidMessageTools.Scenarios;
+namespace RapidMessageTools.Load;
 
 /// <summary>How sends are spaced at an arrival rate: evenly, or as a Poisson process (exponential gaps).</summary>
 public enum RapidArrival

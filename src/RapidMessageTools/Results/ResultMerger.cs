@@ -6,7 +6,7 @@ using System.Linq;
 using System.Reflection;
 using RapidMessageTools.Metrics;
 
-namespace RapidMessageTools.Scenarios;
+namespace RapidMessageTools.Results;
 
 /// <summary>
 /// Merges results of one scenario from shards or machines exactly: histograms added bucket by bucket,
@@ -15,13 +15,21 @@ namespace RapidMessageTools.Scenarios;
 public static class ResultMerger
 {
     /// <summary>Codes judged on the merged figures rather than carried over from a shard.</summary>
-    private static readonly HashSet<string> ThresholdCodes = new(StringComparer.Ordinal)
-    {
-        ViolationCode.Latency, ViolationCode.Throughput, ViolationCode.DeliveryRatio, ViolationCode.MemoryGrowth,
-        ViolationCode.FirstChunkLatency, ViolationCode.ChunkGap,
-    };
+    private static readonly HashSet<string> ThresholdCodes = new(ThresholdResolver.Judged.Select(l => l.Code!), StringComparer.Ordinal);
 
-    public static RapidScenarioResult Merge(IReadOnlyList<RapidScenarioResult> results)
+    /// <summary>
+    /// Merges <paramref name="results"/> (one scenario). <paramref name="judging"/>: which limits the scenario judges
+    /// on every run; null for a scenario this version does not know (latency is judged, throughput only where a shard judged it).
+    /// </summary>
+    public static RapidScenarioResult Merge(IReadOnlyList<RapidScenarioResult> results, ScenarioJudging? judging)
+    {
+        RequireOneScenario(results);
+        var merged = MergeFigures(results);
+        Judge(merged, results, judging);
+        return merged;
+    }
+
+    private static void RequireOneScenario(IReadOnlyList<RapidScenarioResult> results)
     {
         if (results is null || results.Count == 0)
         {
@@ -33,87 +41,42 @@ public static class ResultMerger
         {
             throw new ArgumentException($"Merge results of one scenario at a time; got {string.Join(", ", names)}.");
         }
+    }
 
+    /// <summary>The figures of the whole load: histograms added, counters summed, throughput over the union of the windows.</summary>
+    private static RapidScenarioResult MergeFigures(IReadOnlyList<RapidScenarioResult> results)
+    {
         var latency = LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.Histogram).ToArray()));
         var service = LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.ServiceHistogram).ToArray()));
         var delivered = results.Sum(r => r.Delivered);
-        var lost = results.Sum(r => r.Lost);
         var start = results.Min(r => r.WindowStart);
         var end = results.Max(r => r.WindowEnd);
         var seconds = (end - start).TotalSeconds;
-        var throughput = seconds > 0 ? Math.Round(delivered / seconds, 1) : 0;
         var distinct = results.Sum(r => r.Distinct);
         var rejected = results.Sum(r => r.Rejected);
         var rejectionsExpected = results.Any(r => r.RejectionsExpected);
-        var ratio = ResultBuilder.DeliveryRatio(delivered, distinct, distinct - rejected, rejectionsExpected);
-        var memory = results.Max(r => r.MemoryGrowthBytes);
-        var thresholds = results[0].Thresholds ?? new RapidThresholds();
-
-        var violations = new List<RapidViolation>();
-        foreach (var r in results)
-        {
-            foreach (var v in r.Violations.Where(v => !ThresholdCodes.Contains(v.Code)))
-            {
-                violations.Add(new RapidViolation(v.Code, "shard " + r.Shard + ": " + v.Message, v.Measure, v.Limit, v.Value));
-            }
-        }
-
-        var summary = latency.Summarize();
-        var known = ScenarioRegistry.TryGet(names[0], out var scenario);
-        var checksThroughput = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.Throughput)) || (known && scenario.ChecksThroughput);
-        var checksLatency = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.Latency)) || !known || scenario.ChecksLatency;
-        var interrupted = results.Any(r => r.Outcome == RapidOutcome.Interrupted);
-        if (!interrupted && distinct > 0)
-        {
-            violations.AddRange(thresholds.Evaluate(
-                summary, throughput, ratio, memory, checksLatency, checksThroughput,
-                ResultBuilder.DeliveryDetail(delivered, distinct, rejected, rejectionsExpected)));
-        }
-
-        var streamed = results.Any(r => r.FirstChunkHistogram is not null || r.ChunkGapHistogram is not null);
-        var firstChunk = streamed ? LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.FirstChunkHistogram).ToArray())) : null;
-        var chunkGap = streamed ? LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.ChunkGapHistogram).ToArray())) : null;
-        if (!interrupted && streamed)
-        {
-            var checksFirstChunk = results.Any(r => r.Violations.Any(v => v.Code == ViolationCode.FirstChunkLatency)) || !known || scenario.ChecksLatency;
-            violations.AddRange(thresholds.EvaluateStreams(firstChunk!.Summarize(), chunkGap!.Summarize(), checksFirstChunk));
-        }
-
-        var outcome = RapidOutcomes.Decide(violations, interrupted);
-
         var serverGrowth = results.Where(r => r.ServerMemoryGrowthBytes is not null).Select(r => r.ServerMemoryGrowthBytes!.Value).ToArray();
-        return new RapidScenarioResult
+        var merged = new RapidScenarioResult
         {
             Scenario = results[0].Scenario,
-            Outcome = outcome,
-            Passed = outcome == RapidOutcome.Passed,
-            Violations = violations.ToArray(),
             Sent = results.Sum(r => r.Sent),
             Distinct = distinct,
             Accepted = distinct - rejected,
             Delivered = delivered,
             Rejected = rejected,
             RejectionsExpected = rejectionsExpected,
-            Lost = lost,
+            Lost = results.Sum(r => r.Lost),
             Duplicates = results.Sum(r => r.Duplicates),
             OutOfOrder = results.Sum(r => r.OutOfOrder),
-            DeliveryRatio = ratio,
-            ThroughputPerSec = throughput,
-            Latency = summary,
+            DeliveryRatio = DeliveryFigures.Ratio(delivered, distinct, distinct - rejected, rejectionsExpected),
+            ThroughputPerSec = seconds > 0 ? Math.Round(delivered / seconds, 1) : 0,
+            Latency = latency.Summarize(),
             ServiceLatency = service.Summarize(),
             Histogram = latency.Export(),
             ServiceHistogram = service.Export(),
-            FirstChunkLatency = firstChunk?.Summarize(),
-            ChunkGap = chunkGap?.Summarize(),
-            FirstChunkHistogram = firstChunk?.Export(),
-            ChunkGapHistogram = chunkGap?.Export(),
-            ChunksDelivered = results.Sum(r => r.ChunksDelivered),
-            StreamsCompleted = results.Sum(r => r.StreamsCompleted),
-            StreamsCut = results.Sum(r => r.StreamsCut),
-            StreamsCancelled = results.Sum(r => r.StreamsCancelled),
             Timeline = RunTimeline.Merge(results.Select(r => r.Timeline)),
             TimelineInterval = results.Max(r => r.TimelineInterval),
-            MemoryGrowthBytes = memory,
+            MemoryGrowthBytes = results.Max(r => r.MemoryGrowthBytes),
             ServerMemoryGrowthBytes = serverGrowth.Length == 0 ? null : serverGrowth.Max(),
             ConnectionDrops = results.Sum(r => r.ConnectionDrops),
             Duration = Math.Round((results.Max(r => r.StartTime.AddSeconds(r.Duration)) - results.Min(r => r.StartTime)).TotalSeconds, 3),
@@ -131,10 +94,51 @@ public static class ResultMerger
             WindowStart = start,
             WindowEnd = end,
             Parameters = MergeParameters(results),
-            Thresholds = thresholds,
+            Thresholds = results[0].Thresholds ?? new RapidThresholds(),
             Settings = results[0].Settings,
             Machine = string.Join("; ", results.Select(r => r.Machine).Distinct()),
         };
+        MergeStreams(merged, results);
+        return merged;
+    }
+
+    /// <summary>The streamed replies' figures; the summaries and histograms only when a shard saw a stream.</summary>
+    private static void MergeStreams(RapidScenarioResult merged, IReadOnlyList<RapidScenarioResult> results)
+    {
+        merged.ChunksDelivered = results.Sum(r => r.ChunksDelivered);
+        merged.StreamsCompleted = results.Sum(r => r.StreamsCompleted);
+        merged.StreamsCut = results.Sum(r => r.StreamsCut);
+        merged.StreamsCancelled = results.Sum(r => r.StreamsCancelled);
+        if (results.Any(r => r.FirstChunkHistogram is not null || r.ChunkGapHistogram is not null))
+        {
+            var firstChunk = LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.FirstChunkHistogram).ToArray()));
+            var chunkGap = LatencyHistogram.Import(RapidHistogram.Merge(results.Select(r => r.ChunkGapHistogram).ToArray()));
+            merged.FirstChunkLatency = firstChunk.Summarize();
+            merged.ChunkGap = chunkGap.Summarize();
+            merged.FirstChunkHistogram = firstChunk.Export();
+            merged.ChunkGapHistogram = chunkGap.Export();
+        }
+    }
+
+    /// <summary>
+    /// The shards' own findings carried over (each named by its shard), the limits judged again on the merged
+    /// figures (a limit a shard judged is judged on the whole too), and the outcome they make.
+    /// </summary>
+    private static void Judge(RapidScenarioResult merged, IReadOnlyList<RapidScenarioResult> results, ScenarioJudging? judging)
+    {
+        var violations = results
+            .SelectMany(r => r.Violations.Where(v => !ThresholdCodes.Contains(v.Code)).Select(v => new RapidViolation(v.Code, "shard " + r.Shard + ": " + v.Message, v.Measure, v.Limit, v.Value)))
+            .ToList();
+        var interrupted = results.Any(r => r.Outcome == RapidOutcome.Interrupted);
+        if (!interrupted && merged.Distinct > 0)
+        {
+            var judgedInShards = new HashSet<string>(results.SelectMany(r => r.Violations).Select(v => v.Code).Where(ThresholdCodes.Contains), StringComparer.Ordinal);
+            violations.AddRange(merged.Thresholds.Evaluate(merged, judging, judgedInShards));
+        }
+
+        merged.Violations = violations.ToArray();
+        merged.Outcome = RapidOutcomes.Decide(violations, interrupted);
+        merged.Passed = merged.Outcome == RapidOutcome.Passed;
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
 using System;
 using RapidMessageTools.Metrics;
 
-namespace RapidMessageTools.Scenarios;
+namespace RapidMessageTools.Results;
 
 /// <summary>
 /// What one scenario run found. Plain property types, so it round-trips through Export-Clixml and

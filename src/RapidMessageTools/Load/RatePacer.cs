@@ -4,7 +4,7 @@ using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace RapidMessageTools.Scenarios;
+namespace RapidMessageTools.Load;
 
 /// <summary>
 /// Sends fixed-rate streams at their intended times from one dedicated thread, so several connections
@@ -20,6 +20,9 @@ internal sealed class RatePacer
     private readonly object _sync = new();
     private readonly List<PacedStream> _added = new();
     private bool _running;
+
+    /// <summary>A send later than this behind its intended time counts as late.</summary>
+    public static readonly long LateTolerance = Stopwatch.Frequency / 200; // 5 ms
 
     /// <summary>Starts pacing <paramref name="stream"/>; the task completes with its count of sends and late sends.</summary>
     public Task<PacedOutcome> Add(PacedStream stream)
@@ -277,7 +280,7 @@ internal sealed class PacedStream
                 return false;
             }
 
-            if (Stopwatch.GetTimestamp() - intended > MessageSender.LateTolerance)
+            if (Stopwatch.GetTimestamp() - intended > RatePacer.LateTolerance)
             {
                 _late++;
             }

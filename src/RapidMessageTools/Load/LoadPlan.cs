@@ -1,7 +1,7 @@
 using System;
 using System.Linq;
 
-namespace RapidMessageTools.Scenarios;
+namespace RapidMessageTools.Load;
 
 /// <summary>
 /// How a run's messages are spread over time when it has an arrival rate: the schedule (stages, or one rate for
@@ -10,13 +10,13 @@ namespace RapidMessageTools.Scenarios;
 /// </summary>
 internal sealed class LoadPlan
 {
-    private readonly RapidScenarioParameters _parameters;
+    private readonly LoadShape _shape;
     private readonly int _shardIndex;
     private readonly int _shardCount;
 
-    private LoadPlan(RapidScenarioParameters parameters, ArrivalSchedule schedule, int shardIndex, int shardCount, LoadClock clock)
+    private LoadPlan(LoadShape shape, ArrivalSchedule schedule, int shardIndex, int shardCount, LoadClock clock)
     {
-        _parameters = parameters;
+        _shape = shape;
         Schedule = schedule;
         _shardIndex = Math.Max(1, shardIndex);
         _shardCount = Math.Max(1, shardCount);
@@ -28,13 +28,13 @@ internal sealed class LoadPlan
     public LoadClock Clock { get; }
 
     /// <summary>Whether the load is given by stages (their end ends the run, not a message count).</summary>
-    public bool IsStaged => _parameters.Stages is { Length: > 0 };
+    public bool IsStaged => _shape.Stages is { Length: > 0 };
 
     /// <summary>Whether the load ends by time (stages or -Duration) rather than by a message count.</summary>
-    public bool IsTimed => IsStaged || _parameters.Duration > 0;
+    public bool IsTimed => IsStaged || _shape.Duration > 0;
 
     /// <summary>The plan of <paramref name="p"/> (defaults applied), or null when it sends back-to-back.</summary>
-    public static LoadPlan? From(RapidScenarioParameters p, int shardIndex, int shardCount, LoadClock clock)
+    public static LoadPlan? From(LoadShape p, int shardIndex, int shardCount, LoadClock clock)
     {
         if (p.Stages is { Length: > 0 })
         {
@@ -57,11 +57,11 @@ internal sealed class LoadPlan
     {
         var shape = IsStaged
             ? string.Join(", then ", Schedule.Stages.Select(s => s.ToString()))
-            : _parameters.Duration > 0
-                ? FormattableString.Invariant($"{_parameters.Duration} s at {_parameters.Rate} msg/s")
-                : FormattableString.Invariant($"at {_parameters.Rate} msg/s");
-        return _parameters.Arrival == RapidArrival.Poisson
-            ? FormattableString.Invariant($"{shape} (Poisson arrivals, seed {_parameters.Seed})")
+            : _shape.Duration > 0
+                ? FormattableString.Invariant($"{_shape.Duration} s at {_shape.Rate} msg/s")
+                : FormattableString.Invariant($"at {_shape.Rate} msg/s");
+        return _shape.Arrival == RapidArrival.Poisson
+            ? FormattableString.Invariant($"{shape} (Poisson arrivals, seed {_shape.Seed})")
             : shape;
     }
 
@@ -78,9 +78,12 @@ internal sealed class LoadPlan
             Schedule,
             global,
             count,
-            _parameters.Arrival,
-            _parameters.Seed,
+            _shape.Arrival,
+            _shape.Seed,
             IsStaged ? 0 : perStream,
             IsStaged || totalMessages <= 0 ? double.PositiveInfinity : totalMessages);
     }
 }
+
+/// <summary>What a load plan is made from: the run's stages, or its rate for a duration or a message count, and the spacing of its sends.</summary>
+internal readonly record struct LoadShape(RapidLoadStage[] Stages, double Rate, double Duration, RapidArrival Arrival, int Seed);

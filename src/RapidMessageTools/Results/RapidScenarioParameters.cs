@@ -1,4 +1,6 @@
-namespace RapidMessageTools.Scenarios;
+using RapidMessageTools.Load;
+
+namespace RapidMessageTools.Results;
 
 /// <summary>The size parameters of a scenario run. Zero means "the scenario's default".</summary>
 public sealed class RapidScenarioParameters

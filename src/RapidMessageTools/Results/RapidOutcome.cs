@@ -1,8 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
-using RapidMessageTools.Metrics;
 
-namespace RapidMessageTools.Scenarios;
+namespace RapidMessageTools.Results;
 
 /// <summary>The verdict of a run.</summary>
 public enum RapidOutcome

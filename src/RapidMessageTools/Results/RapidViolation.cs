@@ -1,6 +1,6 @@
 using System;
 
-namespace RapidMessageTools.Metrics;
+namespace RapidMessageTools.Results;
 
 /// <summary>
 /// One way a run failed: a stable <see cref="Code"/> to assert on, and a sentence for people.

@@ -1,7 +1,7 @@
 using System;
 using System.Buffers;
 
-namespace RapidMessageTools.Protocol;
+namespace RapidMessageTools.Buffers;
 
 /// <summary>A growable byte buffer on the shared array pool; reused across frames by its owner.</summary>
 public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable

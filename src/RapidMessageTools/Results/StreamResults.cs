@@ -1,9 +1,9 @@
 using System.Collections.Generic;
 using RapidMessageTools.Metrics;
 
-namespace RapidMessageTools.Scenarios;
+namespace RapidMessageTools.Results;
 
-/// <summary>What a result carries about streamed replies: figures, and the summaries and histograms when chunks came, and the stream limits' violations.</summary>
+/// <summary>What a result carries about streamed replies: figures, and the summaries and histograms when chunks came.</summary>
 internal static class StreamResults
 {
     /// <summary>Counts the streams still open as cut, then copies the stream figures into <paramref name="result"/> (summaries and histograms only when chunks came).</summary>
@@ -23,9 +23,4 @@ internal static class StreamResults
         }
     }
 
-    /// <summary>The stream limits crossed: MaxFirstChunkLatency (when the scenario judges latency) and MaxChunkGap.</summary>
-    public static IReadOnlyList<RapidViolation> Evaluate(StreamTracker streams, RapidThresholds limits, bool checkFirstChunk) =>
-        streams.Chunks > 0
-            ? limits.EvaluateStreams(streams.FirstChunk.Summarize(), streams.Gap.Summarize(), checkFirstChunk)
-            : [];
 }

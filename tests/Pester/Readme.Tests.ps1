@@ -1,0 +1,74 @@
+# The README's "Using it" block is the first thing a new user runs: run verbatim in a fresh pwsh from the
+# clone's root, every scenario it runs must pass (its mock streams, so Streaming and StreamCancel are provoked).
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll are read in It blocks, which the rule does not follow')]
+param()
+
+BeforeAll {
+    Import-Module RapidMessageTools -Force
+    . (Join-Path $PSScriptRoot 'Support/FreshPwsh.ps1')
+    $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+}
+
+Describe 'The README''s "Using it" block' -Tag 'Integration', 'Slow' {
+    It 'runs verbatim and every scenario it runs is Passed' {
+        $text = (Get-Content (Join-Path $root 'README.md') -Raw) -replace "`r`n", "`n"
+        $section = $text.Substring($text.IndexOf("## Using it`n"))
+        $block = [regex]::Match($section, '(?m)^```powershell\n([\s\S]*?)\n```').Groups[1].Value
+        $block | Should -Match 'Get-RapidScenario \| Invoke-RapidScenario'
+        # The block runs as written; Format-Table is wrapped only to keep the results it shows.
+        $command = @"
+`$ErrorActionPreference = 'Stop'
+`$shown = [Collections.Generic.List[object]]::new()
+function Format-Table { `$all = @(`$input); `$all | ForEach-Object { `$shown.Add(`$_) }; `$all | Microsoft.PowerShell.Utility\Format-Table }
+`$direct = & {
+$block
+}
+`$results = @(`$shown) + @(`$direct) | Where-Object { `$_ -is [RapidMessageTools.Results.RapidScenarioResult] }
+'RESULTS:' + (ConvertTo-Json -Compress -InputObject @(`$results | ForEach-Object { [pscustomobject]@{ Scenario = `$_.Scenario; Outcome = "`$(`$_.Outcome)"; Violations = (`$_.Violations -join '; ') } }))
+"@
+        $clean = @{ E2E_WEBSOCKET_URL = $null; E2E_BACKEND_URL = $null; E2E_AUTH_SERVICE_URL = $null; RAPID_MESSAGE_TEST_MODE = $null }
+        foreach ($v in 'RAPID_TEST_MAX_LATENCY', 'RAPID_TEST_MIN_THROUGHPUT', 'RAPID_TEST_MIN_DELIVERY_RATIO', 'RAPID_TEST_MAX_MEMORY_GROWTH', 'RAPID_TEST_MAX_FIRST_CHUNK_LATENCY', 'RAPID_TEST_MAX_CHUNK_GAP') { $clean[$v] = $null }
+        $run = Invoke-FreshPwsh -Command $command -WorkingDirectory $root -Environment $clean -TimeoutSec 240
+        $run.ExitCode | Should -Be 0 -Because $run.StdErr
+        $line = @($run.StdOut -split "`n" | Where-Object { $_.StartsWith('RESULTS:') })[0]
+        $line | Should -Not -BeNullOrEmpty -Because $run.StdOut
+        $results = @($line.Substring(8) | ConvertFrom-Json)
+        $scenarios = @(Get-RapidScenario).Name
+        @($results.Scenario | Sort-Object -Unique) | Should -Be @($scenarios | Sort-Object) -Because 'the block runs every scenario'
+        $results.Count | Should -Be ($scenarios.Count + 1) -Because 'and Sequential once more'
+        foreach ($r in $results) { $r.Outcome | Should -Be 'Passed' -Because "$($r.Scenario): $($r.Violations)" }
+    }
+}
+
+Describe 'The README''s "Testing your own backend" blocks' -Tag 'Integration', 'Slow' {
+    It 'run verbatim: the profile checks out, its mappings match the mock''s frames, and every scenario passes through it' {
+        $text = (Get-Content (Join-Path $root 'README.md') -Raw) -replace "`r`n", "`n"
+        $section = $text.Substring($text.IndexOf("## Testing your own backend`n"))
+        $section = $section.Substring(0, $section.IndexOf("`n## ", 10))
+        $blocks = @([regex]::Matches($section, '(?m)^```powershell\n([\s\S]*?)\n```') | ForEach-Object { $_.Groups[1].Value })
+        $blocks | Should -HaveCount 2
+        $command = @"
+`$ErrorActionPreference = 'Stop'
+`$shown = [Collections.Generic.List[object]]::new()
+function Format-Table { `$all = @(`$input); `$all | ForEach-Object { `$shown.Add(`$_) }; `$all | Microsoft.PowerShell.Utility\Format-Table }
+`$null = & {
+$($blocks[0])
+$($blocks[1])
+}
+`$results = @(`$shown | Where-Object { `$_ -is [RapidMessageTools.Results.RapidScenarioResult] })
+`$rows = @(`$shown | Where-Object { `$_ -is [RapidMessageTools.TestEnvironment.RapidProtocolMessageCheck] })
+'RESULTS:' + (ConvertTo-Json -Compress -InputObject @(`$results | ForEach-Object { [pscustomobject]@{ Scenario = `$_.Scenario; Outcome = "`$(`$_.Outcome)"; Violations = (`$_.Violations -join '; ') } }))
+'ROWS:' + (ConvertTo-Json -Compress -InputObject @(`$rows | ForEach-Object { [pscustomobject]@{ Message = `$_.Message; Status = `$_.Status } }))
+"@
+        $run = Invoke-FreshPwsh -Command $command -WorkingDirectory $root -Environment @{ E2E_WEBSOCKET_URL = $null; RAPID_TEST_PROTOCOL = $null; RAPID_MESSAGE_TEST_MODE = $null } -TimeoutSec 300
+        $run.ExitCode | Should -Be 0 -Because $run.StdErr
+        $lines = $run.StdOut -split "`n"
+        $results = @((@($lines | Where-Object { $_.StartsWith('RESULTS:') })[0]).Substring(8) | ConvertFrom-Json)
+        $rows = @((@($lines | Where-Object { $_.StartsWith('ROWS:') })[0]).Substring(5) | ConvertFrom-Json)
+        $scenarios = @(Get-RapidScenario).Name
+        $results.Count | Should -Be (2 * $scenarios.Count) -Because 'every scenario runs once through acme and once through SignalR'
+        foreach ($r in $results) { $r.Outcome | Should -Be 'Passed' -Because "$($r.Scenario): $($r.Violations)" }
+        ($rows | Where-Object Message -eq 'ai_response').Status | Should -Be 'Matched'
+        @($rows | Where-Object Status -eq 'Mismatch') | Should -BeNullOrEmpty
+    }
+}
