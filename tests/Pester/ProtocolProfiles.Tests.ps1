@@ -222,6 +222,16 @@ Describe 'The mock speaks SignalR' -Tag 'Integration' {
         Remove-WsTestClient $c
     }
 
+    It 'a flood that never fills the queue says how SignalR serializes a connection''s invocations' {
+        $big = Start-RapidMockServer -Protocol $hubProfile -QueueCapacity 100000
+        try {
+            $r = Invoke-RapidScenario QueueOverflow -Url $big.Url -MessageCount 200
+            $r.Outcome | Should -Be 'Inconclusive'
+            ($r.Violations | Where-Object Code -eq 'NotProvoked').Message | Should -BeLike '*MaximumParallelInvocationsPerClient*'
+        }
+        finally { $big | Stop-RapidMockServer }
+    }
+
     It 'refuses a handshake for another protocol with an error record' {
         $ws = $server.Url -replace '^http', 'ws'
         $c = New-WsTestClient $ws -Query @{ user_id = (New-TestId) }
@@ -276,5 +286,90 @@ Describe 'Test-RapidProtocol''s help examples run verbatim' -Tag 'Integration' {
             $out | Should -Match 'ai_response\s+Matched'
             @(Get-RapidMockServer).Count | Should -Be $before -Because 'the example stops the mock it started'
         }
+    }
+}
+
+Describe 'What a run says about the profile' -Tag 'Integration' {
+    BeforeAll {
+        $server = Start-RapidMockServer -Protocol $acme
+        # The same profile with one mistake: replies carry their id at payload.reply_to, not payload.ref.
+        $wrongPath = Get-Content $acme -Raw | ConvertFrom-Json -AsHashtable
+        $wrongPath.Messages.ai_response.Fields.message_id = 'payload.ref'
+        # The backend has no agent state.
+        $noState = Get-Content $acme -Raw | ConvertFrom-Json -AsHashtable
+        $noState.Messages.Remove('get_agent_state')
+        $noState.Unsupported = @('get_agent_state')
+        # A backend that echoes no id: replies matched by order.
+        $byOrder = Get-Content $acme -Raw | ConvertFrom-Json -AsHashtable
+        $byOrder.Correlation = 'Order'
+        $byOrder.Messages.ai_response.Fields.message_id = $null
+        $byOrder.Messages.ai_response_chunk.Fields.message_id = $null
+    }
+    AfterAll { $server | Stop-RapidMockServer }
+
+    It 'a path that finds nothing is a ProtocolMismatch naming the key, not lost messages' {
+        $r = Invoke-RapidScenario Sequential -Url $server.Url -Protocol $wrongPath -MessageCount 30 -TimeoutSec 2
+        $r.Outcome | Should -Be 'Inconclusive'
+        @($r.Violations.Code | Select-Object -Unique) | Should -Be @('ProtocolMismatch')
+        $r.Violations[0].Message | Should -BeLike "Messages.ai_response.Fields.message_id: path 'payload.ref' found nothing in 30 of 30 frames*"
+        $r.Violations[0].Message | Should -BeLike '*"reply_to"*' -Because 'the first frame is shown'
+        # The failure side: the right profile on the same server passes.
+        (Invoke-RapidScenario Sequential -Url $server.Url -Protocol $acme -MessageCount 30).Outcome | Should -Be 'Passed'
+    }
+
+    It 'a scenario that needs an Unsupported message is Inconclusive, naming it, and sends nothing' {
+        $r = Invoke-RapidScenario AgentStateConsistency -Url $server.Url -Protocol $noState
+        $r.Outcome | Should -Be 'Inconclusive'
+        $r.Violations.Code | Should -Be 'ProtocolUnsupported'
+        $r.Violations[0].Message | Should -BeLike '*needs get_agent_state*'
+        $r.Sent | Should -Be 0
+        (Invoke-RapidScenario Sequential -Url $server.Url -Protocol $noState -MessageCount 20).Outcome | Should -Be 'Passed' -Because 'Sequential needs no agent state'
+    }
+
+    It 'by order, delivery is judged and the checks by id are Inconclusive, saying why' {
+        $ordered = Start-RapidMockServer -Protocol $byOrder
+        try {
+            $r = Invoke-RapidScenario Sequential -Url $ordered.Url -MessageCount 100
+            $r.Delivered | Should -Be 100
+            $r.Outcome | Should -Be 'Inconclusive'
+            $r.Violations.Code | Should -Be 'NeedsMessageIds'
+            (Invoke-RapidScenario Benchmark -Url $ordered.Url -MessageCount 300).Outcome | Should -Be 'Passed' -Because 'Benchmark checks nothing by id'
+        }
+        finally { $ordered | Stop-RapidMockServer }
+        $dropping = Start-RapidMockServer -Protocol $byOrder -Fault @{ DropReplies = 0.1; Seed = 2 }
+        try {
+            $r = Invoke-RapidScenario Sequential -Url $dropping.Url -MessageCount 100 -TimeoutSec 2
+            $r.Outcome | Should -Be 'Failed'
+            $r.Lost | Should -BeGreaterThan 0
+            ($r.Violations | Where-Object Code -eq 'MissingReply').Message | Should -BeLike '*which ones is not known*'
+        }
+        finally { $dropping | Stop-RapidMockServer }
+    }
+
+    It 'the result names its profile' {
+        (Invoke-RapidScenario Sequential -Url $server.Url -MessageCount 5).Protocol | Should -Be 'acme'
+    }
+}
+
+Describe 'Events no profile maps' -Tag 'Integration' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'Support/IndependentServer.ps1')
+        $pythonProblem = Get-IndependentServerProblem
+        $python = if (-not $pythonProblem) { Start-IndependentServer -Dialect acme }
+    }
+    AfterAll { Stop-IndependentServer -All }
+
+    It 'are counted by wire type and never a violation; Ignore leaves them uncounted' {
+        if ($pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        # The acme dialect sends sys.welcome on connect and sys.typing before each reply; acme.json ignores sys.typing.
+        $r = Invoke-RapidScenario Sequential -Url $python.Url -Protocol $acme -MessageCount 20
+        $r.Outcome | Should -Be 'Passed' -Because ($r.Violations -join '; ')
+        $r.UnmappedFrames['sys.welcome'] | Should -Be 1
+        $r.UnmappedFrames.ContainsKey('sys.typing') | Should -BeFalse
+        $counted = Get-Content $acme -Raw | ConvertFrom-Json -AsHashtable
+        $counted.Ignore = @()
+        $r = Invoke-RapidScenario Sequential -Url $python.Url -Protocol $counted -MessageCount 20
+        $r.Outcome | Should -Be 'Passed'
+        $r.UnmappedFrames['sys.typing'] | Should -Be 20
     }
 }

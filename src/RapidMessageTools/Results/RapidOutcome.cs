@@ -22,6 +22,10 @@ public enum RapidOutcome
 /// <summary>How violations make a verdict.</summary>
 public static class RapidOutcomes
 {
+    /// <summary>Findings that say the run could not judge the backend, not that the backend is at fault.</summary>
+    public static bool IsInconclusive(string code) =>
+        code is ViolationCode.NotProvoked or ViolationCode.ProtocolMismatch or ViolationCode.ProtocolUnsupported or ViolationCode.NeedsMessageIds;
+
     /// <summary>Interrupted when stopped; Failed on any defect or crossed limit; Inconclusive when the only findings say the run proved nothing; else Passed.</summary>
     public static RapidOutcome Decide(IEnumerable<RapidViolation> violations, bool interrupted)
     {
@@ -36,6 +40,6 @@ public static class RapidOutcomes
             return RapidOutcome.Passed;
         }
 
-        return codes.All(c => c == ViolationCode.NotProvoked) ? RapidOutcome.Inconclusive : RapidOutcome.Failed;
+        return codes.All(IsInconclusive) ? RapidOutcome.Inconclusive : RapidOutcome.Failed;
     }
 }

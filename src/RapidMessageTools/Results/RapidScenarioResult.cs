@@ -122,6 +122,12 @@ public sealed class RapidScenarioResult
     /// <summary>Frames that matched no request, and frames that did not decode.</summary>
     public long UnmatchedFrames { get; set; }
 
+    /// <summary>The protocol profile the run spoke (Rapid, the built-in protocol, unless -Protocol said otherwise).</summary>
+    public string Protocol { get; set; } = "Rapid";
+
+    /// <summary>Frames of wire types the profile does not map (welcome, presence, typing...), by wire type: counted, otherwise ignored.</summary>
+    public System.Collections.Generic.Dictionary<string, long> UnmappedFrames { get; set; } = new(StringComparer.Ordinal);
+
     public long MalformedFrames { get; set; }
 
     /// <summary>Close codes and reasons of unexpected closes.</summary>

@@ -79,6 +79,15 @@ public static class ViolationCode
     /// <summary>The run could not provoke what the scenario tests (Outcome Inconclusive): the message says what to change.</summary>
     public const string NotProvoked = nameof(NotProvoked);
 
+    /// <summary>The backend's frames did not match the protocol profile (a path that found nothing, a value of the wrong type): the backend was not judged.</summary>
+    public const string ProtocolMismatch = nameof(ProtocolMismatch);
+
+    /// <summary>The scenario needs a message the profile lists as Unsupported: it was not run.</summary>
+    public const string ProtocolUnsupported = nameof(ProtocolUnsupported);
+
+    /// <summary>The profile correlates replies by order, so the checks this scenario makes by message id were not judged.</summary>
+    public const string NeedsMessageIds = nameof(NeedsMessageIds);
+
     /// <summary>The run was stopped (Ctrl+C) before it ended: its figures are partial.</summary>
     public const string Interrupted = nameof(Interrupted);
 }

@@ -84,6 +84,8 @@ public static class ResultMerger
             LateSends = results.Sum(r => r.LateSends),
             GeneratorFellBehind = results.Any(r => r.GeneratorFellBehind),
             UnmatchedFrames = results.Sum(r => r.UnmatchedFrames),
+            Protocol = results[0].Protocol,
+            UnmappedFrames = results.SelectMany(r => r.UnmappedFrames).GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(p => p.Value), StringComparer.Ordinal),
             MalformedFrames = results.Sum(r => r.MalformedFrames),
             CloseReasons = results.SelectMany(r => r.CloseReasons).ToArray(),
             Notes = results.SelectMany(r => r.Notes).Distinct().Append(FormattableString.Invariant($"Merged from {results.Count} results: shards {string.Join(", ", results.Select(r => r.Shard))}.")).ToArray(),

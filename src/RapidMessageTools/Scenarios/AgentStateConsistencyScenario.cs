@@ -1,8 +1,10 @@
+using System.Collections.Generic;
 using System;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Results;
+using RapidMessageTools.Protocol;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -23,6 +25,12 @@ internal sealed class AgentStateConsistencyScenario : IRapidScenario
     public bool ChecksThroughput => false;
 
     public bool ChecksLatency => true;
+
+
+    public IReadOnlyList<string> Needs { get; } = [MessageType.GetAgentState, MessageType.AgentState];
+
+
+    public string? ChecksById => null;
 
     public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.Globalization;
 using System.Linq;
@@ -5,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
 using RapidMessageTools.Results;
+using RapidMessageTools.Protocol;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -25,6 +27,12 @@ internal sealed class BenchmarkScenario : IRapidScenario, IStagedScenario, IConn
     public bool ChecksThroughput => true;
 
     public bool ChecksLatency => true;
+
+
+    public IReadOnlyList<string> Needs { get; } = [];
+
+
+    public string? ChecksById => null;
 
     public int ConnectionsNeeded(RapidScenarioParameters parameters) => Math.Max(1, parameters.Connections);
 

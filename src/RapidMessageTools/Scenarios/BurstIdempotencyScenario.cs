@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
 using RapidMessageTools.Results;
+using RapidMessageTools.Protocol;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -26,6 +27,12 @@ internal sealed class BurstIdempotencyScenario : IRapidScenario
     public bool ChecksThroughput => false;
 
     public bool ChecksLatency => true;
+
+
+    public IReadOnlyList<string> Needs { get; } = [MessageType.GetAgentState, MessageType.AgentState];
+
+
+    public string? ChecksById => "that a repeated message_id is answered as a replay, marked duplicate, and not processed again";
 
     public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
     {

@@ -33,6 +33,12 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
 
     public bool ChecksLatency => true;
 
+
+    public IReadOnlyList<string> Needs { get; } = [MessageType.Ping, MessageType.Pong, MessageType.GetAgentState, MessageType.AgentState, MessageType.StateUpdate];
+
+
+    public string? ChecksById => null;
+
     public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
     {
         var p = context.Parameters;

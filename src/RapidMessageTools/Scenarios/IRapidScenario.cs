@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Results;
@@ -22,6 +23,18 @@ public interface IRapidScenario
 
     /// <summary>Whether MaxLatency applies unless the caller set it explicitly (queue floods measure queueing, not service).</summary>
     bool ChecksLatency { get; }
+
+    /// <summary>
+    /// The canonical messages it sends or must receive besides user_message and ai_response: a protocol
+    /// profile that lists one as Unsupported makes the run Inconclusive, naming it.
+    /// </summary>
+    IReadOnlyList<string> Needs { get; }
+
+    /// <summary>
+    /// What it judges by matching replies to messages by id (order, duplicates, replays), in words; null when
+    /// nothing. A profile that correlates replies by order cannot judge it: the run says so and is not Passed.
+    /// </summary>
+    string? ChecksById { get; }
 
     Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken);
 }

@@ -35,6 +35,12 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
 
     public bool ChecksLatency => true;
 
+
+    public IReadOnlyList<string> Needs { get; } = [MessageType.GetAgentState, MessageType.AgentState];
+
+
+    public string? ChecksById => null;
+
     public int ConnectionsNeeded(RapidScenarioParameters parameters) => Math.Max(1, parameters.Users);
 
     public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)

@@ -28,6 +28,12 @@ internal sealed class QueueOverflowScenario : IRapidScenario
 
     public bool ChecksLatency => false;
 
+
+    public IReadOnlyList<string> Needs { get; } = [MessageType.GetQueueState, MessageType.QueueState, MessageType.Error];
+
+
+    public string? ChecksById => null;
+
     public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
     {
         var agent = context.AgentId("flood");
@@ -167,7 +173,7 @@ internal sealed class QueueOverflowScenario : IRapidScenario
         if (recorder.OverflowProvoked == false)
         {
             recorder.AddViolation(ViolationCode.NotProvoked, FormattableString.Invariant(
-                $"no queue_full was seen after {seq} messages (capacity {capacity}): the server drained faster than the flood, so backpressure was not tested. Raise -MessageCount above what the agent drains during the flood (e.g. {Math.Max(seq, 1) * 10}), or test against a slower agent (OverflowProvoked = False)."));
+                $"no queue_full was seen after {seq} messages (capacity {capacity}): the server drained faster than the flood, so backpressure was not tested. Raise -MessageCount above what the agent drains during the flood (e.g. {Math.Max(seq, 1) * 10}), or test against a slower agent (OverflowProvoked = False).{HubHint(context)}"));
         }
 
         await CheckRecoveryAsync(context, recorder, connection, agent, seq, cancellationToken).ConfigureAwait(false);
@@ -274,4 +280,14 @@ internal sealed class QueueOverflowScenario : IRapidScenario
         {
         }
     }
+
+    /// <summary>
+    /// ASP.NET Core runs one client's hub invocations one at a time: a hub method that awaits the agent's work
+    /// lets one message of a connection in at a time, so its queue never fills. Said so, rather than leaving
+    /// the reader to suspect the backend's queue.
+    /// </summary>
+    private static string HubHint(ScenarioContext context) =>
+        context.Profile.Transport == Protocol.Profiles.ProfileTransport.SignalR
+            ? " On SignalR, the hub runs one invocation per connection at a time (MaximumParallelInvocationsPerClient = 1): if its send method awaits the agent's work, a connection never has more than one message queued; make the method enqueue and return."
+            : string.Empty;
 }

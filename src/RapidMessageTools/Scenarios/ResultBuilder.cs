@@ -70,6 +70,8 @@ internal static class ResultBuilder
             Parameters = context.Parameters.Clone(),
             Thresholds = context.Thresholds.Clone(),
             Machine = Machine,
+            Protocol = context.Profile.Name,
+            UnmappedFrames = context.Observations.UnmappedFrames().ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
         };
         StreamResults.Fill(result, ledger.Streams);
         Judge(result, scenario, context, recorder, seconds);
@@ -94,9 +96,44 @@ internal static class ResultBuilder
             violations.AddRange(context.Thresholds.Evaluate(result, new ScenarioJudging(scenario.ChecksLatency, scenario.ChecksThroughput)));
         }
 
+        violations = JudgeProtocol(violations, scenario, context);
         result.Violations = violations.ToArray();
         result.Outcome = RapidOutcomes.Decide(violations, recorder.Interrupted);
         result.Passed = result.Outcome == RapidOutcome.Passed;
+    }
+
+    /// <summary>
+    /// What the protocol profile lets the run say. Frames that did not match the profile explain everything
+    /// else the run saw (replies it could not read look lost, counts it could not read look wrong), so they
+    /// replace the other findings: the backend was not judged. With replies matched by order, the checks a
+    /// scenario makes by message id were not judged either.
+    /// </summary>
+    private static List<RapidViolation> JudgeProtocol(List<RapidViolation> violations, IRapidScenario scenario, ScenarioContext context)
+    {
+        var mismatches = context.Observations.Mismatches();
+        if (mismatches.Count > 0)
+        {
+            var kept = violations.Where(v => v.Code is ViolationCode.Interrupted or ViolationCode.ProtocolUnsupported).ToList();
+            kept.AddRange(mismatches.Select(m => new RapidViolation(ViolationCode.ProtocolMismatch, FormattableString.Invariant(
+                $"{m.Key}: {m.Problem} in {m.Count} of {m.Of} frames, so the backend was not judged (lost or wrong-looking replies follow from it). Fix the profile {context.Profile.Name}; Test-RapidProtocol <profile> -Url <backend> shows which mappings match. First frame: {(m.Samples.Length > 0 ? m.Samples[0] : "(none)")}"))));
+            return kept;
+        }
+
+        if (context.Profile.Correlation == Protocol.Profiles.ProfileCorrelation.Order)
+        {
+            // Matched by order, the ids of lost messages are not known: say how many, not which.
+            violations = violations.Select(v => v.Code == ViolationCode.MissingReply && v.Message.IndexOf(" (e.g. ", StringComparison.Ordinal) is var at and > 0
+                ? new RapidViolation(v.Code, v.Message.Substring(0, at) + " (which ones is not known: replies are matched by order).")
+                : v).ToList();
+        }
+
+        if (context.Profile.Correlation == Protocol.Profiles.ProfileCorrelation.Order && scenario.ChecksById is { } byId && violations.All(v => v.Code != ViolationCode.ProtocolUnsupported))
+        {
+            violations.Add(new RapidViolation(ViolationCode.NeedsMessageIds,
+                $"{scenario.Name} checks {byId} by message_id, but the profile {context.Profile.Name} matches replies by order (Correlation: Order), so that was not judged; delivery, loss and latency were."));
+        }
+
+        return violations;
     }
 
     /// <summary>Machine and runtime, as results show them.</summary>

@@ -105,9 +105,19 @@ public static class ScenarioRunner
         var before = GC.GetTotalMemory(true);
         var clock = Stopwatch.StartNew();
         var recorder = new ScenarioRecorder(context);
+        var unsupported = scenario.Needs.Where(m => !context.Profile.Supports(m)).ToList();
         try
         {
-            await scenario.RunAsync(context, recorder, cancellationToken).ConfigureAwait(false);
+            if (unsupported.Count > 0)
+            {
+                // The backend lacks what the scenario needs: nothing is sent, and the result says why it proves nothing.
+                recorder.AddViolation(ViolationCode.ProtocolUnsupported, FormattableString.Invariant(
+                    $"{scenario.Name} needs {string.Join(" and ", unsupported)}, which the profile {context.Profile.Name} lists as Unsupported, so it was not run: this scenario cannot judge a backend without {(unsupported.Count == 1 ? "it" : "them")}."));
+            }
+            else
+            {
+                await scenario.RunAsync(context, recorder, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (RapidConnectionException) when (recorder.Ledger.Sent == 0 && recorder.ConnectionDrops == 0 && recorder.Violations.Count == 0)
         {

@@ -1,6 +1,8 @@
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Results;
+using RapidMessageTools.Protocol;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -18,6 +20,12 @@ internal sealed class SequentialScenario : IRapidScenario
     public bool ChecksThroughput => true;
 
     public bool ChecksLatency => true;
+
+
+    public IReadOnlyList<string> Needs { get; } = [];
+
+
+    public string? ChecksById => "that replies come in order and once each";
 
     public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
     {

@@ -38,6 +38,12 @@ internal sealed class StreamCancelScenario : IRapidScenario
 
     public bool ChecksLatency => false;
 
+
+    public IReadOnlyList<string> Needs { get; } = [MessageType.Cancel, MessageType.AiResponseChunk];
+
+
+    public string? ChecksById => null;
+
     public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
     {
         var p = context.Parameters;

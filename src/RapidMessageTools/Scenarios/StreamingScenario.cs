@@ -1,9 +1,11 @@
+using System.Collections.Generic;
 using System;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Results;
+using RapidMessageTools.Protocol;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -25,6 +27,10 @@ internal sealed class StreamingScenario : IRapidScenario
 
     /// <summary>Back-to-back messages queue behind each other's streams, so latency and time to first chunk measure queueing; judged only when set explicitly (or use Benchmark at a fixed -Rate).</summary>
     public bool ChecksLatency => false;
+
+    public IReadOnlyList<string> Needs { get; } = [MessageType.AiResponseChunk];
+
+    public string? ChecksById => null;
 
     public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
     {

@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
 using RapidMessageTools.Results;
+using RapidMessageTools.Protocol;
 
 namespace RapidMessageTools.Scenarios;
 
@@ -27,6 +28,12 @@ internal sealed class WebSocketStabilityScenario : IRapidScenario
     public bool ChecksThroughput => false;
 
     public bool ChecksLatency => true;
+
+
+    public IReadOnlyList<string> Needs { get; } = [MessageType.Ping, MessageType.Pong];
+
+
+    public string? ChecksById => null;
 
     public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
     {
