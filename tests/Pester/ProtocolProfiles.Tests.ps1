@@ -373,3 +373,78 @@ Describe 'Events no profile maps' -Tag 'Integration' {
         $r.UnmappedFrames['sys.typing'] | Should -Be 20
     }
 }
+
+Describe 'The client against a scripted SignalR hub' -Tag 'Integration' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'Support/IndependentServer.ps1')
+        . (Join-Path $PSScriptRoot 'Support/ScriptedHub.ps1')
+        $pythonProblem = Get-IndependentServerProblem
+    }
+    AfterAll { Stop-IndependentServer -All }
+
+    It 'follows a negotiate redirect and brings the router''s token as access_token' {
+        if ($pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        $hub = Start-ScriptedHub -Redirect
+        $r = Invoke-RapidScenario Sequential -Url $hub.Url -Protocol $hubProfile -MessageCount 20
+        $r.Outcome | Should -Be 'Passed' -Because ($r.Violations -join '; ')
+        (Get-ScriptedHubStat $hub).access_tokens | Should -Contain 'routed-token'
+    }
+
+    It 'reads records joined in one frame and records split across frames; an unmapped invocation is counted' {
+        if ($pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        $joined = Start-ScriptedHub -Join
+        $r = Invoke-RapidScenario Sequential -Url $joined.Url -Protocol $hubProfile -MessageCount 30
+        $r.Outcome | Should -Be 'Passed' -Because ($r.Violations -join '; ')
+        $r.UnmappedFrames['Presence'] | Should -Be 30
+        $split = Start-ScriptedHub -Split
+        $r = Invoke-RapidScenario Sequential -Url $split.Url -Protocol $hubProfile -MessageCount 30
+        $r.Outcome | Should -Be 'Passed' -Because ($r.Violations -join '; ')
+        $r.MalformedFrames | Should -Be 0
+    }
+
+    It 'stops with a connection error quoting a refused handshake' {
+        if ($pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        $hub = Start-ScriptedHub -HandshakeError
+        $err = { Invoke-RapidScenario Sequential -Url $hub.Url -Protocol $hubProfile -MessageCount 5 } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'ScenarioConnectFailed,*'
+        $err.Exception.Message | Should -BeLike '*refused the SignalR handshake*not available on this scripted hub*'
+    }
+
+    It 'ends the connection on a Close record, with the hub''s error as the reason' {
+        if ($pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        $hub = Start-ScriptedHub -CloseAfter 10
+        $r = Invoke-RapidScenario Sequential -Url $hub.Url -Protocol $hubProfile -MessageCount 30 -TimeoutSec 2
+        $r.Outcome | Should -Be 'Failed'
+        @($r.Violations.Code) | Should -Contain 'UnexpectedClose'
+        $r.CloseReasons | Should -BeLike '*Server shutting down for maintenance*'
+    }
+
+    It 'fails a query whose Completion carries an error with the hub''s text' {
+        if ($pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        $hub = Start-ScriptedHub -CompletionError
+        $r = Invoke-RapidScenario AgentStateConsistency -Url $hub.Url -Protocol $hubProfile -MessageCount 10 -TimeoutSec 3
+        $r.Passed | Should -BeFalse
+        ($r.Violations -join ' ') | Should -BeLike '*Agent store unavailable*'
+        # The failure side: the same hub answering normally passes.
+        $ok = Start-ScriptedHub
+        (Invoke-RapidScenario AgentStateConsistency -Url $ok.Url -Protocol $hubProfile -MessageCount 10).Outcome | Should -Be 'Passed'
+    }
+}
+
+Describe 'SignalR keep-alive' -Tag 'Integration', 'Slow' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'Support/IndependentServer.ps1')
+        . (Join-Path $PSScriptRoot 'Support/ScriptedHub.ps1')
+        $pythonProblem = Get-IndependentServerProblem
+    }
+    AfterAll { Stop-IndependentServer -All }
+
+    It 'sends a Ping record after 15 s without other sends' {
+        if ($pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        $hub = Start-ScriptedHub
+        # One connection, one message every 20 s: 20 s of silence between the two.
+        $r = Invoke-RapidScenario Benchmark -Url $hub.Url -Protocol $hubProfile -Connections 1 -Rate 0.05 -Duration 40 -TimeoutSec 30 -WarningAction SilentlyContinue
+        $r.Delivered | Should -Be 2
+        (Get-ScriptedHubStat $hub).pings | Should -BeGreaterThan 0
+    }
+}

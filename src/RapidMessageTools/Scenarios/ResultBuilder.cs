@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Linq;
 using System.Runtime.InteropServices;
 using RapidMessageTools.Metrics;
+using RapidMessageTools.Protocol;
 using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Scenarios;
@@ -103,9 +104,9 @@ internal static class ResultBuilder
     }
 
     /// <summary>
-    /// What the protocol profile lets the run say. Frames that did not match the profile explain everything
-    /// else the run saw (replies it could not read look lost, counts it could not read look wrong), so they
-    /// replace the other findings: the backend was not judged. With replies matched by order, the checks a
+    /// What the protocol profile lets the run say. Frames that did not match the profile are reported by key,
+    /// and the findings they explain are dropped (replies it could not read look lost, counts it could not
+    /// read look wrong): the backend was not judged on those. With replies matched by order, the checks a
     /// scenario makes by message id were not judged either.
     /// </summary>
     private static List<RapidViolation> JudgeProtocol(List<RapidViolation> violations, IRapidScenario scenario, ScenarioContext context)
@@ -113,10 +114,10 @@ internal static class ResultBuilder
         var mismatches = context.Observations.Mismatches();
         if (mismatches.Count > 0)
         {
-            var kept = violations.Where(v => v.Code is ViolationCode.Interrupted or ViolationCode.ProtocolUnsupported).ToList();
-            kept.AddRange(mismatches.Select(m => new RapidViolation(ViolationCode.ProtocolMismatch, FormattableString.Invariant(
-                $"{m.Key}: {m.Problem} in {m.Count} of {m.Of} frames, so the backend was not judged (lost or wrong-looking replies follow from it). Fix the profile {context.Profile.Name}; Test-RapidProtocol <profile> -Url <backend> shows which mappings match. First frame: {(m.Samples.Length > 0 ? m.Samples[0] : "(none)")}"))));
-            return kept;
+            var explained = new HashSet<string>(mismatches.SelectMany(m => ExplainedBy(m.Key)), StringComparer.Ordinal);
+            violations = violations.Where(v => !explained.Contains(v.Code)).ToList();
+            violations.AddRange(mismatches.Select(m => new RapidViolation(ViolationCode.ProtocolMismatch, FormattableString.Invariant(
+                $"{m.Key}: {m.Problem} in {m.Count} of {m.Of} frames, so the backend was not judged on what those frames carry. Fix the profile {context.Profile.Name}; Test-RapidProtocol <profile> -Url <backend> shows which mappings match. First frame: {(m.Samples.Length > 0 ? m.Samples[0] : "(none)")}"))));
         }
 
         if (context.Profile.Correlation == Protocol.Profiles.ProfileCorrelation.Order)
@@ -135,6 +136,25 @@ internal static class ResultBuilder
 
         return violations;
     }
+
+    /// <summary>The findings a message the client could not read may have caused, by the profile key of the mismatch (Messages.&lt;message&gt;.Fields.&lt;field&gt;).</summary>
+    private static IEnumerable<string> ExplainedBy(string key) => key.Split('.') is { Length: > 1 } parts ? parts[1] switch
+    {
+        MessageType.AiResponse or MessageType.AiResponseChunk =>
+        [
+            ViolationCode.MissingReply, ViolationCode.DuplicateReply, ViolationCode.OutOfOrder, ViolationCode.UnexpectedReply, ViolationCode.ReplayNotMarked,
+            ViolationCode.DuplicateProcessed, ViolationCode.SilentDrop, ViolationCode.NoRecovery, ViolationCode.DeliveryRatio, ViolationCode.Throughput,
+            ViolationCode.Latency, ViolationCode.FirstChunkLatency, ViolationCode.ChunkGap, ViolationCode.StreamIncomplete, ViolationCode.ChunkOutOfOrder,
+            ViolationCode.ChunkDuplicated, ViolationCode.StreamCut, ViolationCode.StreamFinalMismatch, ViolationCode.ChunkAfterFinal, ViolationCode.CancelIgnored,
+            ViolationCode.CancelNotClosed, ViolationCode.NextNotServed, ViolationCode.NotProvoked, ViolationCode.Timeout,
+        ],
+        MessageType.Error => [ViolationCode.MissingReply, ViolationCode.SilentDrop, ViolationCode.DeliveryRatio, ViolationCode.NotProvoked, ViolationCode.ServerError, ViolationCode.NextNotServed],
+        MessageType.AgentState or MessageType.StateUpdate =>
+            [ViolationCode.StateMismatch, ViolationCode.StateCorrupted, ViolationCode.StaleView, ViolationCode.MissingStateUpdate, ViolationCode.StateLeak, ViolationCode.DuplicateProcessed, ViolationCode.Timeout],
+        MessageType.QueueState => [ViolationCode.QueueOverCapacity, ViolationCode.NotProvoked, ViolationCode.Timeout],
+        MessageType.Pong => [ViolationCode.PingUnanswered, ViolationCode.Timeout],
+        _ => [],
+    } : [];
 
     /// <summary>Machine and runtime, as results show them.</summary>
     public static string Machine { get; } =

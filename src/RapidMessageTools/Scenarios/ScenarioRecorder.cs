@@ -166,14 +166,22 @@ public sealed class ScenarioRecorder
             return _context.Parameters.MaxInFlight;
         }
 
-        try
+        if (!_context.Profile.Supports(MessageType.GetQueueState))
         {
-            var qs = await connections[0].QueryQueueStateAsync(agentId, _context.QueryTimeout, cancellationToken).ConfigureAwait(false);
-            capacity = qs.MaxCapacity ?? capacity;
+            Note($"The profile {_context.Profile.Name} has no get_queue_state: assumed a queue capacity of 500.");
         }
-        catch (TimeoutException)
+        else
         {
-            Note("No queue_state answer: assumed a queue capacity of 500.");
+            try
+            {
+                var qs = await connections[0].QueryQueueStateAsync(agentId, _context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+                capacity = qs.MaxCapacity ?? capacity;
+            }
+            catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+            {
+                // No answer, or an error answer (a hub's failed Completion): the default stands.
+                Note("No queue_state answer (" + ex.Message + "): assumed a queue capacity of 500.");
+            }
         }
 
         var count = Math.Max(connections.Count, totalConnections);

@@ -226,10 +226,12 @@ public sealed class ProfileCodec
             else if (IsArray)
             {
                 w.WriteStartArray();
+                // A hub method's arguments are positional: every mapped position is written (null when the frame
+                // has no value), so the invocation has the arity the method expects.
                 var last = -1;
                 foreach (var c in _children)
                 {
-                    if (c.Index > last && c.HasValue(f))
+                    if (c.Index > last && (Always || c.HasValue(f)))
                     {
                         last = c.Index;
                     }
