@@ -244,8 +244,8 @@ Describe 'The mock speaks SignalR' -Tag 'Integration' {
 Describe 'Every scenario through a profile on the mock' -Tag 'Integration' {
     BeforeAll {
         $servers = @{
-            acme    = Start-RapidMockServer -Protocol $acme -StreamChunks 3 -QueueCapacity 50
-            signalr = Start-RapidMockServer -Protocol $hubProfile -StreamChunks 3 -QueueCapacity 50
+            acme    = Start-RapidMockServer -Protocol $acme -StreamChunks 3 -QueueCapacity 50 -ResponseDelay 0.002
+            signalr = Start-RapidMockServer -Protocol $hubProfile -StreamChunks 3 -QueueCapacity 50 -ResponseDelay 0.002
         }
     }
     AfterAll { $servers.Values | Stop-RapidMockServer }

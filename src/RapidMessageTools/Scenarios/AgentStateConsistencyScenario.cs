@@ -27,12 +27,15 @@ internal sealed class AgentStateConsistencyScenario : IRapidScenario
     public bool ChecksLatency => true;
 
 
+    public bool RejectionsExpected => false;
+
+
     public IReadOnlyList<string> Needs { get; } = [MessageType.GetAgentState, MessageType.AgentState];
 
 
     public string? ChecksById => null;
 
-    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    public async Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
         var agent = context.AgentId("state");
@@ -51,7 +54,7 @@ internal sealed class AgentStateConsistencyScenario : IRapidScenario
             {
                 seq++;
                 lastId = context.RunId + "-state-" + seq.ToString(CultureInfo.InvariantCulture);
-                await recorder.SendAsync(connection, lastId, seq, agent, 0, cancellationToken).ConfigureAwait(false);
+                await sender.SendAsync(connection, lastId, seq, agent, 0, cancellationToken).ConfigureAwait(false);
             }
 
             if (!await recorder.WaitForRepliesAsync(connection, cancellationToken).ConfigureAwait(false))
@@ -94,5 +97,7 @@ internal sealed class AgentStateConsistencyScenario : IRapidScenario
 
         recorder.CheckDelivery();
         recorder.CheckUnexpectedCloses();
+
+        return new ScenarioMeasurements();
     }
 }

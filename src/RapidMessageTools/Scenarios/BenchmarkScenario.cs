@@ -29,6 +29,9 @@ internal sealed class BenchmarkScenario : IRapidScenario, IStagedScenario, IConn
     public bool ChecksLatency => true;
 
 
+    public bool RejectionsExpected => false;
+
+
     public IReadOnlyList<string> Needs { get; } = [];
 
 
@@ -36,7 +39,7 @@ internal sealed class BenchmarkScenario : IRapidScenario, IStagedScenario, IConn
 
     public int ConnectionsNeeded(RapidScenarioParameters parameters) => Math.Max(1, parameters.Connections);
 
-    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    public async Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
         var total = ShardShare(p.MessageCount, context.ShardIndex, context.ShardCount);
@@ -47,9 +50,9 @@ internal sealed class BenchmarkScenario : IRapidScenario, IStagedScenario, IConn
             connections[c] = await recorder.ConnectAsync("bench" + c.ToString(CultureInfo.InvariantCulture), null, cancellationToken).ConfigureAwait(false);
         }
 
-        await recorder.LimitToQueueAsync(connections, context.AgentId("bench0"), cancellationToken).ConfigureAwait(false);
-        recorder.ServerRssStart = await recorder.SampleServerRssAsync(connections[0], cancellationToken).ConfigureAwait(false);
-        var plan = recorder.PlanLoad();
+        await sender.LimitToQueueAsync(connections, context.AgentId("bench0"), cancellationToken).ConfigureAwait(false);
+        var rssStart = await recorder.SampleServerRssAsync(connections[0], cancellationToken).ConfigureAwait(false);
+        var plan = sender.PlanLoad();
         context.Progress.ExpectedMessages = plan is { IsTimed: true } ? 0 : total;
         context.Progress.Phase = plan is null ? "sending" : "sending " + plan.Describe();
         context.Log.Verbose(plan is null
@@ -60,24 +63,20 @@ internal sealed class BenchmarkScenario : IRapidScenario, IStagedScenario, IConn
         if (plan is null)
         {
             await Task.WhenAll(connections.Select((c, i) =>
-                MessageSender.SendStreamAsync(recorder, c, Agent(i), Prefix(i), ShardShare(total, i + 1, count), 0, cancellationToken))).ConfigureAwait(false);
+                sender.SendStreamAsync(c, Agent(i), Prefix(i), ShardShare(total, i + 1, count), 0, cancellationToken))).ConfigureAwait(false);
         }
         else
         {
-            var sent = await Task.WhenAll(connections.Select((c, i) =>
-                MessageSender.SendPlannedAsync(recorder, c, Agent(i), Prefix(i), plan.Stream(i, count, totalMessages: p.MessageCount), cancellationToken))).ConfigureAwait(false);
-            recorder.LateSends = sent.Sum(s => s.Late);
-        }
-
-        if (recorder.LateSends > 0)
-        {
-            recorder.Note(FormattableString.Invariant($"{recorder.LateSends} sends left more than 5 ms after their intended time: the generator could not keep the rate; latency still counts from the intended time."));
+            await Task.WhenAll(connections.Select((c, i) =>
+                sender.SendPlannedAsync(c, Agent(i), Prefix(i), plan.Stream(i, count, totalMessages: p.MessageCount), cancellationToken))).ConfigureAwait(false);
         }
 
         await recorder.WaitForRepliesAsync(cancellationToken).ConfigureAwait(false);
-        recorder.ServerRssEnd = await recorder.SampleServerRssAsync(connections[0], cancellationToken).ConfigureAwait(false);
+        var rssEnd = await recorder.SampleServerRssAsync(connections[0], cancellationToken).ConfigureAwait(false);
         recorder.CheckDelivery();
         recorder.CheckUnexpectedCloses();
+
+        return new ScenarioMeasurements { ServerRssStart = rssStart, ServerRssEnd = rssEnd };
     }
 
     /// <summary>The part of <paramref name="total"/> that share <paramref name="index"/> of <paramref name="count"/> takes (remainder to the first shares).</summary>

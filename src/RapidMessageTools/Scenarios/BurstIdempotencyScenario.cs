@@ -29,12 +29,15 @@ internal sealed class BurstIdempotencyScenario : IRapidScenario
     public bool ChecksLatency => true;
 
 
+    public bool RejectionsExpected => false;
+
+
     public IReadOnlyList<string> Needs { get; } = [MessageType.GetAgentState, MessageType.AgentState];
 
 
     public string? ChecksById => "that a repeated message_id is answered as a replay, marked duplicate, and not processed again";
 
-    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    public async Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
         var agent = context.AgentId("idem");
@@ -50,8 +53,8 @@ internal sealed class BurstIdempotencyScenario : IRapidScenario
                 var seq = first + i;
                 var id = Id(context, seq);
                 ids.Add(id);
-                await recorder.SendAsync(connection, id, seq, agent, 0, cancellationToken).ConfigureAwait(false);
-                await recorder.SendAsync(connection, id, seq, agent, 0, cancellationToken).ConfigureAwait(false);
+                await sender.SendAsync(connection, id, seq, agent, 0, cancellationToken).ConfigureAwait(false);
+                await sender.SendAsync(connection, id, seq, agent, 0, cancellationToken).ConfigureAwait(false);
             }
 
             unique += p.BurstSize;
@@ -64,7 +67,7 @@ internal sealed class BurstIdempotencyScenario : IRapidScenario
             for (var i = 0; i < p.BurstSize; i++)
             {
                 var seq = first + i;
-                await recorder.SendAsync(connection, Id(context, seq), seq, agent, 0, cancellationToken).ConfigureAwait(false);
+                await sender.SendAsync(connection, Id(context, seq), seq, agent, 0, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -82,7 +85,7 @@ internal sealed class BurstIdempotencyScenario : IRapidScenario
             recorder.AddViolation(ViolationCode.StateCorrupted, "agent_state reported corrupted = true, so message_count cannot show whether repeats were processed.");
             recorder.CheckDelivery(order: true, duplicates: true);
             recorder.CheckUnexpectedCloses();
-            return;
+            return new ScenarioMeasurements();
         }
 
         // A count above the distinct ids proves a repeat was processed only when the replies show it: a repeat
@@ -119,6 +122,8 @@ internal sealed class BurstIdempotencyScenario : IRapidScenario
         recorder.CheckDelivery(order: true, duplicates: !processedAgain && notMarked == 0);
         recorder.CheckUnexpectedCloses();
         recorder.Note(FormattableString.Invariant($"{unique} distinct ids, {ledger.Sent} sends, {ledger.Replays} replays marked duplicate."));
+
+        return new ScenarioMeasurements();
     }
 
     private static string Id(ScenarioContext context, long seq) =>

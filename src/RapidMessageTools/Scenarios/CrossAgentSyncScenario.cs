@@ -34,12 +34,15 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
     public bool ChecksLatency => true;
 
 
+    public bool RejectionsExpected => false;
+
+
     public IReadOnlyList<string> Needs { get; } = [MessageType.Ping, MessageType.Pong, MessageType.GetAgentState, MessageType.AgentState, MessageType.StateUpdate];
 
 
     public string? ChecksById => null;
 
-    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    public async Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
         var observers = Math.Max(1, p.Connections - 1);
@@ -81,7 +84,7 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
             }
         }
 
-        var sender = await recorder.ConnectAsync("sync", null, cancellationToken).ConfigureAwait(false);
+        var writer = await recorder.ConnectAsync("sync", null, cancellationToken).ConfigureAwait(false);
         var expected = new long[agents.Length];
         long missingUpdates = 0;
         long staleUpdates = 0;
@@ -92,17 +95,17 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
         string? firstProblem = null;
         string? firstAhead = null;
         var seq = 0;
-        while (seq < p.MessageCount && sender.IsOpen)
+        while (seq < p.MessageCount && writer.IsOpen)
         {
             context.Progress.Phase = $"message {seq + 1} of {p.MessageCount}";
             for (var a = 0; a < agents.Length && seq < p.MessageCount; a++)
             {
                 seq++;
-                await recorder.SendAsync(sender, context.RunId + "-sync-" + seq.ToString(CultureInfo.InvariantCulture), seq, agents[a], 0, cancellationToken).ConfigureAwait(false);
+                await sender.SendAsync(writer, context.RunId + "-sync-" + seq.ToString(CultureInfo.InvariantCulture), seq, agents[a], 0, cancellationToken).ConfigureAwait(false);
                 expected[a]++;
             }
 
-            if (!await recorder.WaitForRepliesAsync(sender, cancellationToken).ConfigureAwait(false))
+            if (!await recorder.WaitForRepliesAsync(writer, cancellationToken).ConfigureAwait(false))
             {
                 break;
             }
@@ -213,5 +216,7 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
 
         recorder.CheckDelivery();
         recorder.CheckUnexpectedCloses();
+
+        return new ScenarioMeasurements();
     }
 }

@@ -36,7 +36,26 @@ public interface IRapidScenario
     /// </summary>
     string? ChecksById { get; }
 
-    Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken);
+    /// <summary>True for a scenario that provokes queue_full on purpose (QueueOverflow): its rejections do not count against delivery.</summary>
+    bool RejectionsExpected { get; }
+
+    /// <summary>Runs the scenario: it sends through <paramref name="sender"/>, adds its findings to <paramref name="recorder"/>, and returns what it measured.</summary>
+    Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken);
+}
+
+/// <summary>What a scenario measured beyond what its recorder saw; null where it did not measure.</summary>
+public sealed class ScenarioMeasurements
+{
+    /// <summary>Nothing measured beyond the recorder's figures.</summary>
+    public static Task<ScenarioMeasurements> NoneAsync { get; } = Task.FromResult(new ScenarioMeasurements());
+
+    /// <summary>The server's RSS from agent_state memory_usage before and after the load, when it reports it.</summary>
+    public long? ServerRssStart { get; set; }
+
+    public long? ServerRssEnd { get; set; }
+
+    /// <summary>QueueOverflow: whether the flood provoked queue_full.</summary>
+    public bool? OverflowProvoked { get; set; }
 }
 
 /// <summary>A scenario that sends a load whose arrival rate can change over the run (-Stage) or be Poisson (-Arrival).</summary>

@@ -36,6 +36,9 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
     public bool ChecksLatency => true;
 
 
+    public bool RejectionsExpected => false;
+
+
     public IReadOnlyList<string> Needs { get; } = [MessageType.GetAgentState, MessageType.AgentState];
 
 
@@ -43,7 +46,7 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
 
     public int ConnectionsNeeded(RapidScenarioParameters parameters) => Math.Max(1, parameters.Users);
 
-    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    public async Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
         var agent = context.AgentId("multi");
@@ -58,7 +61,7 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
         long[] sent;
         if (p.ConnectRate > 0)
         {
-            sent = await RampAsync(context, recorder, perUser, connections, agent, cancellationToken).ConfigureAwait(false);
+            sent = await RampAsync(context, recorder, sender, perUser, connections, agent, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -68,9 +71,9 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
             }
 
             var all = connections.Select(c => c!).ToArray();
-            await recorder.LimitToQueueAsync(all, agent, cancellationToken).ConfigureAwait(false);
+            await sender.LimitToQueueAsync(all, agent, cancellationToken).ConfigureAwait(false);
             context.Progress.Phase = $"{users} users sending";
-            sent = await SendAsync(context, recorder, all, agent, cancellationToken).ConfigureAwait(false);
+            sent = await SendAsync(context, recorder, sender, all, agent, cancellationToken).ConfigureAwait(false);
         }
 
         await recorder.WaitForRepliesAsync(cancellationToken).ConfigureAwait(false);
@@ -79,6 +82,8 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
         CheckStarvation(recorder, perUser, sent);
         recorder.CheckDelivery();
         recorder.CheckUnexpectedCloses();
+
+        return new ScenarioMeasurements();
     }
 
     private static string UserKey(int u) => "u" + u.ToString(CultureInfo.InvariantCulture);
@@ -207,32 +212,30 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
     /// connected: its messages back-to-back, or its share of the rate from its own start (so with -Duration every user
     /// stays that long). A connect that fails stops the ramp; the users already in finish, and the run names how far the ramp got.
     /// </summary>
-    private static async Task<long[]> RampAsync(ScenarioContext context, ScenarioRecorder recorder, UserView[] perUser, RapidConnection?[] connections, string agent, CancellationToken cancellationToken)
+    private static async Task<long[]> RampAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, UserView[] perUser, RapidConnection?[] connections, string agent, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
         var users = perUser.Length;
         var sent = new long[users];
-        var plan = recorder.PlanLoad();
-        var late = 0L;
+        var plan = sender.PlanLoad();
 
         // The first user finds the agent's queue (for the in-flight window of back-to-back sending) before the others join.
         connections[0] = await recorder.ConnectMatchedAsync(UserKey(0), perUser[0].OnFrame, cancellationToken, ownIdentity: true).ConfigureAwait(false);
-        var window = await recorder.LimitToQueueAsync([connections[0]!], agent, cancellationToken, users).ConfigureAwait(false);
+        var window = await sender.LimitToQueueAsync([connections[0]!], agent, cancellationToken, users).ConfigureAwait(false);
         context.Log.Verbose(FormattableString.Invariant($"MultiUser: {users} users joining at {p.ConnectRate} per second, {(plan is null ? p.MessageCount.ToString(CultureInfo.InvariantCulture) + " messages each, back-to-back" : plan.Describe() + (plan.IsTimed ? " (each user for -Duration from its own start)" : string.Empty))}."));
 
         async Task User(int u, RapidConnection connection)
         {
             if (plan is null)
             {
-                await MessageSender.SendStreamAsync(recorder, connection, agent, Prefix(context, u), p.MessageCount, 0, cancellationToken).ConfigureAwait(false);
+                await sender.SendStreamAsync(connection, agent, Prefix(context, u), p.MessageCount, 0, cancellationToken).ConfigureAwait(false);
                 sent[u] = p.MessageCount;
                 return;
             }
 
-            var outcome = await MessageSender.SendPlannedAsync(
-                recorder, connection, agent, Prefix(context, u), plan.Stream(u, users, perStream: plan.IsTimed ? 0 : p.MessageCount), cancellationToken, ownStart: true).ConfigureAwait(false);
+            var outcome = await sender.SendPlannedAsync(
+                connection, agent, Prefix(context, u), plan.Stream(u, users, perStream: plan.IsTimed ? 0 : p.MessageCount), cancellationToken, ownStart: true).ConfigureAwait(false);
             sent[u] = outcome.Sent;
-            Interlocked.Add(ref late, outcome.Late);
         }
 
         using var connecting = new SemaphoreSlim(ConnectsAtOnce, ConnectsAtOnce);
@@ -245,7 +248,11 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
             RapidConnection connection;
             try
             {
-                connection = await recorder.ConnectMatchedAsync(UserKey(u), perUser[u].OnFrame, cancellationToken, window, ownIdentity: true).ConfigureAwait(false);
+                connection = await recorder.ConnectMatchedAsync(UserKey(u), perUser[u].OnFrame, cancellationToken, ownIdentity: true).ConfigureAwait(false);
+                if (window > 0)
+                {
+                    sender.SetWindow(connection, window);
+                }
             }
             catch (Exception ex) when (ex is RapidConnectionException or System.Net.WebSockets.WebSocketException or System.Net.Sockets.SocketException)
             {
@@ -290,7 +297,6 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
         var rampSeconds = clock.Elapsed.TotalSeconds;
         context.Progress.Phase = FormattableString.Invariant($"{Volatile.Read(ref joined)} users sending");
         await Task.WhenAll(running).ConfigureAwait(false);
-        recorder.LateSends = late;
         var achieved = rampSeconds > 0 ? Volatile.Read(ref joined) / rampSeconds : 0;
         if (slow && achieved < p.ConnectRate * 0.9)
         {
@@ -303,37 +309,26 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
                 $"the ramp stopped at {Volatile.Read(ref joined)} of {users} users: {failed} connect(s) failed ({firstFailure?.Message}). The users already connected finished their messages."));
         }
 
-        NoteLate(recorder);
         return sent;
     }
 
     /// <summary>Each user's messages: back-to-back, or its share of the load plan (a rate, stages, Poisson). Returns how many each user sent.</summary>
-    private static async Task<long[]> SendAsync(ScenarioContext context, ScenarioRecorder recorder, RapidConnection[] connections, string agent, CancellationToken cancellationToken)
+    private static async Task<long[]> SendAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, RapidConnection[] connections, string agent, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
-        var plan = recorder.PlanLoad();
+        var plan = sender.PlanLoad();
         context.Progress.ExpectedMessages = plan is { IsTimed: true } ? 0 : (long)p.MessageCount * connections.Length;
         if (plan is null)
         {
             await Task.WhenAll(connections.Select((c, u) =>
-                MessageSender.SendStreamAsync(recorder, c, agent, Prefix(context, u), p.MessageCount, 0, cancellationToken))).ConfigureAwait(false);
+                sender.SendStreamAsync(c, agent, Prefix(context, u), p.MessageCount, 0, cancellationToken))).ConfigureAwait(false);
             return connections.Select(_ => (long)p.MessageCount).ToArray();
         }
 
         context.Log.Verbose($"MultiUser: {connections.Length} users, {(plan.IsTimed ? string.Empty : p.MessageCount.ToString(CultureInfo.InvariantCulture) + " messages each, ")}{plan.Describe()}.");
         var outcomes = await Task.WhenAll(connections.Select((c, u) =>
-            MessageSender.SendPlannedAsync(recorder, c, agent, Prefix(context, u), plan.Stream(u, connections.Length, perStream: plan.IsTimed ? 0 : p.MessageCount), cancellationToken))).ConfigureAwait(false);
-        recorder.LateSends = outcomes.Sum(o => o.Late);
-        NoteLate(recorder);
+            sender.SendPlannedAsync(c, agent, Prefix(context, u), plan.Stream(u, connections.Length, perStream: plan.IsTimed ? 0 : p.MessageCount), cancellationToken))).ConfigureAwait(false);
         return outcomes.Select(o => o.Sent).ToArray();
-    }
-
-    private static void NoteLate(ScenarioRecorder recorder)
-    {
-        if (recorder.LateSends > 0)
-        {
-            recorder.Note(FormattableString.Invariant($"{recorder.LateSends} sends left more than 5 ms after their intended time: the generator could not keep the rate; latency still counts from the intended time."));
-        }
     }
 
     /// <summary>A user starves when it got under half its replies while every other user got all of theirs.</summary>

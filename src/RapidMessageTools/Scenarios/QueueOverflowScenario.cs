@@ -29,15 +29,17 @@ internal sealed class QueueOverflowScenario : IRapidScenario
     public bool ChecksLatency => false;
 
 
+    public bool RejectionsExpected => true;
+
+
     public IReadOnlyList<string> Needs { get; } = [MessageType.GetQueueState, MessageType.QueueState, MessageType.Error];
 
 
     public string? ChecksById => null;
 
-    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    public async Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken)
     {
         var agent = context.AgentId("flood");
-        recorder.RejectionsExpected = true;
         long maxSeen = 0;
         long overCapacity = 0;
         long capacity = 0;
@@ -111,7 +113,7 @@ internal sealed class QueueOverflowScenario : IRapidScenario
         {
             seq++;
             unansweredAtSend.Add(recorder.Ledger.Outstanding);
-            await recorder.SendAsync(connection, Id(context, seq), seq, agent, 0, cancellationToken).ConfigureAwait(false);
+            await sender.SendAsync(connection, Id(context, seq), seq, agent, 0, cancellationToken).ConfigureAwait(false);
             if (seq % probeEvery == 0 && floodProbes.Count < 64)
             {
                 floodProbes.Add(connection.QueryQueueStateAsync(agent, context.QueryTimeout, cancellationToken));
@@ -139,8 +141,8 @@ internal sealed class QueueOverflowScenario : IRapidScenario
         monitorStop.Cancel();
         await monitor.ConfigureAwait(false);
 
-        recorder.OverflowProvoked = Volatile.Read(ref provoked) == 1;
-        var queueFilled = recorder.OverflowProvoked == true || Interlocked.Read(ref maxSeen) >= capacity;
+        var overflowProvoked = Volatile.Read(ref provoked) == 1;
+        var queueFilled = overflowProvoked || Interlocked.Read(ref maxSeen) >= capacity;
 
         // A silent drop is a message lost where the queue could have been full: the queue was seen full, and the
         // message was sent while at least capacity messages were unanswered. Any other loss is a missing reply,
@@ -170,16 +172,18 @@ internal sealed class QueueOverflowScenario : IRapidScenario
                 $"queue_size exceeded max_capacity {capacity} (largest seen {Interlocked.Read(ref maxSeen)})."));
         }
 
-        if (recorder.OverflowProvoked == false)
+        if (!overflowProvoked)
         {
             recorder.AddViolation(ViolationCode.NotProvoked, FormattableString.Invariant(
                 $"no queue_full was seen after {seq} messages (capacity {capacity}): the server drained faster than the flood, so backpressure was not tested. Raise -MessageCount above what the agent drains during the flood (e.g. {Math.Max(seq, 1) * 10}), or test against a slower agent (OverflowProvoked = False).{HubHint(context)}"));
         }
 
-        await CheckRecoveryAsync(context, recorder, connection, agent, seq, cancellationToken).ConfigureAwait(false);
+        await CheckRecoveryAsync(context, recorder, sender, connection, agent, seq, cancellationToken).ConfigureAwait(false);
         recorder.CheckDelivery(order: true, duplicates: true);
         ReportOtherLossAsMissing(context, recorder, silent.Count);
         recorder.CheckUnexpectedCloses();
+
+        return new ScenarioMeasurements { OverflowProvoked = overflowProvoked };
     }
 
     /// <summary>Silent drops are named SilentDrop; MissingReply then counts only the other lost messages, if any.</summary>
@@ -199,7 +203,7 @@ internal sealed class QueueOverflowScenario : IRapidScenario
         }
     }
 
-    private static async Task CheckRecoveryAsync(ScenarioContext context, ScenarioRecorder recorder, RapidConnection connection, string agent, int lastSeq, CancellationToken cancellationToken)
+    private static async Task CheckRecoveryAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, RapidConnection connection, string agent, int lastSeq, CancellationToken cancellationToken)
     {
         context.Progress.Phase = "checking recovery";
         var deadline = Stopwatch.StartNew();
@@ -221,7 +225,7 @@ internal sealed class QueueOverflowScenario : IRapidScenario
         for (var i = 1; i <= probe && connection.IsOpen; i++)
         {
             ids.Add(Id(context, lastSeq + i));
-            await recorder.SendAsync(connection, ids[ids.Count - 1], lastSeq + i, agent, 0, cancellationToken).ConfigureAwait(false);
+            await sender.SendAsync(connection, ids[ids.Count - 1], lastSeq + i, agent, 0, cancellationToken).ConfigureAwait(false);
         }
 
         // Wait for these probes only: messages dropped earlier will never settle.

@@ -16,14 +16,14 @@ namespace RapidMessageTools.Scenarios;
 /// </summary>
 internal static class ResultBuilder
 {
-    public static RapidScenarioResult Build(IRapidScenario scenario, ScenarioContext context, ScenarioRecorder recorder, DateTime start, double seconds, long memoryGrowth)
+    public static RapidScenarioResult Build(IRapidScenario scenario, ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, ScenarioMeasurements measured, DateTime start, double seconds, long memoryGrowth)
     {
         var ledger = recorder.Ledger;
         var lost = ledger.CloseOutstanding();
         var latency = ledger.Latency.Summarize();
         var distinct = ledger.Distinct;
         var accepted = distinct - ledger.Rejected;
-        var ratio = DeliveryFigures.Ratio(ledger.Delivered, distinct, accepted, recorder.RejectionsExpected);
+        var ratio = DeliveryFigures.Ratio(ledger.Delivered, distinct, accepted, scenario.RejectionsExpected);
         var window = ledger.FirstSendTimestamp != 0 && ledger.LastAnswerTimestamp > ledger.FirstSendTimestamp
             ? (ledger.LastAnswerTimestamp - ledger.FirstSendTimestamp) / (double)Stopwatch.Frequency
             : 0;
@@ -43,7 +43,7 @@ internal static class ResultBuilder
             Duplicates = ledger.DuplicateReplies,
             OutOfOrder = ledger.OutOfOrder,
             DeliveryRatio = ratio,
-            RejectionsExpected = recorder.RejectionsExpected,
+            RejectionsExpected = scenario.RejectionsExpected,
             ThroughputPerSec = throughput,
             Latency = latency,
             ServiceLatency = ledger.Service.Summarize(),
@@ -52,16 +52,16 @@ internal static class ResultBuilder
             Timeline = ledger.Timeline?.ToEntries() ?? [],
             TimelineInterval = ledger.Timeline?.IntervalSeconds ?? 0,
             MemoryGrowthBytes = memoryGrowth,
-            ServerMemoryGrowthBytes = recorder.ServerRssStart is long a && recorder.ServerRssEnd is long b ? b - a : null,
+            ServerMemoryGrowthBytes = measured.ServerRssStart is long a && measured.ServerRssEnd is long b ? b - a : null,
             ConnectionDrops = recorder.ConnectionDrops,
             Duration = Math.Round(seconds, 3),
-            OverflowProvoked = recorder.OverflowProvoked,
-            LateSends = recorder.LateSends,
-            GeneratorFellBehind = GeneratorFellBehind(recorder.LateSends, ledger.Sent),
+            OverflowProvoked = measured.OverflowProvoked,
+            LateSends = sender.LateSends,
+            GeneratorFellBehind = GeneratorFellBehind(sender.LateSends, ledger.Sent),
             UnmatchedFrames = recorder.UnmatchedFrames,
             MalformedFrames = recorder.MalformedFrames(),
             CloseReasons = recorder.CloseReasons().ToArray(),
-            Notes = recorder.Notes().ToArray(),
+            Notes = recorder.Notes().Concat(LateNote(sender.LateSends)).ToArray(),
             Url = context.Url,
             RunId = context.RunId,
             Shard = context.ShardIndex.ToString(CultureInfo.InvariantCulture) + "/" + context.ShardCount.ToString(CultureInfo.InvariantCulture),
@@ -160,6 +160,11 @@ internal static class ResultBuilder
     public static string Machine { get; } =
         Environment.MachineName + " (" + RuntimeInformation.OSDescription.Trim() + ", " + RuntimeInformation.FrameworkDescription + ", " +
         Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture) + " cores)";
+
+    /// <summary>The note every paced run gets when the generator could not keep its rate.</summary>
+    private static IEnumerable<string> LateNote(long lateSends) => lateSends > 0
+        ? [FormattableString.Invariant($"{lateSends} sends left more than 5 ms after their intended time: the generator could not keep the rate; latency still counts from the intended time.")]
+        : [];
 
     /// <summary>Late sends over 0.1 % of all sends: the generator, not the backend, set part of the latency.</summary>
     internal static bool GeneratorFellBehind(long lateSends, long sent) => sent > 0 && lateSends * 1000 > sent;

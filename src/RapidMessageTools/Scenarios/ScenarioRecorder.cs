@@ -14,9 +14,10 @@ using RapidMessageTools.Results;
 namespace RapidMessageTools.Scenarios;
 
 /// <summary>
-/// Collects what a scenario observes: every frame of every connection it opens goes through here into
-/// the <see cref="DeliveryLedger"/>; violations, notes and drops are added by the scenario. Closes every
-/// connection at the end, whatever happened.
+/// Records what a run observes: every frame of every connection it opens goes through here into the
+/// <see cref="DeliveryLedger"/> (<see cref="MatchToMessage"/>, the one place a reply meets its message),
+/// with the checks over it and the findings, notes and drops of the run. It sends nothing: that is
+/// <see cref="MessageSender"/>'s. Closes every connection at the end, whatever happened.
 /// </summary>
 public sealed class ScenarioRecorder
 {
@@ -25,12 +26,6 @@ public sealed class ScenarioRecorder
     private readonly List<RapidViolation> _violations = new();
     private readonly List<string> _notes = new();
     private readonly List<string> _closeReasons = new();
-    private readonly Dictionary<long, SemaphoreSlim> _gates = new();
-    /// <summary>
-    /// Messages in flight over the whole run when sending back-to-back without -MaxInFlight: each connection's window
-    /// is its share, so the ledger's outstanding entries (and the memory they take) do not multiply with the users.
-    /// </summary>
-    internal const int InFlightBudget = 32_768;
 
     private long _connectionDrops;
     private long _unmatched;
@@ -46,28 +41,14 @@ public sealed class ScenarioRecorder
 
     public long ConnectionDrops => Interlocked.Read(ref _connectionDrops);
 
-    public long? ServerRssStart { get; set; }
-
-    public long? ServerRssEnd { get; set; }
-
-    public bool? OverflowProvoked { get; set; }
-
-    public long LateSends { get; set; }
-
-    /// <summary>Paces this run's fixed-rate streams, all from one thread.</summary>
-    internal RatePacer Pacer { get; } = new();
-
-    /// <summary>Set by a scenario that provokes queue_full on purpose (QueueOverflow): rejections then do not count against delivery.</summary>
-    public bool RejectionsExpected { get; set; }
+    /// <summary>Called with a connection's id when a frame settles one of its messages (answered or rejected): frees its in-flight window.</summary>
+    internal Action<long>? Settled { get; set; }
 
     /// <summary>Set when the user stopped the run (Ctrl+C): the result is Interrupted, its figures partial.</summary>
     public bool Interrupted { get; set; }
 
     /// <summary>Frames that named no message of this run.</summary>
     public long UnmatchedFrames => Interlocked.Read(ref _unmatched) + Ledger.Unexpected;
-
-    /// <summary>The start of this run's paced load, shared by its streams.</summary>
-    internal LoadClock LoadClock { get; } = new();
 
     public IReadOnlyList<RapidViolation> Violations => _violations;
 
@@ -80,28 +61,22 @@ public sealed class ScenarioRecorder
     }
 
     /// <summary>Opens a connection for <paramref name="userKey"/> and routes its frames into the ledger; <paramref name="onFrame"/> sees every frame too.</summary>
-    /// <remarks>With <paramref name="maxInFlight"/> above zero, sends on this connection wait while that many messages are unanswered (a closed-loop client).</remarks>
-    public Task<RapidConnection> ConnectAsync(string userKey, Action<ReceivedFrame>? onFrame, CancellationToken cancellationToken, int maxInFlight = 0, bool ownIdentity = false) =>
-        ConnectMatchedAsync(userKey, onFrame is null ? null : (r, _) => onFrame(r), cancellationToken, maxInFlight, ownIdentity);
+    public Task<RapidConnection> ConnectAsync(string userKey, Action<ReceivedFrame>? onFrame, CancellationToken cancellationToken, bool ownIdentity = false) =>
+        ConnectMatchedAsync(userKey, onFrame is null ? null : (r, _) => onFrame(r), cancellationToken, ownIdentity);
 
     /// <summary>As above; <paramref name="onFrame"/> also learns what the frame did in the ledger (answered or rejected one of this run's messages for the first time, or neither).</summary>
-    internal async Task<RapidConnection> ConnectMatchedAsync(string userKey, Action<ReceivedFrame, FrameMatch>? onFrame, CancellationToken cancellationToken, int maxInFlight = 0, bool ownIdentity = false)
+    internal async Task<RapidConnection> ConnectMatchedAsync(string userKey, Action<ReceivedFrame, FrameMatch>? onFrame, CancellationToken cancellationToken, bool ownIdentity = false)
     {
         var connection = await _context.ConnectAsync(userKey, cancellationToken, ownIdentity).ConfigureAwait(false);
-        AttachMatched(connection, onFrame, maxInFlight);
+        AttachMatched(connection, onFrame);
         return connection;
     }
 
-    public void Attach(RapidConnection connection, Action<ReceivedFrame>? onFrame, int maxInFlight = 0) =>
-        AttachMatched(connection, onFrame is null ? null : (r, _) => onFrame(r), maxInFlight);
+    public void Attach(RapidConnection connection, Action<ReceivedFrame>? onFrame) =>
+        AttachMatched(connection, onFrame is null ? null : (r, _) => onFrame(r));
 
-    internal void AttachMatched(RapidConnection connection, Action<ReceivedFrame, FrameMatch>? onFrame, int maxInFlight = 0)
+    internal void AttachMatched(RapidConnection connection, Action<ReceivedFrame, FrameMatch>? onFrame)
     {
-        if (maxInFlight > 0)
-        {
-            SetWindow(connection, maxInFlight);
-        }
-
         lock (_connections)
         {
             _connections.Add(connection);
@@ -126,115 +101,58 @@ public sealed class ScenarioRecorder
             var match = MatchToMessage(received);
             if (match != FrameMatch.None)
             {
-                Gate(connection)?.Release();
+                Settled?.Invoke(connection.Id);
             }
 
             onFrame?.Invoke(received, match);
         };
     }
 
-    /// <summary>Limits a connection to <paramref name="maxInFlight"/> unanswered messages (set before its first send).</summary>
-    public void SetWindow(RapidConnection connection, int maxInFlight)
-    {
-        lock (_gates)
-        {
-            _gates[connection.Id] = new SemaphoreSlim(maxInFlight, maxInFlight);
-        }
-    }
+    public void AddViolation(string code, string message) => _violations.Add(new RapidViolation(code, message));
 
     /// <summary>
-    /// Back-to-back sending keeps at most half the agent's queue (from queue_state max_capacity) in flight
-    /// per connection, so a scenario measures service, not queue_full, and the run as a whole at most
-    /// <see cref="InFlightBudget"/>. At a fixed rate (open loop) nothing is limited. Returns the window set
-    /// (0: none); <paramref name="totalConnections"/> counts connections still to come (a ramp), which then take the same window.
+    /// Whether the run can judge <paramref name="scenario"/> with this protocol profile; when the profile lists a
+    /// message it needs as Unsupported, records why it was not run (the result is then Inconclusive).
     /// </summary>
-    public async Task<int> LimitToQueueAsync(IReadOnlyList<RapidConnection> connections, string? agentId, CancellationToken cancellationToken, int totalConnections = 0)
+    internal bool CanRun(IRapidScenario scenario)
     {
-        if (_context.Parameters.Rate > 0 || _context.Parameters.Stages.Length > 0 || connections.Count == 0)
+        var unsupported = scenario.Needs.Where(m => !_context.Profile.Supports(m)).ToList();
+        if (unsupported.Count == 0)
         {
-            return 0;
+            return true;
         }
 
-        long capacity = 500;
-        if (_context.Parameters.MaxInFlight > 0)
-        {
-            foreach (var c in connections)
-            {
-                SetWindow(c, _context.Parameters.MaxInFlight);
-            }
-
-            return _context.Parameters.MaxInFlight;
-        }
-
-        if (!_context.Profile.Supports(MessageType.GetQueueState))
-        {
-            Note($"The profile {_context.Profile.Name} has no get_queue_state: assumed a queue capacity of 500.");
-        }
-        else
-        {
-            try
-            {
-                var qs = await connections[0].QueryQueueStateAsync(agentId, _context.QueryTimeout, cancellationToken).ConfigureAwait(false);
-                capacity = qs.MaxCapacity ?? capacity;
-            }
-            catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
-            {
-                // No answer, or an error answer (a hub's failed Completion): the default stands.
-                Note("No queue_state answer (" + ex.Message + "): assumed a queue capacity of 500.");
-            }
-        }
-
-        var count = Math.Max(connections.Count, totalConnections);
-        var half = (int)Math.Max(1, Math.Min(1000, capacity / 2));
-        var window = Math.Max(1, Math.Min(half, InFlightBudget / count));
-        foreach (var c in connections)
-        {
-            SetWindow(c, window);
-        }
-
-        Note(window < half
-            ? FormattableString.Invariant($"At most {window} messages in flight per connection ({InFlightBudget} over the run's {count} connections; half the agent's queue capacity would be {half}).")
-            : FormattableString.Invariant($"At most {window} messages in flight per connection (half the agent's queue capacity)."));
-        return window;
+        AddViolation(ViolationCode.ProtocolUnsupported, FormattableString.Invariant(
+            $"{scenario.Name} needs {string.Join(" and ", unsupported)}, which the profile {_context.Profile.Name} lists as Unsupported, so it was not run: this scenario cannot judge a backend without {(unsupported.Count == 1 ? "it" : "them")}."));
+        return false;
     }
 
-    private SemaphoreSlim? Gate(RapidConnection connection)
-    {
-        lock (_gates)
-        {
-            return _gates.TryGetValue(connection.Id, out var gate) ? gate : null;
-        }
-    }
+    /// <summary>An exception that ends a run with a finding about the backend (it stopped answering, the connection broke), not a crash.</summary>
+    internal static bool IsFinding(Exception ex) =>
+        ex is RapidConnectionException or TimeoutException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException;
 
-    /// <summary>Sends one user_message, recording it first so a fast reply always finds it.</summary>
-    public async Task SendAsync(RapidConnection connection, string messageId, long sequenceId, string? agentId, long intendedTimestamp, CancellationToken cancellationToken)
+    /// <summary>Records what ended the run early (<see cref="IsFinding"/>), then the delivery checks over what it got to.</summary>
+    internal void RunEndedBy(Exception ex)
     {
-        var gate = Gate(connection);
-        if (gate is not null && !gate.Wait(0))
+        if (ex is RapidConnectionException)
         {
-            // Bounded wait: a connection that stops answering or ends must not hang the run.
-            var waited = Stopwatch.StartNew();
-            while (!await gate.WaitAsync(100, cancellationToken).ConfigureAwait(false))
-            {
-                if (!connection.IsOpen)
-                {
-                    throw new System.Net.WebSockets.WebSocketException(System.Net.WebSockets.WebSocketError.ConnectionClosedPrematurely, "The connection ended while messages were in flight.");
-                }
-
-                if (waited.Elapsed > _context.ReplyTimeout)
-                {
-                    throw new TimeoutException(FormattableString.Invariant($"No reply freed the in-flight window within {_context.Parameters.TimeoutSec} s."));
-                }
-            }
+            AddViolation(ViolationCode.ReconnectFailed, ex.Message);
+            return;
         }
 
-        var now = Stopwatch.GetTimestamp();
-        Ledger.RecordSend(messageId, sequenceId, new MessageStream(connection.Id, agentId), now, intendedTimestamp == 0 ? now : intendedTimestamp);
-        _context.Progress.AddSent();
-        await connection.SendUserMessageAsync(messageId, sequenceId, "Rapid message " + sequenceId.ToString(CultureInfo.InvariantCulture), agentId, cancellationToken).ConfigureAwait(false);
-    }
+        CheckUnexpectedCloses();
+        if (ex is TimeoutException)
+        {
+            AddViolation(ViolationCode.Timeout, "the run could not finish: " + ex.Message);
+        }
+        else if (!HasViolation(ViolationCode.UnexpectedClose))
+        {
+            // A connection that ended is reported once, with its reason; only an end the connection did not record is added here.
+            AddViolation(ViolationCode.UnexpectedClose, "the run could not finish: " + ex.Message);
+        }
 
-    public void AddViolation(string code, string message) => _violations.Add(new RapidViolation(code, message));
+        CheckDelivery();
+    }
 
     public bool HasViolation(string code) => _violations.Any(v => v.Code == code);
 
@@ -475,23 +393,6 @@ public sealed class ScenarioRecorder
             AddViolation(ViolationCode.ChunkAfterFinal, FormattableString.Invariant(
                 $"{s.AfterFinal} chunks came after their message's final frame ({string.Join("; ", s.AfterFinalExamples)})."));
         }
-    }
-
-    /// <summary>The run's load plan (null: back-to-back); a staged load marks its stages on the timeline.</summary>
-    internal LoadPlan? PlanLoad()
-    {
-        var plan = LoadPlan.From(new LoadShape(_context.Parameters.Stages, _context.Parameters.Rate, _context.Parameters.Duration, _context.Parameters.Arrival, _context.Parameters.Seed), _context.ShardIndex, _context.ShardCount, LoadClock);
-        if (plan is { IsTimed: true })
-        {
-            _context.Progress.LoadSeconds = plan.Schedule.TotalSeconds;
-            _context.Progress.LoadStart = () => LoadClock.Start;
-        }
-        if (plan is { IsStaged: true } && Ledger.Timeline is { } timeline)
-        {
-            timeline.SetStages(at => LoadClock.Start == 0 ? 0 : plan.Schedule.StageAt((at - WallClock.At(LoadClock.Start)).TotalSeconds));
-        }
-
-        return plan;
     }
 
     /// <summary>Records the run interval by interval (<see cref="ScenarioContext.TimelineInterval"/>; 0 records none).</summary>

@@ -105,18 +105,13 @@ public static class ScenarioRunner
         var before = GC.GetTotalMemory(true);
         var clock = Stopwatch.StartNew();
         var recorder = new ScenarioRecorder(context);
-        var unsupported = scenario.Needs.Where(m => !context.Profile.Supports(m)).ToList();
+        var sender = new MessageSender(context, recorder);
+        var measured = new ScenarioMeasurements();
         try
         {
-            if (unsupported.Count > 0)
+            if (recorder.CanRun(scenario))
             {
-                // The backend lacks what the scenario needs: nothing is sent, and the result says why it proves nothing.
-                recorder.AddViolation(ViolationCode.ProtocolUnsupported, FormattableString.Invariant(
-                    $"{scenario.Name} needs {string.Join(" and ", unsupported)}, which the profile {context.Profile.Name} lists as Unsupported, so it was not run: this scenario cannot judge a backend without {(unsupported.Count == 1 ? "it" : "them")}."));
-            }
-            else
-            {
-                await scenario.RunAsync(context, recorder, cancellationToken).ConfigureAwait(false);
+                measured = await scenario.RunAsync(context, recorder, sender, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (RapidConnectionException) when (recorder.Ledger.Sent == 0 && recorder.ConnectionDrops == 0 && recorder.Violations.Count == 0)
@@ -128,25 +123,10 @@ public static class ScenarioRunner
             // Ctrl+C: the partial figures are still the user's, marked Interrupted (never Passed).
             recorder.Interrupted = true;
         }
-        catch (RapidConnectionException ex)
-        {
-            recorder.AddViolation(ViolationCode.ReconnectFailed, ex.Message);
-        }
-        catch (Exception ex) when (ex is TimeoutException or System.Net.WebSockets.WebSocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ScenarioRecorder.IsFinding(ex))
         {
             // The server stopped answering or the connection broke mid-run: a finding, not a crash.
-            recorder.CheckUnexpectedCloses();
-            if (ex is TimeoutException)
-            {
-                recorder.AddViolation(ViolationCode.Timeout, "the run could not finish: " + ex.Message);
-            }
-            else if (!recorder.HasViolation(ViolationCode.UnexpectedClose))
-            {
-                // A connection that ended is reported once, with its reason; only an end the connection did not record is added here.
-                recorder.AddViolation(ViolationCode.UnexpectedClose, "the run could not finish: " + ex.Message);
-            }
-
-            recorder.CheckDelivery();
+            recorder.RunEndedBy(ex);
         }
         finally
         {
@@ -157,6 +137,6 @@ public static class ScenarioRunner
         recorder.Interrupted |= cancellationToken.IsCancellationRequested;
         var growth = Math.Max(0, GC.GetTotalMemory(true) - before);
         context.Progress.Phase = "done";
-        return ResultBuilder.Build(scenario, context, recorder, start, clock.Elapsed.TotalSeconds, growth);
+        return ResultBuilder.Build(scenario, context, recorder, sender, measured, start, clock.Elapsed.TotalSeconds, growth);
     }
 }

@@ -22,23 +22,28 @@ internal sealed class SequentialScenario : IRapidScenario
     public bool ChecksLatency => true;
 
 
+    public bool RejectionsExpected => false;
+
+
     public IReadOnlyList<string> Needs { get; } = [];
 
 
     public string? ChecksById => "that replies come in order and once each";
 
-    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    public async Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
         var connection = await recorder.ConnectAsync("seq", null, cancellationToken).ConfigureAwait(false);
-        await recorder.LimitToQueueAsync([connection], context.AgentId("seq"), cancellationToken).ConfigureAwait(false);
-        recorder.ServerRssStart = await recorder.SampleServerRssAsync(connection, cancellationToken).ConfigureAwait(false);
+        await sender.LimitToQueueAsync([connection], context.AgentId("seq"), cancellationToken).ConfigureAwait(false);
+        var rssStart = await recorder.SampleServerRssAsync(connection, cancellationToken).ConfigureAwait(false);
         context.Progress.Phase = "sending";
         context.Log.Verbose($"Sequential: sending {p.MessageCount} messages on one connection{(p.Rate > 0 ? $" at {p.Rate} msg/s" : " back-to-back")}.");
-        recorder.LateSends = await MessageSender.SendStreamAsync(recorder, connection, context.AgentId("seq"), context.RunId + "-seq", p.MessageCount, p.Rate, cancellationToken).ConfigureAwait(false);
+        await sender.SendStreamAsync(connection, context.AgentId("seq"), context.RunId + "-seq", p.MessageCount, p.Rate, cancellationToken).ConfigureAwait(false);
         await recorder.WaitForRepliesAsync(connection, cancellationToken).ConfigureAwait(false);
-        recorder.ServerRssEnd = await recorder.SampleServerRssAsync(connection, cancellationToken).ConfigureAwait(false);
+        var rssEnd = await recorder.SampleServerRssAsync(connection, cancellationToken).ConfigureAwait(false);
         recorder.CheckDelivery();
         recorder.CheckUnexpectedCloses();
+
+        return new ScenarioMeasurements { ServerRssStart = rssStart, ServerRssEnd = rssEnd };
     }
 }

@@ -39,12 +39,15 @@ internal sealed class StreamCancelScenario : IRapidScenario
     public bool ChecksLatency => false;
 
 
+    public bool RejectionsExpected => false;
+
+
     public IReadOnlyList<string> Needs { get; } = [MessageType.Cancel, MessageType.AiResponseChunk];
 
 
     public string? ChecksById => null;
 
-    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    public async Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
         var agents = Math.Max(1, p.Agents);
@@ -54,7 +57,7 @@ internal sealed class StreamCancelScenario : IRapidScenario
         context.Log.Verbose($"StreamCancel: {p.MessageCount} messages to {agents} agents, about {CancelShare:P0} cancelled at random points.");
         var seed = StableSeed(context.RunId);
         await Task.WhenAll(Enumerable.Range(0, agents).Select(a =>
-            RunAgentAsync(context, recorder, connection, probes, a, BenchmarkScenario.ShardShare(p.MessageCount, a + 1, agents), new Random(seed + a), cancellationToken))).ConfigureAwait(false);
+            RunAgentAsync(context, recorder, sender, connection, probes, a, BenchmarkScenario.ShardShare(p.MessageCount, a + 1, agents), new Random(seed + a), cancellationToken))).ConfigureAwait(false);
         await recorder.WaitForRepliesAsync(connection, cancellationToken).ConfigureAwait(false);
         await WaitForCancelAnswersAsync(context, probes.Values, cancellationToken).ConfigureAwait(false);
         Check(context, recorder, probes);
@@ -62,9 +65,11 @@ internal sealed class StreamCancelScenario : IRapidScenario
         recorder.CheckDelivery();
         recorder.CheckUnexpectedCloses();
         StreamingScenario.CheckStreamed(recorder);
+
+        return new ScenarioMeasurements();
     }
 
-    private static async Task RunAgentAsync(ScenarioContext context, ScenarioRecorder recorder, RapidConnection connection, ConcurrentDictionary<string, Probe> probes, int agentIndex, int count, Random random, CancellationToken cancellationToken)
+    private static async Task RunAgentAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, RapidConnection connection, ConcurrentDictionary<string, Probe> probes, int agentIndex, int count, Random random, CancellationToken cancellationToken)
     {
         var key = "cancel" + agentIndex.ToString(CultureInfo.InvariantCulture);
         var agentId = context.AgentId(key);
@@ -75,7 +80,7 @@ internal sealed class StreamCancelScenario : IRapidScenario
             var cancel = random.NextDouble() < CancelShare;
             var probe = new Probe(cancel ? random.Next(MaxChunksBeforeCancel + 1) : int.MaxValue, previousCancelled);
             probes[id] = probe;
-            await recorder.SendAsync(connection, id, seq, agentId, 0, cancellationToken).ConfigureAwait(false);
+            await sender.SendAsync(connection, id, seq, agentId, 0, cancellationToken).ConfigureAwait(false);
             previousCancelled = false;
             if (!cancel)
             {

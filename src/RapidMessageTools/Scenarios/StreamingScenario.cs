@@ -28,30 +28,33 @@ internal sealed class StreamingScenario : IRapidScenario
     /// <summary>Back-to-back messages queue behind each other's streams, so latency and time to first chunk measure queueing; judged only when set explicitly (or use Benchmark at a fixed -Rate).</summary>
     public bool ChecksLatency => false;
 
+    public bool RejectionsExpected => false;
+
     public IReadOnlyList<string> Needs { get; } = [MessageType.AiResponseChunk];
 
     public string? ChecksById => null;
 
-    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    public async Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
         var agents = Math.Max(1, p.Agents);
         var connection = await recorder.ConnectAsync("stream", null, cancellationToken).ConfigureAwait(false);
-        await recorder.LimitToQueueAsync([connection], context.AgentId("stream0"), cancellationToken).ConfigureAwait(false);
+        await sender.LimitToQueueAsync([connection], context.AgentId("stream0"), cancellationToken).ConfigureAwait(false);
         context.Progress.Phase = "sending";
         context.Log.Verbose($"Streaming: {p.MessageCount} messages to {agents} agents on one connection{(p.Rate > 0 ? $" at {p.Rate} msg/s" : " back-to-back")}.");
         var rate = p.Rate > 0 ? p.Rate / agents : 0;
-        var late = await Task.WhenAll(Enumerable.Range(0, agents).Select(a =>
+        await Task.WhenAll(Enumerable.Range(0, agents).Select(a =>
         {
             var key = "stream" + a.ToString(CultureInfo.InvariantCulture);
-            return MessageSender.SendStreamAsync(recorder, connection, context.AgentId(key), context.RunId + "-" + key, BenchmarkScenario.ShardShare(p.MessageCount, a + 1, agents), rate, cancellationToken);
+            return sender.SendStreamAsync(connection, context.AgentId(key), context.RunId + "-" + key, BenchmarkScenario.ShardShare(p.MessageCount, a + 1, agents), rate, cancellationToken);
         })).ConfigureAwait(false);
-        recorder.LateSends = late.Sum();
         await recorder.WaitForRepliesAsync(connection, cancellationToken).ConfigureAwait(false);
         recorder.CheckStreams();
         recorder.CheckDelivery();
         recorder.CheckUnexpectedCloses();
         CheckStreamed(recorder);
+
+        return new ScenarioMeasurements();
     }
 
     /// <summary>A backend that answered without streaming proved nothing about streams.</summary>

@@ -30,12 +30,15 @@ internal sealed class WebSocketStabilityScenario : IRapidScenario
     public bool ChecksLatency => true;
 
 
+    public bool RejectionsExpected => false;
+
+
     public IReadOnlyList<string> Needs { get; } = [MessageType.Ping, MessageType.Pong];
 
 
     public string? ChecksById => null;
 
-    public async Task RunAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
+    public async Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
         var agent = context.AgentId("stable");
@@ -62,7 +65,7 @@ internal sealed class WebSocketStabilityScenario : IRapidScenario
                 {
                     seq++;
                     ids.Add(Id(context, seq));
-                    await recorder.SendAsync(connection, ids[i], seq, agent, 0, cancellationToken).ConfigureAwait(false);
+                    await sender.SendAsync(connection, ids[i], seq, agent, 0, cancellationToken).ConfigureAwait(false);
                 }
 
                 await connection.PingAsync(context.QueryTimeout, cancellationToken).ConfigureAwait(false);
@@ -93,7 +96,7 @@ internal sealed class WebSocketStabilityScenario : IRapidScenario
         if (again is not null)
         {
             seq++;
-            await recorder.SendAsync(again, Id(context, seq), seq, agent, 0, cancellationToken).ConfigureAwait(false);
+            await sender.SendAsync(again, Id(context, seq), seq, agent, 0, cancellationToken).ConfigureAwait(false);
             await MessageWait.ForAsync(recorder, [Id(context, seq)], again, context.ReplyTimeout, cancellationToken).ConfigureAwait(false);
         }
 
@@ -104,6 +107,8 @@ internal sealed class WebSocketStabilityScenario : IRapidScenario
 
         recorder.CheckUnexpectedCloses();
         recorder.CheckDelivery();
+
+        return new ScenarioMeasurements();
     }
 
     private static async Task<RapidConnection?> ReconnectAsync(ScenarioContext context, ScenarioRecorder recorder, CancellationToken cancellationToken)
