@@ -275,3 +275,40 @@ Describe 'Invoke-RapidScenario errors and thresholds' -Tag 'Integration' {
         finally { $slow | Stop-RapidMockServer }
     }
 }
+
+Describe 'QueueOverflow from many connections of one user' -Tag 'Integration' {
+    BeforeAll {
+        Import-Module RapidMessageTools -Force
+        . (Join-Path $PSScriptRoot 'Support/IndependentServer.ps1')
+        $pythonProblem = Get-IndependentServerProblem
+    }
+    AfterAll { Stop-IndependentServer -All }
+
+    It 'floods one agent from 100 connections at once: every message answered or rejected, the queue within capacity, and it recovers (<Server>)' -ForEach @(@{ Server = 'Mock' }, @{ Server = 'Python' }) {
+        if ($Server -eq 'Python' -and $pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        $backend = if ($Server -eq 'Mock') { Start-RapidMockServer -QueueCapacity 50 -ResponseDelay 0.002 } else { Start-IndependentServer -QueueCapacity 50 -ResponseDelay 0.002 }
+        try {
+            $r = Invoke-RapidScenario QueueOverflow -Url $backend.Url -Connections 100
+            $r.Outcome | Should -Be 'Passed' -Because ($r.Violations -join '; ')
+            $r.OverflowProvoked | Should -BeTrue
+            $r.Rejected | Should -BeGreaterThan 0
+            $r.Lost | Should -Be 0
+            ($r.Delivered + $r.Rejected) | Should -Be $r.Distinct
+        }
+        finally { if ($Server -eq 'Mock') { $backend | Stop-RapidMockServer } else { Stop-IndependentServer -All } }
+    }
+
+    It 'names the fault when the queue drops silently (mock) or messages are lost (Python), from 100 connections' -ForEach @(
+        @{ Server = 'Mock'; Code = 'SilentDrop' }, @{ Server = 'Python'; Code = 'MissingReply' }
+    ) {
+        if ($Server -eq 'Python' -and $pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        $backend = if ($Server -eq 'Mock') { Start-RapidMockServer -QueueCapacity 50 -ResponseDelay 0.002 -Fault @{ DropOnOverflow = $true } } else { Start-IndependentServer -QueueCapacity 50 -ResponseDelay 0.002 -Fault 'drop-messages=0.05' }
+        try {
+            $r = Invoke-RapidScenario QueueOverflow -Url $backend.Url -Connections 100 -TimeoutSec 3
+            $r.Outcome | Should -Be 'Failed'
+            @($r.Violations.Code) | Should -Contain $Code -Because ($r.Violations -join '; ')
+            @($r.Violations.Code) | Should -Not -Contain 'QueueOverCapacity'
+        }
+        finally { if ($Server -eq 'Mock') { $backend | Stop-RapidMockServer } else { Stop-IndependentServer -All } }
+    }
+}

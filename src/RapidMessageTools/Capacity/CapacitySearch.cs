@@ -146,97 +146,117 @@ public static class CapacitySearch
             StepDuration = options.StepDuration,
             Arrival = options.Arrival,
         };
-        var steps = new List<RapidCapacityStep>();
-        double held = 0;
-        RapidCapacityStep? broken = null;
-        var rate = options.StartRate;
-        var judged = 0;
+        var search = new Search(options.StartRate);
+        async Task<RapidCapacityStep> Step(double rate, double seconds, string phase, int number)
+        {
+            var step = await RunStepAsync(scenario, options, rate, seconds, newContext, progress, cancellationToken).ConfigureAwait(false);
+            step.Step = number;
+            step.Phase = phase;
+            search.Steps.Add(step);
+            Narrate(log, options, step);
+            return step;
+        }
+
         if (options.WarmUp > 0)
         {
             progress.Phase = "warm-up";
-            progress.Rate = rate;
-            var warm = await RunStepAsync(scenario, options, rate, options.WarmUp, newContext, progress, cancellationToken).ConfigureAwait(false);
-            warm.Phase = "warm-up";
-            steps.Add(warm);
-            Narrate(log, options, warm);
+            progress.Rate = search.Rate;
+            await Step(search.Rate, options.WarmUp, "warm-up", 0).ConfigureAwait(false);
         }
 
-        while (judged < options.MaxSteps)
+        for (var judged = 1; judged <= options.MaxSteps; judged++)
         {
-            var phase = broken is null ? "grow" : "narrow";
-            progress.Step = ++judged;
-            progress.Rate = rate;
+            var phase = search.Broken is null ? "grow" : "narrow";
+            progress.Step = judged;
+            progress.Rate = search.Rate;
             progress.Phase = phase;
-            var step = await RunStepAsync(scenario, options, rate, options.StepDuration, newContext, progress, cancellationToken).ConfigureAwait(false);
-            step.Step = judged;
-            step.Phase = phase;
-            steps.Add(step);
-            Narrate(log, options, step);
+            var step = await Step(search.Rate, options.StepDuration, phase, judged).ConfigureAwait(false);
             if (step.BrokenBy == CapacityLimit.Latency && options.RepeatLatencyBreaks && step.Result is { } first && first.Latency.P50 / 1000.0 <= options.Limits.MaxLatency)
             {
                 // One stall on a busy machine is not a limit: a rate past the backend's breaks again.
-                var again = await RunStepAsync(scenario, options, rate, options.StepDuration, newContext, progress, cancellationToken).ConfigureAwait(false);
-                again.Step = judged;
-                again.Phase = phase + " (repeat)";
-                steps.Add(again);
-                Narrate(log, options, again);
-                step = again;
+                step = await Step(search.Rate, options.StepDuration, phase + " (repeat)", judged).ConfigureAwait(false);
             }
 
             result.Connections = step.Result?.Parameters.Connections ?? result.Connections;
+            if (!search.Take(step, options, progress))
+            {
+                break;
+            }
+        }
+
+        result.GeneratorLimited = search.Broken?.BrokenBy == CapacityLimit.Generator;
+        result.Steps = search.Steps.ToArray();
+        result.HighestHeldRate = search.Held;
+        result.FirstBrokenRate = search.Broken?.Rate;
+        result.BrokenBy = search.Broken?.BrokenBy ?? CapacityLimit.None;
+        result.Reason = Reason(result, search.Broken, options);
+        result.Url = search.Steps.FirstOrDefault()?.Result?.Url ?? string.Empty;
+        result.Machine = search.Steps.FirstOrDefault()?.Result?.Machine ?? string.Empty;
+        result.Duration = Math.Round(clock.Elapsed.TotalSeconds, 3);
+        progress.Phase = "done";
+        return result;
+    }
+
+    /// <summary>Where the search stands: the highest rate held, the lowest broken step, the next rate to try, the steps so far.</summary>
+    private sealed class Search(double startRate)
+    {
+        public List<RapidCapacityStep> Steps { get; } = [];
+
+        public double Held { get; private set; }
+
+        public RapidCapacityStep? Broken { get; private set; }
+
+        public double Rate { get; private set; } = startRate;
+
+        /// <summary>
+        /// Takes a judged step and chooses the next rate: grow by the growth factor until a step breaks, then bisect
+        /// between the highest held and the lowest broken until they are within the precision. False when the search
+        /// is over (the generator is the limit, the maximum rate held, or the bracket is narrow enough).
+        /// </summary>
+        public bool Take(RapidCapacityStep step, CapacitySearchOptions options, CapacityProgress progress)
+        {
             if (step.BrokenBy == CapacityLimit.Generator)
             {
-                broken = step;
-                result.GeneratorLimited = true;
-                break;
+                Broken = step;
+                return false;
             }
 
             if (step.Held)
             {
-                held = Math.Max(held, rate);
-                progress.HighestHeld = held;
+                Held = Math.Max(Held, Rate);
+                progress.HighestHeld = Held;
             }
-            else if (broken is null || rate < broken.Rate)
+            else if (Broken is null || Rate < Broken.Rate)
             {
-                broken = step;
-                progress.LowestBroken = rate;
+                Broken = step;
+                progress.LowestBroken = Rate;
             }
 
-            if (broken is null)
+            if (Broken is null)
             {
-                if (rate >= options.MaxRate)
+                if (Rate >= options.MaxRate)
                 {
-                    break;
+                    return false;
                 }
 
-                rate = Round(Math.Min(rate * options.Growth, options.MaxRate));
-                continue;
+                Rate = Round(Math.Min(Rate * options.Growth, options.MaxRate));
+                return true;
             }
 
-            if (broken.Rate - held <= options.Precision * broken.Rate || broken.Rate < 1)
+            if (Broken.Rate - Held <= options.Precision * Broken.Rate || Broken.Rate < 1)
             {
-                break;
+                return false;
             }
 
-            var next = Round((held + broken.Rate) / 2);
-            if (next <= held || next >= broken.Rate)
+            var next = Round((Held + Broken.Rate) / 2);
+            if (next <= Held || next >= Broken.Rate)
             {
-                break;
+                return false;
             }
 
-            rate = next;
+            Rate = next;
+            return true;
         }
-
-        result.Steps = steps.ToArray();
-        result.HighestHeldRate = held;
-        result.FirstBrokenRate = broken?.Rate;
-        result.BrokenBy = broken?.BrokenBy ?? CapacityLimit.None;
-        result.Reason = Reason(result, broken, options);
-        result.Url = steps.FirstOrDefault()?.Result?.Url ?? string.Empty;
-        result.Machine = steps.FirstOrDefault()?.Result?.Machine ?? string.Empty;
-        result.Duration = Math.Round(clock.Elapsed.TotalSeconds, 3);
-        progress.Phase = "done";
-        return result;
     }
 
     private static void Narrate(IRunLog log, CapacitySearchOptions options, RapidCapacityStep step) =>

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Client;
@@ -45,55 +46,11 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
     public async Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken)
     {
         var p = context.Parameters;
-        var observers = Math.Max(1, p.Connections - 1);
-        var agents = new string[Math.Max(1, p.Agents)];
-        for (var a = 0; a < agents.Length; a++)
-        {
-            agents[a] = context.AgentId("sync" + a.ToString(CultureInfo.InvariantCulture));
-        }
-
-        // Highest message_count each observer has seen by state_update, per agent.
-        var seen = new ConcurrentDictionary<string, long>[observers];
-        var observerConnections = new List<RapidConnection>();
-        for (var o = 0; o < observers; o++)
-        {
-            var view = seen[o] = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-            void OnFrame(ReceivedFrame r)
-            {
-                var f = r.Frame;
-                if (f.Type == MessageType.StateUpdate && f.AgentId is not null && f.MessageCount is long c)
-                {
-                    view.AddOrUpdate(f.AgentId, c, (_, old) => Math.Max(old, c));
-                }
-            }
-
-            observerConnections.Add(await recorder.ConnectAsync("sync", OnFrame, cancellationToken).ConfigureAwait(false));
-        }
-
-        // A ping answered on each observer shows the server serves that connection, so it is one of the user's
-        // connections before the first message: a server may register a connection after the handshake.
-        foreach (var observer in observerConnections)
-        {
-            try
-            {
-                await observer.PingAsync(context.QueryTimeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                recorder.Note("An observer's ping got no pong: it may not be registered when the first message is processed.");
-            }
-        }
-
+        var agents = Enumerable.Range(0, Math.Max(1, p.Agents)).Select(a => context.AgentId("sync" + a.ToString(CultureInfo.InvariantCulture))).ToArray();
+        var (observerConnections, seen) = await OpenObserversAsync(context, recorder, Math.Max(1, p.Connections - 1), cancellationToken).ConfigureAwait(false);
         var writer = await recorder.ConnectAsync("sync", null, cancellationToken).ConfigureAwait(false);
         var expected = new long[agents.Length];
-        long missingUpdates = 0;
-        long staleUpdates = 0;
-        long staleQueries = 0;
-        long aheadViews = 0;
-        long corruptedAnswers = 0;
-        long checks = 0;
-        string? firstProblem = null;
-        string? firstAhead = null;
+        var findings = new SyncFindings();
         var seq = 0;
         while (seq < p.MessageCount && writer.IsOpen)
         {
@@ -110,113 +67,178 @@ internal sealed class CrossAgentSyncScenario : IRapidScenario
                 break;
             }
 
-            // Every observer must catch up with every agent within the bound.
-            var deadline = Stopwatch.StartNew();
-            bool caughtUp;
-            do
+            // Every observer must catch up with every agent within the bound; none may be ahead of what was acknowledged.
+            var caughtUp = await WaitCaughtUpAsync(seen, agents, expected, cancellationToken).ConfigureAwait(false);
+            findings.Checks++;
+            findings.CheckAhead(seen, agents, expected);
+            if (!caughtUp)
             {
-                caughtUp = true;
-                for (var o = 0; o < observers && caughtUp; o++)
-                {
-                    for (var a = 0; a < agents.Length; a++)
-                    {
-                        if (seen[o].TryGetValue(agents[a], out var c) ? c < expected[a] : expected[a] > 0)
-                        {
-                            caughtUp = false;
-                            break;
-                        }
-                    }
-                }
+                findings.CheckLag(seen, agents, expected);
+            }
 
-                if (!caughtUp)
+            // And an observer's own query must show the acknowledged count.
+            var probeAgent = (seq - 1) % agents.Length;
+            var observer = observerConnections[(seq / agents.Length) % observerConnections.Count];
+            var state = await observer.QueryAgentStateAsync(agents[probeAgent], context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+            findings.CheckQuery(state, agents[probeAgent], expected[probeAgent]);
+        }
+
+        findings.Report(recorder);
+        recorder.CheckDelivery();
+        recorder.CheckUnexpectedCloses();
+        return new ScenarioMeasurements();
+    }
+
+    /// <summary>
+    /// Opens the observers, each keeping the highest message_count it has seen by state_update per agent, and pings
+    /// each: an answered ping shows the server serves that connection, so it is one of the user's connections
+    /// before the first message (a server may register a connection after the handshake).
+    /// </summary>
+    private static async Task<(List<RapidConnection> Connections, ConcurrentDictionary<string, long>[] Seen)> OpenObserversAsync(
+        ScenarioContext context, ScenarioRecorder recorder, int observers, CancellationToken cancellationToken)
+    {
+        var seen = new ConcurrentDictionary<string, long>[observers];
+        var connections = new List<RapidConnection>();
+        for (var o = 0; o < observers; o++)
+        {
+            var view = seen[o] = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+            void OnFrame(ReceivedFrame r)
+            {
+                var f = r.Frame;
+                if (f.Type == MessageType.StateUpdate && f.AgentId is not null && f.MessageCount is long c)
                 {
-                    await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+                    view.AddOrUpdate(f.AgentId, c, (_, old) => Math.Max(old, c));
                 }
             }
-            while (!caughtUp && deadline.Elapsed < StaleBound);
 
-            checks++;
+            connections.Add(await recorder.ConnectAsync("sync", OnFrame, cancellationToken).ConfigureAwait(false));
+        }
 
-            // A view ahead of what was acknowledged is not lag: the server counts wrong.
-            for (var o = 0; o < observers; o++)
+        foreach (var observer in connections)
+        {
+            try
+            {
+                await observer.PingAsync(context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                recorder.Note("An observer's ping got no pong: it may not be registered when the first message is processed.");
+            }
+        }
+
+        return (connections, seen);
+    }
+
+    /// <summary>Waits up to <see cref="StaleBound"/> for every observer to have seen every agent's acknowledged count.</summary>
+    private static async Task<bool> WaitCaughtUpAsync(ConcurrentDictionary<string, long>[] seen, string[] agents, long[] expected, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var caughtUp = seen.All(view => agents.Select((agent, a) => view.TryGetValue(agent, out var c) ? c >= expected[a] : expected[a] == 0).All(ok => ok));
+            if (caughtUp || deadline.Elapsed >= StaleBound)
+            {
+                return caughtUp;
+            }
+
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>What the observers' views showed, counted over the run, and the first example of each kind.</summary>
+    private sealed class SyncFindings
+    {
+        private long _missingUpdates;
+        private long _staleUpdates;
+        private long _staleQueries;
+        private long _aheadViews;
+        private long _corruptedAnswers;
+        private string? _firstProblem;
+        private string? _firstAhead;
+
+        public long Checks { get; set; }
+
+        /// <summary>A view ahead of what was acknowledged is not lag: the server counts wrong.</summary>
+        public void CheckAhead(ConcurrentDictionary<string, long>[] seen, string[] agents, long[] expected)
+        {
+            for (var o = 0; o < seen.Length; o++)
             {
                 for (var a = 0; a < agents.Length; a++)
                 {
                     if (seen[o].TryGetValue(agents[a], out var c) && c > expected[a])
                     {
-                        aheadViews++;
-                        firstAhead ??= FormattableString.Invariant($"observer {o + 1} got a state_update with message_count {c} for agent {agents[a]} after only {expected[a]} messages were sent to it");
+                        _aheadViews++;
+                        _firstAhead ??= FormattableString.Invariant($"observer {o + 1} got a state_update with message_count {c} for agent {agents[a]} after only {expected[a]} messages were sent to it");
                     }
                 }
             }
+        }
 
-            if (!caughtUp)
+        /// <summary>Observers that did not catch up within the bound: no state_update at all, or one behind.</summary>
+        public void CheckLag(ConcurrentDictionary<string, long>[] seen, string[] agents, long[] expected)
+        {
+            for (var o = 0; o < seen.Length; o++)
             {
-                for (var o = 0; o < observers; o++)
+                for (var a = 0; a < agents.Length; a++)
                 {
-                    for (var a = 0; a < agents.Length; a++)
+                    if (!seen[o].TryGetValue(agents[a], out var c))
                     {
-                        if (!seen[o].TryGetValue(agents[a], out var c))
-                        {
-                            missingUpdates++;
-                            firstProblem ??= $"observer {o + 1} had no state_update for agent {agents[a]} {StaleBound.TotalSeconds:0.#} s after {expected[a]} acknowledged messages";
-                        }
-                        else if (c < expected[a])
-                        {
-                            staleUpdates++;
-                            firstProblem ??= $"observer {o + 1} saw message_count {c} for agent {agents[a]} {StaleBound.TotalSeconds:0.#} s after {expected[a]} were acknowledged";
-                        }
+                        _missingUpdates++;
+                        _firstProblem ??= $"observer {o + 1} had no state_update for agent {agents[a]} {StaleBound.TotalSeconds:0.#} s after {expected[a]} acknowledged messages";
+                    }
+                    else if (c < expected[a])
+                    {
+                        _staleUpdates++;
+                        _firstProblem ??= $"observer {o + 1} saw message_count {c} for agent {agents[a]} {StaleBound.TotalSeconds:0.#} s after {expected[a]} were acknowledged";
                     }
                 }
             }
+        }
 
-            // And an observer's own query must show the acknowledged count.
-            var probeAgent = (seq - 1) % agents.Length;
-            var observer = observerConnections[(seq / agents.Length) % observers];
-            var state = await observer.QueryAgentStateAsync(agents[probeAgent], context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+        /// <summary>An observer's own agent_state: corrupted, ahead (counts wrong) or behind (lags).</summary>
+        public void CheckQuery(ProtocolFrame state, string agent, long expected)
+        {
             if (state.Corrupted == true)
             {
-                corruptedAnswers++;
+                _corruptedAnswers++;
             }
-            else if (state.MessageCount > expected[probeAgent])
+            else if (state.MessageCount > expected)
             {
-                aheadViews++;
-                firstAhead ??= FormattableString.Invariant($"an observer's agent_state said message_count {state.MessageCount} for agent {agents[probeAgent]} after only {expected[probeAgent]} messages were sent to it");
+                _aheadViews++;
+                _firstAhead ??= FormattableString.Invariant($"an observer's agent_state said message_count {state.MessageCount} for agent {agent} after only {expected} messages were sent to it");
             }
-            else if (state.MessageCount != expected[probeAgent])
+            else if (state.MessageCount != expected)
             {
                 // Behind (or missing): the view lags what was acknowledged.
-                staleQueries++;
-                firstProblem ??= FormattableString.Invariant($"an observer's agent_state said message_count {state.MessageCount} for agent {agents[probeAgent]} after {expected[probeAgent]} were acknowledged");
+                _staleQueries++;
+                _firstProblem ??= FormattableString.Invariant($"an observer's agent_state said message_count {state.MessageCount} for agent {agent} after {expected} were acknowledged");
             }
         }
 
-        if (corruptedAnswers > 0)
+        public void Report(ScenarioRecorder recorder)
         {
-            recorder.AddViolation(ViolationCode.StateCorrupted, FormattableString.Invariant($"{corruptedAnswers} of {checks} observers' agent_state answers had corrupted = true."));
+            if (_corruptedAnswers > 0)
+            {
+                recorder.AddViolation(ViolationCode.StateCorrupted, FormattableString.Invariant($"{_corruptedAnswers} of {Checks} observers' agent_state answers had corrupted = true."));
+            }
+
+            if (_missingUpdates > 0)
+            {
+                recorder.AddViolation(ViolationCode.MissingStateUpdate, FormattableString.Invariant(
+                    $"{_missingUpdates} (observer, agent) pairs got no state_update within {StaleBound.TotalSeconds} s; first: {_firstProblem}."));
+            }
+
+            if (_staleUpdates + _staleQueries > 0)
+            {
+                recorder.AddViolation(ViolationCode.StaleView, FormattableString.Invariant(
+                    $"another connection's view lagged past {StaleBound.TotalSeconds} s: {_staleUpdates} stale state_update views, {_staleQueries} stale agent_state answers out of {Checks} checks; first: {_firstProblem}."));
+            }
+
+            if (_aheadViews > 0)
+            {
+                recorder.AddViolation(ViolationCode.StateMismatch, FormattableString.Invariant(
+                    $"{_aheadViews} views counted more messages than were sent (a count ahead, not a lag); first: {_firstAhead}."));
+            }
         }
-
-        if (missingUpdates > 0)
-        {
-            recorder.AddViolation(ViolationCode.MissingStateUpdate, FormattableString.Invariant(
-                $"{missingUpdates} (observer, agent) pairs got no state_update within {StaleBound.TotalSeconds} s; first: {firstProblem}."));
-        }
-
-        if (staleUpdates + staleQueries > 0)
-        {
-            recorder.AddViolation(ViolationCode.StaleView, FormattableString.Invariant(
-                $"another connection's view lagged past {StaleBound.TotalSeconds} s: {staleUpdates} stale state_update views, {staleQueries} stale agent_state answers out of {checks} checks; first: {firstProblem}."));
-        }
-
-        if (aheadViews > 0)
-        {
-            recorder.AddViolation(ViolationCode.StateMismatch, FormattableString.Invariant(
-                $"{aheadViews} views counted more messages than were sent (a count ahead, not a lag); first: {firstAhead}."));
-        }
-
-        recorder.CheckDelivery();
-        recorder.CheckUnexpectedCloses();
-
-        return new ScenarioMeasurements();
     }
 }

@@ -93,13 +93,38 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
     /// <summary>Asks every connected user's agent_state (a few at a time) and judges leaks, lag and corruption.</summary>
     private static async Task CheckStatesAsync(ScenarioContext context, ScenarioRecorder recorder, UserView[] perUser, RapidConnection?[] connections, long[] sent, string agent, CancellationToken cancellationToken)
     {
-        var users = perUser.Length;
-        var states = new ProtocolFrame?[users];
+        var states = await QueryStatesAsync(context, connections, agent, cancellationToken).ConfigureAwait(false);
+        var findings = new StateFindings();
+        var reportedUsers = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var u = 0; u < perUser.Length; u++)
+        {
+            if (states[u] is not { } state)
+            {
+                continue;
+            }
+
+            if (state.Corrupted == true)
+            {
+                findings.Corrupted++;
+                continue;
+            }
+
+            findings.CheckCount(context, perUser, u, state, sent[u] - perUser[u].Rejected);
+            findings.CheckOwner(context, perUser[u], u, state, reportedUsers);
+        }
+
+        findings.Report(recorder, perUser.Length);
+    }
+
+    /// <summary>Every connected user's agent_state, <see cref="StateQueriesAtOnce"/> at a time (null for a user no longer connected).</summary>
+    private static async Task<ProtocolFrame?[]> QueryStatesAsync(ScenarioContext context, RapidConnection?[] connections, string agent, CancellationToken cancellationToken)
+    {
+        var states = new ProtocolFrame?[connections.Length];
         var next = -1;
         async Task Worker()
         {
             int u;
-            while ((u = Interlocked.Increment(ref next)) < users)
+            while ((u = Interlocked.Increment(ref next)) < connections.Length)
             {
                 if (connections[u] is { IsOpen: true } c)
                 {
@@ -108,70 +133,70 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, Math.Min(users, StateQueriesAtOnce)).Select(_ => Worker())).ConfigureAwait(false);
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(connections.Length, StateQueriesAtOnce)).Select(_ => Worker())).ConfigureAwait(false);
+        return states;
+    }
 
-        long leaks = 0;
-        long corrupted = 0;
-        long lagging = 0;
-        long overcounted = 0;
-        string? firstOver = null;
-        string? firstLeak = null;
-        string? firstLag = null;
-        var reportedUsers = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var u = 0; u < users; u++)
+    /// <summary>What the users' agent_state answers showed, counted, with the first example of each kind.</summary>
+    private sealed class StateFindings
+    {
+        private long _leaks;
+        private long _lagging;
+        private long _overcounted;
+        private string? _firstOver;
+        private string? _firstLeak;
+        private string? _firstLag;
+
+        public long Corrupted { get; set; }
+
+        /// <summary>
+        /// A count above what the user had accepted is a leak only when other users' messages show in it: its last
+        /// message is another user's, or the excess is as large as another user's whole traffic. Otherwise the count
+        /// is wrong, not shared (a state mismatch). A count below the replies it got lags.
+        /// </summary>
+        public void CheckCount(ScenarioContext context, UserView[] perUser, int u, ProtocolFrame state, long accepted)
         {
-            if (states[u] is not { } state)
-            {
-                continue;
-            }
-
             var view = perUser[u];
-            var accepted = sent[u] - view.Rejected;
-            if (state.Corrupted == true)
-            {
-                corrupted++;
-                continue;
-            }
-
             if (state.MessageCount > accepted)
             {
-                // A count above what this user had accepted is a leak only when other users' messages show in it:
-                // its last message is another user's, or the excess is as large as another user's whole traffic.
-                // Otherwise the count is wrong, not shared (a state mismatch).
                 var excess = state.MessageCount.Value - accepted;
                 var foreignLast = state.LastMessageId is not null && !state.LastMessageId.StartsWith(Prefix(context, u) + "-", StringComparison.Ordinal);
-                var fewestOther = users < 2 ? long.MaxValue : Enumerable.Range(0, users).Where(o => o != u).Min(o => Math.Max(1, perUser[o].Answered));
+                var fewestOther = perUser.Length < 2 ? long.MaxValue : Enumerable.Range(0, perUser.Length).Where(o => o != u).Min(o => Math.Max(1, perUser[o].Answered));
                 if (foreignLast || excess >= fewestOther)
                 {
-                    leaks++;
-                    firstLeak ??= foreignLast
+                    _leaks++;
+                    _firstLeak ??= foreignLast
                         ? FormattableString.Invariant($"user {u + 1} had {accepted} messages accepted but its agent_state says message_count {state.MessageCount}, last message {state.LastMessageId} (another user's)")
                         : FormattableString.Invariant($"user {u + 1} had {accepted} messages accepted but its agent_state says message_count {state.MessageCount}, {excess} more: as many as other users sent");
                 }
                 else
                 {
-                    overcounted++;
-                    firstOver ??= FormattableString.Invariant($"user {u + 1} had {accepted} messages accepted but its agent_state says message_count {state.MessageCount}");
+                    _overcounted++;
+                    _firstOver ??= FormattableString.Invariant($"user {u + 1} had {accepted} messages accepted but its agent_state says message_count {state.MessageCount}");
                 }
             }
             else if (state.MessageCount < view.Answered)
             {
-                lagging++;
-                firstLag ??= FormattableString.Invariant($"user {u + 1} got {view.Answered} replies but its agent_state says message_count {state.MessageCount}");
+                _lagging++;
+                _firstLag ??= FormattableString.Invariant($"user {u + 1} got {view.Answered} replies but its agent_state says message_count {state.MessageCount}");
             }
+        }
 
+        /// <summary>Whose state the user was shown: its own, not another's, not one another user was shown too; and no state_update from outside.</summary>
+        public void CheckOwner(ScenarioContext context, UserView view, int u, ProtocolFrame state, Dictionary<string, int> reportedUsers)
+        {
             if (state.UserId is not null)
             {
                 if (context.Token is null && context.TokenForUser is null && state.UserId != view.UserId)
                 {
-                    leaks++;
-                    firstLeak ??= $"user {u + 1} ({view.UserId}) was shown the state of {state.UserId}";
+                    _leaks++;
+                    _firstLeak ??= $"user {u + 1} ({view.UserId}) was shown the state of {state.UserId}";
                 }
 
                 if (reportedUsers.TryGetValue(state.UserId, out var other))
                 {
-                    leaks++;
-                    firstLeak ??= $"users {other + 1} and {u + 1} were both shown the state of {state.UserId}";
+                    _leaks++;
+                    _firstLeak ??= $"users {other + 1} and {u + 1} were both shown the state of {state.UserId}";
                 }
                 else
                 {
@@ -181,29 +206,32 @@ internal sealed class MultiUserScenario : IRapidScenario, IStagedScenario, IUser
 
             if (view.ForeignUpdates > 0)
             {
-                leaks += view.ForeignUpdates;
-                firstLeak ??= $"user {u + 1} received {view.ForeignUpdates} state_update frames though it had no other connection";
+                _leaks += view.ForeignUpdates;
+                _firstLeak ??= $"user {u + 1} received {view.ForeignUpdates} state_update frames though it had no other connection";
             }
         }
 
-        if (corrupted > 0)
+        public void Report(ScenarioRecorder recorder, int users)
         {
-            recorder.AddViolation(ViolationCode.StateCorrupted, FormattableString.Invariant($"{corrupted} of {users} users' agent_state answers had corrupted = true."));
-        }
+            if (Corrupted > 0)
+            {
+                recorder.AddViolation(ViolationCode.StateCorrupted, FormattableString.Invariant($"{Corrupted} of {users} users' agent_state answers had corrupted = true."));
+            }
 
-        if (lagging > 0)
-        {
-            recorder.AddViolation(ViolationCode.StateMismatch, FormattableString.Invariant($"{lagging} users' agent_state counted fewer messages than they got replies for; first: {firstLag}."));
-        }
+            if (_lagging > 0)
+            {
+                recorder.AddViolation(ViolationCode.StateMismatch, FormattableString.Invariant($"{_lagging} users' agent_state counted fewer messages than they got replies for; first: {_firstLag}."));
+            }
 
-        if (overcounted > 0)
-        {
-            recorder.AddViolation(ViolationCode.StateMismatch, FormattableString.Invariant($"{overcounted} users' agent_state counted more messages than they had accepted, though nothing in it is another user's; first: {firstOver}."));
-        }
+            if (_overcounted > 0)
+            {
+                recorder.AddViolation(ViolationCode.StateMismatch, FormattableString.Invariant($"{_overcounted} users' agent_state counted more messages than they had accepted, though nothing in it is another user's; first: {_firstOver}."));
+            }
 
-        if (leaks > 0)
-        {
-            recorder.AddViolation(ViolationCode.StateLeak, FormattableString.Invariant($"{leaks} signs of state shared across users; first: {firstLeak}."));
+            if (_leaks > 0)
+            {
+                recorder.AddViolation(ViolationCode.StateLeak, FormattableString.Invariant($"{_leaks} signs of state shared across users; first: {_firstLeak}."));
+            }
         }
     }
 

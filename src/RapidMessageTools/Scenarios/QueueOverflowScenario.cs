@@ -18,7 +18,7 @@ internal sealed class QueueOverflowScenario : IRapidScenario
 {
     public string Name => "QueueOverflow";
 
-    public string Description => "Floods one agent past its queue capacity (read from get_queue_state), then checks it recovers.";
+    public string Description => "Floods one agent past its queue capacity (read from get_queue_state), from one connection or from -Connections of the same user at once, then checks it recovers.";
 
     public string FailsWhen => "a message is neither answered nor rejected; queue_size exceeds capacity; no recovery";
 
@@ -40,96 +40,111 @@ internal sealed class QueueOverflowScenario : IRapidScenario
     public async Task<ScenarioMeasurements> RunAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, CancellationToken cancellationToken)
     {
         var agent = context.AgentId("flood");
-        long maxSeen = 0;
-        long overCapacity = 0;
-        long capacity = 0;
-        var provoked = 0;
-        void Observe(ReceivedFrame r)
+        var watch = new QueueWatch();
+        var connections = new List<RapidConnection>();
+        for (var c = 0; c < Math.Max(1, context.Parameters.Connections); c++)
         {
-            var f = r.Frame;
-            if (f.Type == MessageType.Error && f.Code == ErrorCode.QueueFull)
-            {
-                Interlocked.Exchange(ref provoked, 1);
-                if (f.QueueSize is long q && f.MaxCapacity is long m && q > m)
-                {
-                    Interlocked.Increment(ref overCapacity);
-                }
-            }
+            // Every connection is the same user's: a real overload comes from many of them at once.
+            connections.Add(await recorder.ConnectAsync("flood", watch.Observe, cancellationToken).ConfigureAwait(false));
         }
 
-        var connection = await recorder.ConnectAsync("flood", Observe, cancellationToken).ConfigureAwait(false);
-        var initial = await connection.QueryQueueStateAsync(agent, context.QueryTimeout, cancellationToken).ConfigureAwait(false);
-        capacity = initial.MaxCapacity ?? 0;
-        if (capacity <= 0)
-        {
-            capacity = 500;
-            recorder.Note("The server's queue_state has no max_capacity; assumed 500.");
-        }
-
-        var bound = context.Parameters.MessageCount > 0 ? context.Parameters.MessageCount : (int)Math.Min(int.MaxValue, 4 * capacity);
-        context.Log.Verbose($"QueueOverflow: capacity {capacity}; flooding up to {bound} messages.");
+        var connection = connections[0];
+        watch.Capacity = await QueueCapacityAsync(context, recorder, connection, agent, cancellationToken).ConfigureAwait(false);
+        var bound = context.Parameters.MessageCount > 0 ? context.Parameters.MessageCount : (int)Math.Min(int.MaxValue, 4 * watch.Capacity);
+        context.Log.Verbose($"QueueOverflow: capacity {watch.Capacity}; flooding up to {bound} messages from {connections.Count} connection(s).");
         context.Progress.Phase = "flooding";
 
         using var monitorStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var monitor = Task.Run(
-            async () =>
-            {
-                while (!monitorStop.IsCancellationRequested && connection.IsOpen)
-                {
-                    try
-                    {
-                        var qs = await connection.QueryQueueStateAsync(agent, context.QueryTimeout, monitorStop.Token).ConfigureAwait(false);
-                        var size = qs.QueueSize ?? 0;
-                        InterlockedMax(ref maxSeen, size);
-                        if (qs.MaxCapacity is long m && size > m)
-                        {
-                            Interlocked.Increment(ref overCapacity);
-                        }
+        var monitor = Task.Run(() => MonitorAsync(context, connection, agent, watch, monitorStop.Token), CancellationToken.None);
+        var flood = await FloodAsync(context, recorder, sender, connections, agent, watch, bound, cancellationToken).ConfigureAwait(false);
+        await WaitDrainedAsync(context, recorder, connection, agent, cancellationToken).ConfigureAwait(false);
+        monitorStop.Cancel();
+        await monitor.ConfigureAwait(false);
 
-                        await Task.Delay(20, monitorStop.Token).ConfigureAwait(false);
-                    }
-                    catch (Exception)
-                    {
-                        return;
-                    }
-                }
-            },
-            CancellationToken.None);
+        var silent = SilentDrops(context, recorder, connections, watch, flood);
+        Report(context, recorder, watch, flood.Sent, silent);
+        await CheckRecoveryAsync(context, recorder, sender, connection, agent, flood.Sent, cancellationToken).ConfigureAwait(false);
+        recorder.CheckDelivery(order: true, duplicates: true);
+        ReportOtherLossAsMissing(context, recorder, silent.Count);
+        recorder.CheckUnexpectedCloses();
+        return new ScenarioMeasurements { OverflowProvoked = watch.Provoked };
+    }
 
-        // Flood: stop soon after the first queue_full (a little past it proves rejections keep coming), or at the bound.
-        var afterFull = (int)Math.Max(10, capacity / 10);
-        var seq = 0;
-        var sentAfterFull = 0;
-
-        // Per message, how many were unanswered when it was sent: the agent's queue held at most that many when it
-        // arrived, so a message sent with fewer than capacity unanswered cannot have met a full queue.
-        var unansweredAtSend = new List<long>();
-
-        // queue_state asked in the flood itself: the server reads it right after the messages before it, so a queue
-        // that fills is seen full even by a server that drops instead of rejecting (no queue_full ever comes).
-        var probeEvery = (int)Math.Max(1, capacity / 2);
-        var floodProbes = new List<Task<ProtocolFrame>>();
-        while (seq < bound && (Volatile.Read(ref provoked) == 0 || sentAfterFull++ < afterFull))
+    /// <summary>The agent's queue capacity from queue_state (500 when it has no max_capacity).</summary>
+    private static async Task<long> QueueCapacityAsync(ScenarioContext context, ScenarioRecorder recorder, RapidConnection connection, string agent, CancellationToken cancellationToken)
+    {
+        var initial = await connection.QueryQueueStateAsync(agent, context.QueryTimeout, cancellationToken).ConfigureAwait(false);
+        if (initial.MaxCapacity is long capacity && capacity > 0)
         {
-            seq++;
-            unansweredAtSend.Add(recorder.Ledger.Outstanding);
-            await sender.SendAsync(connection, Id(context, seq), seq, agent, 0, cancellationToken).ConfigureAwait(false);
-            if (seq % probeEvery == 0 && floodProbes.Count < 64)
-            {
-                floodProbes.Add(connection.QueryQueueStateAsync(agent, context.QueryTimeout, cancellationToken));
-            }
+            return capacity;
         }
 
-        foreach (var probe in floodProbes)
+        recorder.Note("The server's queue_state has no max_capacity; assumed 500.");
+        return 500;
+    }
+
+    /// <summary>Asks queue_state every 20 ms during the flood: the largest queue_size seen, and any over capacity.</summary>
+    private static async Task MonitorAsync(ScenarioContext context, RapidConnection connection, string agent, QueueWatch watch, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested && connection.IsOpen)
         {
             try
             {
-                var qs = await probe.ConfigureAwait(false);
-                InterlockedMax(ref maxSeen, qs.QueueSize ?? 0);
-                if (qs.MaxCapacity is long m && (qs.QueueSize ?? 0) > m)
+                watch.Record(await connection.QueryQueueStateAsync(agent, context.QueryTimeout, stop).ConfigureAwait(false));
+                await Task.Delay(20, stop).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Floods until soon after the first queue_full (a little past it proves rejections keep coming), or to the bound,
+    /// from every connection at once (one shared sequence). Notes per message how many were unanswered when it was
+    /// sent (the agent's queue held at most that many when it arrived), and asks queue_state inside the flood, where
+    /// the server reads it right after the messages before it, so a queue that fills is seen full even by a server
+    /// that drops instead of rejecting.
+    /// </summary>
+    private static async Task<Flood> FloodAsync(ScenarioContext context, ScenarioRecorder recorder, MessageSender sender, IReadOnlyList<RapidConnection> connections, string agent, QueueWatch watch, int bound, CancellationToken cancellationToken)
+    {
+        var afterFull = (int)Math.Max(10, watch.Capacity / 10);
+        var probeEvery = (int)Math.Max(1, watch.Capacity / 2);
+        var flood = new Flood(bound);
+        var probes = new List<Task<ProtocolFrame>>();
+        var sentAfterFull = 0;
+        async Task FloodFrom(RapidConnection connection)
+        {
+            while (connection.IsOpen && (!watch.Provoked || Interlocked.Increment(ref sentAfterFull) <= afterFull))
+            {
+                var seq = flood.Take();
+                if (seq > bound)
                 {
-                    Interlocked.Increment(ref overCapacity);
+                    return;
                 }
+
+                flood.UnansweredAtSend[seq - 1] = recorder.Ledger.Outstanding;
+                await sender.SendAsync(connection, Id(context, seq), seq, agent, 0, cancellationToken).ConfigureAwait(false);
+                if (seq % probeEvery == 0)
+                {
+                    lock (probes)
+                    {
+                        if (probes.Count < 64)
+                        {
+                            probes.Add(connection.QueryQueueStateAsync(agent, context.QueryTimeout, cancellationToken));
+                        }
+                    }
+                }
+            }
+        }
+
+        await Task.WhenAll(connections.Select(FloodFrom)).ConfigureAwait(false);
+        foreach (var probe in probes)
+        {
+            try
+            {
+                watch.Record(await probe.ConfigureAwait(false));
             }
             catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or System.Net.WebSockets.WebSocketException or ObjectDisposedException)
             {
@@ -137,53 +152,113 @@ internal sealed class QueueOverflowScenario : IRapidScenario
             }
         }
 
-        await WaitDrainedAsync(context, recorder, connection, agent, cancellationToken).ConfigureAwait(false);
-        monitorStop.Cancel();
-        await monitor.ConfigureAwait(false);
+        return flood;
+    }
 
-        var overflowProvoked = Volatile.Read(ref provoked) == 1;
-        var queueFilled = overflowProvoked || Interlocked.Read(ref maxSeen) >= capacity;
-
-        // A silent drop is a message lost where the queue could have been full: the queue was seen full, and the
-        // message was sent while at least capacity messages were unanswered. Any other loss is a missing reply,
-        // and so is every loss on a connection that ended (its replies could no longer come).
+    /// <summary>
+    /// A silent drop is a message lost where the queue could have been full: the queue was seen full, and the
+    /// message was sent while at least capacity messages were unanswered. Any other loss is a missing reply,
+    /// and so is every loss on a connection that ended (its replies could no longer come).
+    /// </summary>
+    private static List<string> SilentDrops(ScenarioContext context, ScenarioRecorder recorder, IReadOnlyList<RapidConnection> connections, QueueWatch watch, Flood flood)
+    {
         var silent = new List<string>();
-        if (queueFilled && !connection.EndedUnexpectedly)
+        if (!watch.Filled || connections.Any(c => c.EndedUnexpectedly))
         {
-            for (var s = 1; s <= seq; s++)
+            return silent;
+        }
+
+        // From several connections at once, messages overtake each other on the way, so a message sent with fewer
+        // than capacity unanswered might still have met a full queue; the evidence cannot say, so such a loss stays a
+        // missing reply, the weaker claim.
+        for (var s = 1; s <= flood.Sent; s++)
+        {
+            var id = Id(context, s);
+            if (flood.UnansweredAtSend[s - 1] >= watch.Capacity && !recorder.Ledger.IsSettled(id))
             {
-                var id = Id(context, s);
-                if (unansweredAtSend[s - 1] >= capacity && !recorder.Ledger.IsSettled(id))
+                silent.Add(id);
+            }
+        }
+
+        return silent;
+    }
+
+    /// <summary>The flood's findings: silent drops, a queue over capacity, or a flood that never provoked queue_full.</summary>
+    private static void Report(ScenarioContext context, ScenarioRecorder recorder, QueueWatch watch, int sent, List<string> silent)
+    {
+        if (silent.Count > 0)
+        {
+            recorder.AddViolation(ViolationCode.SilentDrop, FormattableString.Invariant(
+                $"{silent.Count} of {sent} messages sent while the queue was full were neither answered nor rejected with queue_full (e.g. {string.Join(", ", silent.Take(3))})."));
+        }
+
+        if (watch.OverCapacity > 0)
+        {
+            recorder.AddViolation(ViolationCode.QueueOverCapacity, FormattableString.Invariant(
+                $"queue_size exceeded max_capacity {watch.Capacity} (largest seen {watch.MaxSeen})."));
+        }
+
+        if (!watch.Provoked)
+        {
+            recorder.AddViolation(ViolationCode.NotProvoked, FormattableString.Invariant(
+                $"no queue_full was seen after {sent} messages (capacity {watch.Capacity}): the server drained faster than the flood, so backpressure was not tested. Raise -MessageCount above what the agent drains during the flood (e.g. {Math.Max(sent, 1) * 10}), or test against a slower agent (OverflowProvoked = False).{HubHint(context)}"));
+        }
+    }
+
+    /// <summary>What the flood sent: how many (one sequence over all its connections), and per message how many were unanswered when it left.</summary>
+    private sealed class Flood(int bound)
+    {
+        private int _taken;
+
+        /// <summary>Messages sent: the sequence numbers taken, up to the bound.</summary>
+        public int Sent => Math.Min(Volatile.Read(ref _taken), UnansweredAtSend.Length);
+
+        public long[] UnansweredAtSend { get; } = new long[bound];
+
+        /// <summary>The next sequence number (past the bound when the flood is over).</summary>
+        public int Take() => Interlocked.Increment(ref _taken);
+    }
+
+    /// <summary>What the run saw of the agent's queue: queue_full (and any over capacity in it), and queue_state sizes.</summary>
+    private sealed class QueueWatch
+    {
+        private long _maxSeen;
+        private long _overCapacity;
+        private int _provoked;
+
+        public long Capacity { get; set; }
+
+        public bool Provoked => Volatile.Read(ref _provoked) == 1;
+
+        public long MaxSeen => Interlocked.Read(ref _maxSeen);
+
+        public long OverCapacity => Interlocked.Read(ref _overCapacity);
+
+        /// <summary>The queue was full: queue_full came, or queue_state showed it at capacity.</summary>
+        public bool Filled => Provoked || MaxSeen >= Capacity;
+
+        public void Observe(ReceivedFrame r)
+        {
+            var f = r.Frame;
+            if (f.Type == MessageType.Error && f.Code == ErrorCode.QueueFull)
+            {
+                Interlocked.Exchange(ref _provoked, 1);
+                if (f.QueueSize is long q && f.MaxCapacity is long m && q > m)
                 {
-                    silent.Add(id);
+                    Interlocked.Increment(ref _overCapacity);
                 }
             }
         }
 
-        if (silent.Count > 0)
+        public void Record(ProtocolFrame queueState)
         {
-            recorder.AddViolation(ViolationCode.SilentDrop, FormattableString.Invariant(
-                $"{silent.Count} of {seq} messages sent while the queue was full were neither answered nor rejected with queue_full (e.g. {string.Join(", ", silent.Take(3))})."));
+            var size = queueState.QueueSize ?? 0;
+            InterlockedMax(ref _maxSeen, size);
+            if (queueState.MaxCapacity is long m && size > m)
+            {
+                Interlocked.Increment(ref _overCapacity);
+            }
         }
-
-        if (Interlocked.Read(ref overCapacity) > 0)
-        {
-            recorder.AddViolation(ViolationCode.QueueOverCapacity, FormattableString.Invariant(
-                $"queue_size exceeded max_capacity {capacity} (largest seen {Interlocked.Read(ref maxSeen)})."));
-        }
-
-        if (!overflowProvoked)
-        {
-            recorder.AddViolation(ViolationCode.NotProvoked, FormattableString.Invariant(
-                $"no queue_full was seen after {seq} messages (capacity {capacity}): the server drained faster than the flood, so backpressure was not tested. Raise -MessageCount above what the agent drains during the flood (e.g. {Math.Max(seq, 1) * 10}), or test against a slower agent (OverflowProvoked = False).{HubHint(context)}"));
-        }
-
-        await CheckRecoveryAsync(context, recorder, sender, connection, agent, seq, cancellationToken).ConfigureAwait(false);
-        recorder.CheckDelivery(order: true, duplicates: true);
-        ReportOtherLossAsMissing(context, recorder, silent.Count);
-        recorder.CheckUnexpectedCloses();
-
-        return new ScenarioMeasurements { OverflowProvoked = overflowProvoked };
     }
 
     /// <summary>Silent drops are named SilentDrop; MissingReply then counts only the other lost messages, if any.</summary>
