@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Reflection;
+using RapidMessageTools.Capacity;
 using RapidMessageTools.Metrics;
 using RapidMessageTools.Results;
 
@@ -49,6 +50,26 @@ public static class ResultConverter
         }
 
         return (RapidScenarioResult)Copy(source, typeof(RapidScenarioResult), string.Empty);
+    }
+
+    /// <summary>A capacity search's result, live or deserialized (Import-Clixml, a job, ConvertFrom-Json), or null when <paramref name="input"/> is not one.</summary>
+    public static RapidCapacityResult? CapacityFromPSObject(object? input)
+    {
+        var value = input is PSObject ps ? ps.BaseObject : input;
+        if (value is RapidCapacityResult live)
+        {
+            return live;
+        }
+
+        if (input is null || value is string || value is ValueType)
+        {
+            return null;
+        }
+
+        var source = PSObject.AsPSObject(input);
+        return source.Properties["HighestHeldRate"] is null || source.Properties["Scenario"] is null
+            ? null
+            : (RapidCapacityResult)Copy(source, typeof(RapidCapacityResult), string.Empty);
     }
 
     /// <summary>
