@@ -174,6 +174,13 @@ Describe 'Comparing throughput, shares, memory and capacity' -Tag 'Unit' {
         (Invoke-Judge (New-SyntheticResult -Micros $micros -Throughput 985) $runs)['Throughput'].Verdict | Should -Be 'Unchanged'
     }
 
+    It 'does not judge throughput or memory growth against fewer than 3 runs: one figure per run has no noise of its own' {
+        $rows = Invoke-Judge (New-SyntheticResult -Micros $micros -Throughput 500 -Memory 50MB) @($runs[0], $runs[1])
+        $rows['Throughput'].Verdict | Should -Be 'NotJudged'
+        $rows['Throughput'].Reason | Should -Match 'the baseline has 2'
+        $rows['MemoryGrowth'].Verdict | Should -Be 'NotJudged'
+    }
+
     It 'calls a drop within the runs'' spread Unchanged even beyond the tolerance' {
         $noisy = foreach ($t in 1000, 1300, 700) { New-SyntheticResult -Micros $micros -Throughput $t }
         $row = (Invoke-Judge (New-SyntheticResult -Micros $micros -Throughput 800) $noisy)['Throughput']

@@ -340,15 +340,16 @@ public static class ResultComparer
             return Row(current, metric, unit, null, c, null, false, ComparisonVerdict.NoBaseline, $"no baseline run of {current.Scenario}.", 0, tolerances[metric]);
         }
 
-        return Decide(current.Scenario, metric, unit, higherIsBetter, b.Value, c, ToleranceTable.Find(metric)!, tolerances[metric], floor, baseline.Count, _ =>
+        if (values.Count < NoiseRules.SpreadRuns)
         {
-            if (values.Count >= NoiseRules.SpreadRuns)
-            {
-                return (SpreadAllows(values, c, b.Value, out var why), why);
-            }
+            // One figure per run and no sampling distribution behind it: only the runs' own spread says what noise is.
+            return Row(current, metric, unit, b, c, b.Value != 0 ? (c - b.Value) / Math.Abs(b.Value) : null, false, ComparisonVerdict.NotJudged,
+                Invariant($"{metric} is one figure per run, so its noise is the spread of {NoiseRules.SpreadRuns} or more baseline runs; the baseline has {values.Count}. Keep a history of runs (Export-RapidResult -Path <folder>/)."),
+                values.Count, tolerances[metric]);
+        }
 
-            return (true, Invariant($"with {values.Count} baseline run(s) there is no spread to judge noise by, so the tolerance alone decides (keep {NoiseRules.SpreadRuns} or more runs)"));
-        });
+        return Decide(current.Scenario, metric, unit, higherIsBetter, b.Value, c, ToleranceTable.Find(metric)!, tolerances[metric], floor, baseline.Count, _ =>
+            (SpreadAllows(values, c, b.Value, out var why), why));
     }
 
     private static RapidComparison JudgeShare(RapidScenarioResult current, IReadOnlyList<RapidScenarioResult> baseline, string metric, bool higherIsBetter, Func<RapidScenarioResult, (long X, long N)> read, RapidTolerances tolerances)
