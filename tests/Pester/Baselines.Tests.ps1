@@ -8,7 +8,7 @@ BeforeAll {
     Import-Module RapidMessageTools -Force
 
     # Latencies (microseconds) drawn from a log-normal distribution with a fixed seed: the same seed gives the same samples.
-    function New-Latencies {
+    function New-LatencySample {
         param([int] $Count, [int] $Seed, [double] $Scale = 1.0, [double] $MedianMicros = 5000)
         $random = [Random]::new($Seed)
         $values = [long[]]::new($Count)
@@ -50,7 +50,7 @@ BeforeAll {
     }
 
     function Invoke-Judge($Current, [object[]] $Baseline, [hashtable] $Tolerance) {
-        $t = [RapidMessageTools.Baselines.ToleranceTable]::Resolve($Tolerance, [Func[string, string]] { param($n) $null }, [Collections.Generic.List[string]]::new())
+        $t = [RapidMessageTools.Baselines.ToleranceTable]::Resolve($Tolerance, [Func[string, string]] { $null }, [Collections.Generic.List[string]]::new())
         $rows = [RapidMessageTools.Baselines.ResultComparer]::JudgeScenario($Current, [RapidMessageTools.Results.RapidScenarioResult[]] @($Baseline), $t)
         $byMetric = @{}
         foreach ($row in $rows) { $byMetric[$row.Metric] = $row }
@@ -74,8 +74,8 @@ Describe 'NoiseRules' -Tag 'Unit' {
         [RapidMessageTools.Baselines.NoiseRules]::SamplesBeyond(1000, 0.99) | Should -Be 10
     }
 
-    It 'gives the order-statistic interval of a quantile: ranks n·q ∓ z·sqrt(n·q·(1−q)) looked up in the histogram' {
-        # 1..10000 µs, one each: p99 = 9900; sqrt(10000 × .99 × .01) = 9.95, × 2.576 = 25.6 → ranks 9874 and 9926.
+    It 'gives the order-statistic interval of a quantile: ranks n*q -+ z*sqrt(n*q*(1-q)) looked up in the histogram' {
+        # 1..10000 microseconds, one each: p99 = 9900; sqrt(10000 * .99 * .01) = 9.95, * 2.576 = 25.6, so ranks 9874 and 9926.
         $h = New-Histogram (1..10000)
         $interval = [RapidMessageTools.Baselines.NoiseRules]::QuantileInterval($h.RecordedValues(), 0.99, 2.576)
         $interval.Item1 | Should -BeGreaterOrEqual 9864 -Because 'the histogram keeps 3 significant digits'
@@ -85,7 +85,7 @@ Describe 'NoiseRules' -Tag 'Unit' {
     }
 
     It 'computes the two-proportion z statistic (pooled)' {
-        # 950/1000 against 1000/1000: pooled 0.975, se = sqrt(.975 × .025 × .002) = 0.006982 → z = −7.16.
+        # 950/1000 against 1000/1000: pooled 0.975, se = sqrt(.975 * .025 * .002) = 0.006982, z = -7.16.
         [math]::Round([RapidMessageTools.Baselines.NoiseRules]::TwoProportionZ(950, 1000, 1000, 1000), 2) | Should -Be -7.16
         [RapidMessageTools.Baselines.NoiseRules]::TwoProportionZ(1000, 1000, 1000, 1000) | Should -Be 0
     }
@@ -98,11 +98,11 @@ Describe 'NoiseRules' -Tag 'Unit' {
 
 Describe 'Comparing latency percentiles' -Tag 'Unit' {
     BeforeAll {
-        $baseline = New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed 1)
+        $baseline = New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 1)
     }
 
     It 'calls a 20 % slower distribution with enough samples Regressed on p50, p95 and p99 (one baseline run: intervals)' {
-        $slower = New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed 2 -Scale 1.2)
+        $slower = New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 2 -Scale 1.2)
         $rows = Invoke-Judge $slower @($baseline)
         foreach ($m in 'LatencyP50', 'LatencyP95', 'LatencyP99') {
             $rows[$m].Verdict | Should -Be 'Regressed' -Because "$m : $($rows[$m].Reason)"
@@ -113,7 +113,7 @@ Describe 'Comparing latency percentiles' -Tag 'Unit' {
 
     It 'calls the same distribution drawn again Unchanged on every latency metric, with the default and a tight tolerance' {
         foreach ($seed in 2..6) {
-            $same = New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed $seed)
+            $same = New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed $seed)
             foreach ($tolerance in @{}, @{ LatencyP50 = 0; LatencyP95 = 0; LatencyP99 = 0 }) {
                 $rows = Invoke-Judge $same @($baseline) $tolerance
                 foreach ($m in 'LatencyP50', 'LatencyP95', 'LatencyP99') {
@@ -124,22 +124,22 @@ Describe 'Comparing latency percentiles' -Tag 'Unit' {
     }
 
     It 'calls a 20 % slower distribution Regressed against 3 runs by their spread, and a redraw Unchanged' {
-        $runs = foreach ($seed in 11..13) { New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed $seed) }
-        $slower = Invoke-Judge (New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed 20 -Scale 1.2)) $runs
+        $runs = foreach ($seed in 11..13) { New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed $seed) }
+        $slower = Invoke-Judge (New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 20 -Scale 1.2)) $runs
         $slower['LatencyP50'].Verdict | Should -Be 'Regressed' -Because $slower['LatencyP50'].Reason
         $slower['LatencyP50'].BaselineRuns | Should -Be 3
         $slower['LatencyP50'].Reason | Should -Match 'spread of the 3 baseline runs'
-        $same = Invoke-Judge (New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed 21)) $runs
+        $same = Invoke-Judge (New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 21)) $runs
         foreach ($m in 'LatencyP50', 'LatencyP95', 'LatencyP99') { $same[$m].Verdict | Should -Be 'Unchanged' -Because $same[$m].Reason }
     }
 
     It 'calls a faster distribution Improved' {
-        $rows = Invoke-Judge (New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed 3 -Scale 0.7)) @($baseline)
+        $rows = Invoke-Judge (New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 3 -Scale 0.7)) @($baseline)
         $rows['LatencyP50'].Verdict | Should -Be 'Improved' -Because $rows['LatencyP50'].Reason
     }
 
     It 'does not judge a p99 from 500 messages, saying what it rests on and what it needs, but judges its p50' {
-        $small = New-SyntheticResult -Micros (New-Latencies -Count 500 -Seed 4 -Scale 2)
+        $small = New-SyntheticResult -Micros (New-LatencySample -Count 500 -Seed 4 -Scale 2)
         $rows = Invoke-Judge $small @($baseline)
         $rows['LatencyP99'].Verdict | Should -Be 'NotJudged'
         $rows['LatencyP99'].Reason | Should -Match '5 sample\(s\) beyond it \(500 measured\)'
@@ -148,14 +148,14 @@ Describe 'Comparing latency percentiles' -Tag 'Unit' {
     }
 
     It 'does not judge the maximum (one sample), but shows both values' {
-        $rows = Invoke-Judge (New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed 5 -Scale 3)) @($baseline)
+        $rows = Invoke-Judge (New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 5 -Scale 3)) @($baseline)
         $rows['LatencyMax'].Verdict | Should -Be 'NotJudged'
         $rows['LatencyMax'].Current | Should -BeGreaterThan $rows['LatencyMax'].Baseline
     }
 
     It 'judges first-chunk latency and chunk gaps (p99) when replies streamed' {
-        $b = New-SyntheticResult -Micros (New-Latencies -Count 2000 -Seed 1) -FirstChunk (New-Latencies -Count 2000 -Seed 7) -Gaps (New-Latencies -Count 4000 -Seed 8 -MedianMicros 500)
-        $c = New-SyntheticResult -Micros (New-Latencies -Count 2000 -Seed 2) -FirstChunk (New-Latencies -Count 2000 -Seed 9 -Scale 1.5) -Gaps (New-Latencies -Count 4000 -Seed 10 -MedianMicros 500)
+        $b = New-SyntheticResult -Micros (New-LatencySample -Count 2000 -Seed 1) -FirstChunk (New-LatencySample -Count 2000 -Seed 7) -Gaps (New-LatencySample -Count 4000 -Seed 8 -MedianMicros 500)
+        $c = New-SyntheticResult -Micros (New-LatencySample -Count 2000 -Seed 2) -FirstChunk (New-LatencySample -Count 2000 -Seed 9 -Scale 1.5) -Gaps (New-LatencySample -Count 4000 -Seed 10 -MedianMicros 500)
         $rows = Invoke-Judge $c @($b)
         $rows['FirstChunkLatency'].Verdict | Should -Be 'Regressed' -Because $rows['FirstChunkLatency'].Reason
         $rows['ChunkGap'].Verdict | Should -Be 'Unchanged' -Because $rows['ChunkGap'].Reason
@@ -165,7 +165,7 @@ Describe 'Comparing latency percentiles' -Tag 'Unit' {
 
 Describe 'Comparing throughput, shares, memory and capacity' -Tag 'Unit' {
     BeforeAll {
-        $micros = New-Latencies -Count 2000 -Seed 1
+        $micros = New-LatencySample -Count 2000 -Seed 1
         $runs = foreach ($t in 1000, 1010, 990) { New-SyntheticResult -Micros $micros -Throughput $t }
     }
 
@@ -203,7 +203,7 @@ Describe 'Comparing throughput, shares, memory and capacity' -Tag 'Unit' {
 
     It 'judges memory growth relative to at least 1 MiB' {
         $b = foreach ($m in 100KB, 120KB, 110KB) { New-SyntheticResult -Micros $micros -Memory $m }
-        (Invoke-Judge (New-SyntheticResult -Micros $micros -Memory 300KB) $b)['MemoryGrowth'].Verdict | Should -Be 'Unchanged' -Because 'under 1 MiB × 0.5'
+        (Invoke-Judge (New-SyntheticResult -Micros $micros -Memory 300KB) $b)['MemoryGrowth'].Verdict | Should -Be 'Unchanged' -Because 'under 1 MiB * 0.5'
         (Invoke-Judge (New-SyntheticResult -Micros $micros -Memory 5MB) $b)['MemoryGrowth'].Verdict | Should -Be 'Regressed'
     }
 
@@ -219,11 +219,11 @@ Describe 'Comparing throughput, shares, memory and capacity' -Tag 'Unit' {
 
 Describe 'Compare-RapidResult' -Tag 'Unit' {
     BeforeAll {
-        $baseline = New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed 1)
+        $baseline = New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 1)
     }
 
     It 'returns typed rows, Regressed where the current run is slower' {
-        $rows = @(New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed 2 -Scale 1.3) | Compare-RapidResult -Baseline $baseline)
+        $rows = @(New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 2 -Scale 1.3) | Compare-RapidResult -Baseline $baseline)
         $rows[0] | Should -BeOfType ([RapidMessageTools.Baselines.RapidComparison])
         ($rows | Where-Object Metric -eq 'LatencyP99').Verdict | Should -Be 'Regressed'
         $rows.Metric | Should -Contain 'Throughput'
@@ -231,14 +231,14 @@ Describe 'Compare-RapidResult' -Tag 'Unit' {
     }
 
     It 'shows what regressed in a table at 80 columns' {
-        $rows = New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed 2 -Scale 1.3) | Compare-RapidResult -Baseline $baseline
+        $rows = New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 2 -Scale 1.3) | Compare-RapidResult -Baseline $baseline
         $lines = @(($rows | Format-Table | Out-String -Width 80) -split "`r?`n" | Where-Object { $_ -match 'LatencyP99' })
         $lines[0] | Should -Match 'Regressed'
         $lines[0].Length | Should -BeLessOrEqual 80
     }
 
     It 'refuses a baseline with another load shape, naming the difference, and writes no rows for it' {
-        $other = New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed 2) -MessageCount 9999
+        $other = New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 2) -MessageCount 9999
         $rows = @($other | Compare-RapidResult -Baseline $baseline -ErrorVariable failed -ErrorAction SilentlyContinue)
         $rows | Should -BeNullOrEmpty
         $failed[0].FullyQualifiedErrorId | Should -BeLike 'BaselineNotComparable*'
@@ -246,7 +246,7 @@ Describe 'Compare-RapidResult' -Tag 'Unit' {
     }
 
     It 'gives NoBaseline rows and a warning for a scenario the baseline has no run of' {
-        $other = New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed 2) -Scenario 'MultiUser'
+        $other = New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 2) -Scenario 'MultiUser'
         $rows = @($other | Compare-RapidResult -Baseline $baseline -WarningVariable warned -WarningAction SilentlyContinue)
         $rows.Verdict | Sort-Object -Unique | Should -Be 'NoBaseline'
         ($warned -join ' ') | Should -Match 'holds Benchmark'
@@ -259,7 +259,7 @@ Describe 'Compare-RapidResult' -Tag 'Unit' {
     }
 
     It 'takes tolerances from a key, then RAPID_TEST_TOLERANCE_*, then the default' {
-        $slower = New-SyntheticResult -Micros (New-Latencies -Count 5000 -Seed 2 -Scale 1.3)
+        $slower = New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 2 -Scale 1.3)
         $saved = $env:RAPID_TEST_TOLERANCE_LATENCY_P99
         try {
             $env:RAPID_TEST_TOLERANCE_LATENCY_P99 = '0.5'
@@ -294,7 +294,7 @@ Describe 'Compare-RapidResult' -Tag 'Unit' {
 
 Describe 'The result file' -Tag 'Unit' {
     BeforeAll {
-        $result = New-SyntheticResult -Micros (New-Latencies -Count 3000 -Seed 1) -FirstChunk (New-Latencies -Count 3000 -Seed 2) -Gaps (New-Latencies -Count 6000 -Seed 3)
+        $result = New-SyntheticResult -Micros (New-LatencySample -Count 3000 -Seed 1) -FirstChunk (New-LatencySample -Count 3000 -Seed 2) -Gaps (New-LatencySample -Count 6000 -Seed 3)
         $entry = [RapidMessageTools.Metrics.RapidTimelineEntry]::new()
         $entry.Elapsed = 1; $entry.Sent = 7; $entry.Delivered = 5; $entry.P99 = 12.5
         $entry.EncodedHistogram = (New-Histogram (1000, 2000, 3000, 4000, 5000)).Export().Encoded
@@ -448,5 +448,29 @@ Describe 'Find-RapidCapacity -Baseline' -Tag 'Integration' {
         $again.Violations[0].Code | Should -Be 'Regression'
         $again.Violations[0].Measure | Should -Be 'Capacity'
         $again.Violations[0].Message | Should -Match 'from 1000 to'
+    }
+}
+
+Describe 'The help examples of Export-, Import- and Compare-RapidResult run verbatim' -Tag 'Integration' {
+    BeforeDiscovery {
+        $cases = foreach ($name in 'Export-RapidResult', 'Import-RapidResult', 'Compare-RapidResult') {
+            $text = (Get-Content (Join-Path $PSScriptRoot "../../help/$name.md") -Raw) -replace "`r`n", "`n"
+            [regex]::Matches($text, '(?m)^### (Example \d+)[^\n]*\n```powershell\n([\s\S]*?)\n```') |
+                ForEach-Object { @{ Command = $name; Example = $_.Groups[1].Value; Code = $_.Groups[2].Value } }
+        }
+    }
+
+    It '<Command> <Example> runs, shows what it says and stops the mock it started' -ForEach $cases {
+        $before = @(Get-RapidMockServer).Count
+        $out = @(& ([scriptblock]::Create($Code)))
+        @(Get-RapidMockServer).Count | Should -Be $before
+        switch ("$Command $Example") {
+            'Export-RapidResult Example 1' { Join-Path ([IO.Path]::GetTempPath()) 'rapid-history' | Get-ChildItem -Filter *.json | Should -Not -BeNullOrEmpty }
+            'Export-RapidResult Example 2' { @(Import-RapidResult (Join-Path ([IO.Path]::GetTempPath()) 'rapid-capacity.json'))[0] | Should -BeOfType ([RapidMessageTools.Capacity.RapidCapacityResult]) }
+            'Import-RapidResult Example 1' { $out[-1] | Should -BeOfType ([RapidMessageTools.Metrics.RapidLatencySummary]); $out[-1].Count | Should -Be 1000 }
+            'Import-RapidResult Example 2' { $out[-1].Sent | Should -Be 1000; $out[-1].Shard | Should -Be '1,2/2' }
+            'Compare-RapidResult Example 1' { ($out | Where-Object { $_ -is [RapidMessageTools.Baselines.RapidComparison] }).Metric | Should -Contain 'LatencyP99' }
+            'Compare-RapidResult Example 2' { $out | Where-Object { $_.Verdict -ne 'Regressed' } | Should -BeNullOrEmpty }
+        }
     }
 }
