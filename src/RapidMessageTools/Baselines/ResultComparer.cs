@@ -73,16 +73,9 @@ public static class ResultComparer
     /// <summary>Why <paramref name="baseline"/> cannot be compared with <paramref name="current"/> (the differences, named), or null when it can.</summary>
     public static string? Difference(RapidScenarioResult baseline, RapidScenarioResult current)
     {
-        if (baseline is null || current is null)
-        {
-            throw new ArgumentNullException(baseline is null ? nameof(baseline) : nameof(current));
-        }
-
-        var d = new Differences();
-        d.Check("scenario", baseline.Scenario.ToUpperInvariant(), current.Scenario.ToUpperInvariant());
-        d.Check("protocol profile", ResultProtocol.Of(baseline), ResultProtocol.Of(current));
-        var b = baseline.Parameters ?? new RapidScenarioParameters();
-        var c = current.Parameters ?? new RapidScenarioParameters();
+        var d = Differences.Of(baseline?.Scenario, current?.Scenario, baseline is null ? null : ResultProtocol.Of(baseline), current is null ? null : ResultProtocol.Of(current));
+        var b = baseline!.Parameters ?? new RapidScenarioParameters();
+        var c = current!.Parameters ?? new RapidScenarioParameters();
         d.Check("MessageCount", b.MessageCount, c.MessageCount);
         d.Check("Connections", b.Connections, c.Connections);
         d.Check("Users", b.Users, c.Users);
@@ -103,15 +96,8 @@ public static class ResultComparer
     /// <summary>Why a capacity search cannot be compared with another (the differences, named), or null when it can.</summary>
     public static string? Difference(RapidCapacityResult baseline, RapidCapacityResult current)
     {
-        if (baseline is null || current is null)
-        {
-            throw new ArgumentNullException(baseline is null ? nameof(baseline) : nameof(current));
-        }
-
-        var d = new Differences();
-        d.Check("scenario", baseline.Scenario.ToUpperInvariant(), current.Scenario.ToUpperInvariant());
-        d.Check("protocol profile", ResultProtocol.Of(baseline), ResultProtocol.Of(current));
-        d.Check("Connections", baseline.Connections, current.Connections);
+        var d = Differences.Of(baseline?.Scenario, current?.Scenario, baseline is null ? null : ResultProtocol.Of(baseline), current is null ? null : ResultProtocol.Of(current));
+        d.Check("Connections", baseline!.Connections, current!.Connections);
         d.Check("Arrival", baseline.Arrival, current.Arrival);
         d.Check("StepDuration", baseline.StepDuration, current.StepDuration);
         d.Check("MaxLatency", baseline.Limits?.MaxLatency, current.Limits?.MaxLatency);
@@ -425,6 +411,20 @@ public static class ResultComparer
         private readonly List<string> _found = new();
 
         public string? Text => _found.Count == 0 ? null : string.Join("; ", _found);
+
+        /// <summary>The differences every comparison checks first: the scenario (any case) and the protocol profile; throws when either result is missing.</summary>
+        public static Differences Of(string? baselineScenario, string? currentScenario, string? baselineProtocol, string? currentProtocol)
+        {
+            if (baselineScenario is null || currentScenario is null)
+            {
+                throw new ArgumentNullException(baselineScenario is null ? "baseline" : "current");
+            }
+
+            var d = new Differences();
+            d.Check("scenario", baselineScenario.ToUpperInvariant(), currentScenario.ToUpperInvariant());
+            d.Check("protocol profile", baselineProtocol, currentProtocol);
+            return d;
+        }
 
         public void Check(string name, object? baseline, object? current)
         {
