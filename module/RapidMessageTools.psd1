@@ -24,6 +24,9 @@
         'Export-RapidReport'
         'Find-RapidCapacity'
         'Test-RapidProtocol'
+        'Export-RapidResult'
+        'Import-RapidResult'
+        'Compare-RapidResult'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -72,3 +72,41 @@ $($blocks[1])
         @($rows | Where-Object Status -eq 'Mismatch') | Should -BeNullOrEmpty
     }
 }
+
+Describe 'The README''s "Catching regressions in a pipeline" block' -Tag 'Integration', 'Slow' {
+    It 'runs verbatim: the history is saved, compared metric by metric, and the gated run passes' {
+        $text = (Get-Content (Join-Path $root 'README.md') -Raw) -replace "`r`n", "`n"
+        $section = $text.Substring($text.IndexOf("## Catching regressions in a pipeline`n"))
+        $section = $section.Substring(0, $section.IndexOf("`n## ", 10))
+        $blocks = @([regex]::Matches($section, '(?m)^```powershell\n([\s\S]*?)\n```') | ForEach-Object { $_.Groups[1].Value })
+        $blocks | Should -HaveCount 1
+        $blocks[0] | Should -Match 'Export-RapidResult' -Because 'the three commands: save on main'
+        $blocks[0] | Should -Match 'Compare-RapidResult' -Because 'compare on a pull request'
+        $blocks[0] | Should -Match '-Baseline \./history .*-ErrorOnFailure' -Because 'fail the run'
+        $command = @"
+`$ErrorActionPreference = 'Stop'
+`$shown = [Collections.Generic.List[object]]::new()
+function Format-Table { `$all = @(`$input); `$all | ForEach-Object { `$shown.Add(`$_) }; `$all | Microsoft.PowerShell.Utility\Format-Table }
+`$direct = & {
+$($blocks[0])
+}
+`$rows = @(`$shown | Where-Object { `$_ -is [RapidMessageTools.Baselines.RapidComparison] })
+`$results = @(`$direct | Where-Object { `$_ -is [RapidMessageTools.Results.RapidScenarioResult] })
+'FILES:' + @(Get-ChildItem ./history -Filter *.json).Count
+'ROWS:' + (ConvertTo-Json -Compress -InputObject @(`$rows | ForEach-Object { [pscustomobject]@{ Metric = `$_.Metric; Verdict = "`$(`$_.Verdict)"; BaselineRuns = `$_.BaselineRuns } }))
+'RESULTS:' + (ConvertTo-Json -Compress -InputObject @(`$results | ForEach-Object { [pscustomobject]@{ Outcome = "`$(`$_.Outcome)"; Violations = (`$_.Violations -join '; ') } }))
+"@
+        $clean = @{ E2E_WEBSOCKET_URL = $null; RAPID_MESSAGE_TEST_MODE = $null; RAPID_TEST_BASELINE = $null }
+        $run = Invoke-FreshPwsh -Command $command -WorkingDirectory $TestDrive -Environment $clean -TimeoutSec 240
+        $run.ExitCode | Should -Be 0 -Because $run.StdErr
+        $lines = $run.StdOut -split "`n"
+        (@($lines | Where-Object { $_.StartsWith('FILES:') })[0]).Substring(6) | Should -Be '3'
+        $rows = @((@($lines | Where-Object { $_.StartsWith('ROWS:') })[0]).Substring(5) | ConvertFrom-Json)
+        $rows.Metric | Should -Contain 'LatencyP99'
+        $rows.Metric | Should -Contain 'Throughput'
+        ($rows | Where-Object Metric -eq 'LatencyP99').BaselineRuns | Should -Be 3
+        $results = @((@($lines | Where-Object { $_.StartsWith('RESULTS:') })[0]).Substring(8) | ConvertFrom-Json)
+        $results | Should -HaveCount 1 -Because 'the gated run returns its result (the others went to files and the table)'
+        $results[0].Outcome | Should -Be 'Passed' -Because $results[0].Violations
+    }
+}

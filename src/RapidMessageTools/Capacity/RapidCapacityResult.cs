@@ -100,6 +100,12 @@ public sealed class RapidCapacityResult
 
     public RapidCapacityStep[] Steps { get; set; } = [];
 
+    /// <summary>False only when -Baseline found a regression (a search that finds a capacity is not a failure by itself).</summary>
+    public bool Passed { get; set; } = true;
+
+    /// <summary>Regressions against -Baseline (code Regression), each naming the metric and both values; empty without one.</summary>
+    public RapidViolation[] Violations { get; set; } = [];
+
     /// <summary>The limits a step had to hold.</summary>
     public RapidThresholds Limits { get; set; } = new();
 

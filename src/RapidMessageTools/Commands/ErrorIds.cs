@@ -64,4 +64,29 @@ internal static class ErrorIds
 
     /// <summary>Get-RapidTestToken -NoFallback: the auth service answered 200 without a usable token.</summary>
     public const string AuthServiceInvalidResponse = nameof(AuthServiceInvalidResponse);
+
+    /// <summary>Import-RapidResult, -Baseline: the path names no file or folder (for -Baseline a missing file is NoBaseline, a warning).</summary>
+    public const string ResultFileNotFound = nameof(ResultFileNotFound);
+
+    /// <summary>A result file that is not JSON, is cut short, or has a part that does not read (a damaged histogram).</summary>
+    public const string ResultFileCorrupt = nameof(ResultFileCorrupt);
+
+    /// <summary>JSON that Export-RapidResult did not write: no SchemaVersion, or another Kind.</summary>
+    public const string ResultFileForeign = nameof(ResultFileForeign);
+
+    /// <summary>A result file written by a newer RapidMessageTools (a schema this version does not read).</summary>
+    public const string ResultFileTooNew = nameof(ResultFileTooNew);
+
+    /// <summary>Export-RapidResult: the file exists and -Force was not given.</summary>
+    public const string ResultFileExists = nameof(ResultFileExists);
+    public const string ResultFileUnwritable = nameof(ResultFileUnwritable);
+
+    /// <summary>-Baseline holds runs of the scenario, but none with its load shape, profile or shard (the error names the difference).</summary>
+    public const string BaselineNotComparable = nameof(BaselineNotComparable);
+
+    /// <summary>Compare-RapidResult without -Baseline and without RAPID_TEST_BASELINE.</summary>
+    public const string NoBaselineGiven = nameof(NoBaselineGiven);
+
+    /// <summary>A -Tolerance key that names no metric, or a value out of range.</summary>
+    public const string InvalidTolerance = nameof(InvalidTolerance);
 }

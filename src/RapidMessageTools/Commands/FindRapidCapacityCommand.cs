@@ -105,6 +105,15 @@ public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
     [Parameter]
     public object? Protocol { get; set; }
 
+    /// <summary>Capacity searches to compare with (a file or folder Export-RapidResult wrote, or results); a regressed capacity turns Passed false. RAPID_TEST_BASELINE when absent.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? Baseline { get; set; }
+
+    /// <summary>How much lower the capacity may be than the baseline: @{ Capacity = 0.1 }.</summary>
+    [Parameter]
+    public Hashtable? Tolerance { get; set; }
+
     protected override void EndProcessing()
     {
         var settings = SessionSettings.Resolve(this, new RapidSettingsInput { WebSocketUrl = Url }, s => !s.IsWebSocketUrlConfigured);
@@ -118,6 +127,8 @@ public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
         }
 
         var limits = ThresholdBinding.Resolve(this, Threshold);
+        var tolerances = BaselineBinding.Tolerances(this, Tolerance);
+        var baseline = BaselineBinding.Load(this, Baseline);
         var options = new CapacitySearchOptions
         {
             Scenario = Scenario,
@@ -180,6 +191,7 @@ public sealed class FindRapidCapacityCommand : RapidAsyncCmdlet
             WriteWarning("The generator could not go faster than the backend: the capacity is at least " + result.HighestHeldRate.ToString(CultureInfo.InvariantCulture) + " msg/s. Spread the load over more machines (Invoke-RapidScenario -Shard) to find the backend's limit.");
         }
 
+        BaselineBinding.Judge(this, baseline, tolerances, result);
         WriteObject(result);
     }
 

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using RapidMessageTools.Baselines;
 using RapidMessageTools.Client;
 using RapidMessageTools.Load;
 using RapidMessageTools.MockServer;
@@ -28,6 +29,8 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     private ShardSpec _shard = ShardSpec.Whole;
     private string _runId = string.Empty;
     private RapidLoadStage[] _stages = [];
+    private RapidResultSet? _baseline;
+    private RapidTolerances _tolerances = RapidTolerances.Defaults();
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(ScenarioNameCompleter))]
@@ -158,6 +161,15 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
     [Parameter]
     public object? Protocol { get; set; }
 
+    /// <summary>Results to compare with (a file or folder Export-RapidResult wrote, or results); a regression becomes a Regression violation. RAPID_TEST_BASELINE when absent.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? Baseline { get; set; }
+
+    /// <summary>How much worse each metric may get than the baseline: @{ LatencyP99 = 0.2; Throughput = 0.1 }.</summary>
+    [Parameter]
+    public Hashtable? Tolerance { get; set; }
+
     /// <summary>"i/n": run part i of n of the load (ids and users never collide across shards).</summary>
     [Parameter]
     [ValidatePattern(@"^\d+/\d+$")]
@@ -202,6 +214,8 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
         }
 
         _thresholds = ThresholdBinding.Resolve(this, Threshold);
+        _tolerances = BaselineBinding.Tolerances(this, Tolerance);
+        _baseline = BaselineBinding.Load(this, Baseline);
         _profile = ProtocolArgument.Resolve(this, Protocol, _settings.WebSocketUrl);
         _shard = ParseShard();
         _runId = "r" + Guid.NewGuid().ToString("N").Substring(0, 8);
@@ -287,6 +301,7 @@ public sealed class InvokeRapidScenarioCommand : RapidAsyncCmdlet
             return;
         }
 
+        BaselineBinding.Judge(this, _baseline, _tolerances, result);
         WriteObject(result);
         if (!result.Passed)
         {

@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Reflection;
+using RapidMessageTools.Capacity;
 using RapidMessageTools.Metrics;
 using RapidMessageTools.Results;
 
@@ -26,19 +27,12 @@ public static class ResultConverter
     /// </summary>
     public static RapidScenarioResult? FromPSObject(object? input)
     {
-        var value = input is PSObject ps ? ps.BaseObject : input;
-        if (value is RapidScenarioResult live)
+        if (Unwrap<RapidScenarioResult>(input, out var source) is { } live)
         {
             return live;
         }
 
-        if (input is null || value is string || value is ValueType)
-        {
-            return null;
-        }
-
-        var source = PSObject.AsPSObject(input);
-        if (source.Properties["Scenario"] is null || (source.Properties["Histogram"] is null && source.Properties["Sent"] is null))
+        if (source is null || source.Properties["Scenario"] is null || (source.Properties["Histogram"] is null && source.Properties["Sent"] is null))
         {
             return null;
         }
@@ -49,6 +43,28 @@ public static class ResultConverter
         }
 
         return (RapidScenarioResult)Copy(source, typeof(RapidScenarioResult), string.Empty);
+    }
+
+    /// <summary>A capacity search's result, live or deserialized (Import-Clixml, a job, ConvertFrom-Json), or null when <paramref name="input"/> is not one.</summary>
+    public static RapidCapacityResult? CapacityFromPSObject(object? input)
+    {
+        if (Unwrap<RapidCapacityResult>(input, out var source) is { } live)
+        {
+            return live;
+        }
+
+        return source?.Properties["HighestHeldRate"] is null || source.Properties["Scenario"] is null
+            ? null
+            : (RapidCapacityResult)Copy(source, typeof(RapidCapacityResult), string.Empty);
+    }
+
+    /// <summary>The live <typeparamref name="T"/>, or null with <paramref name="source"/> the object to copy from (null for text, numbers, nothing).</summary>
+    private static T? Unwrap<T>(object? input, out PSObject? source)
+        where T : class
+    {
+        var value = input is PSObject ps ? ps.BaseObject : input;
+        source = input is null || value is string || value is ValueType || value is T ? null : PSObject.AsPSObject(input);
+        return value as T;
     }
 
     /// <summary>

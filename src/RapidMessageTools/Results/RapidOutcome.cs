@@ -42,4 +42,25 @@ public static class RapidOutcomes
 
         return codes.All(IsInconclusive) ? RapidOutcome.Inconclusive : RapidOutcome.Failed;
     }
+
+    /// <summary>
+    /// Adds findings made after the run (regressions against a baseline) to <paramref name="result"/> and decides its
+    /// outcome again, by <see cref="Decide"/>; an interrupted run stays Interrupted.
+    /// </summary>
+    public static void AddFindings(RapidScenarioResult result, IReadOnlyCollection<RapidViolation> findings)
+    {
+        if (result is null)
+        {
+            throw new System.ArgumentNullException(nameof(result));
+        }
+
+        if (findings is null || findings.Count == 0)
+        {
+            return;
+        }
+
+        result.Violations = result.Violations.Concat(findings).ToArray();
+        result.Outcome = Decide(result.Violations, result.Outcome == RapidOutcome.Interrupted);
+        result.Passed = result.Outcome == RapidOutcome.Passed;
+    }
 }

@@ -75,6 +75,8 @@ public static class ViolationCode
     public const string FirstChunkLatency = nameof(FirstChunkLatency);
     public const string ChunkGap = nameof(ChunkGap);
 
+    /// <summary>-Baseline: a metric is worse than the baseline beyond its tolerance and beyond the noise (the message names the metric and both values).</summary>
+    public const string Regression = nameof(Regression);
 
     /// <summary>The run could not provoke what the scenario tests (Outcome Inconclusive): the message says what to change.</summary>
     public const string NotProvoked = nameof(NotProvoked);

@@ -48,7 +48,7 @@ public enum LimitScope
 /// default, valid range, unit and direction, what it measures in a result, and the sentence its violation reads.
 /// Resolving, judging, merging and every report read this; so can anything that compares results metric by metric.
 /// </summary>
-public sealed class ThresholdLimit
+public sealed class ThresholdLimit : INamedSetting
 {
     private readonly Func<double, bool> _valid;
     private readonly Action<RapidThresholds, double> _set;
@@ -206,102 +206,14 @@ public static class ThresholdResolver
     /// </summary>
     public static RapidThresholds Resolve(IReadOnlyDictionary<string, double>? parameters, IDictionary? table, Func<string, string?> getEnv, ICollection<string> warnings)
     {
-        if (getEnv is null)
-        {
-            throw new ArgumentNullException(nameof(getEnv));
-        }
-
-        var fromTable = ReadTable(table);
         var result = new RapidThresholds();
-        foreach (var limit in Limits)
+        foreach (var (limit, value, source) in SettingTable.Resolve(Limits, "-Threshold", parameters, table, getEnv, warnings))
         {
-            var (value, source) = Pick(limit, parameters, fromTable, getEnv, warnings);
             limit.Apply(result, value);
             result.Sources[limit.Name] = source;
         }
 
         return result;
-    }
-
-    private static (double Value, string Source) Pick(ThresholdLimit limit, IReadOnlyDictionary<string, double>? parameters, Dictionary<string, double> table, Func<string, string?> getEnv, ICollection<string> warnings)
-    {
-        if (parameters is not null && parameters.TryGetValue(limit.Name, out var given))
-        {
-            return limit.IsValid(given)
-                ? (given, ThresholdSources.Parameter)
-                : throw new ArgumentException(Invariant($"-{limit.Name} must be {limit.Expected}, not {given}."), limit.Name);
-        }
-
-        if (table.TryGetValue(limit.Name, out var keyed))
-        {
-            return limit.IsValid(keyed)
-                ? (keyed, ThresholdSources.Table)
-                : throw new ArgumentException(Invariant($"-Threshold key '{limit.Name}' must be {limit.Expected}, not {keyed}."), limit.Name);
-        }
-
-        var text = limit.Variable is null ? null : getEnv(limit.Variable);
-        if (!string.IsNullOrWhiteSpace(text))
-        {
-            if (double.TryParse(text!.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && limit.IsValid(parsed))
-            {
-                return (parsed, ThresholdSources.Environment);
-            }
-
-            warnings.Add($"{limit.Variable}='{text.Trim()}' is not {limit.Expected}; the default {FormatValue(limit.Default)} stands.");
-        }
-
-        return (limit.Default, ThresholdSources.Default);
-    }
-
-    private static Dictionary<string, double> ReadTable(IDictionary? table)
-    {
-        var values = new Dictionary<string, double>(StringComparer.OrdinalIgnoreCase);
-        if (table is null)
-        {
-            return values;
-        }
-
-        foreach (DictionaryEntry kv in table)
-        {
-            var key = kv.Key?.ToString() ?? string.Empty;
-            var limit = Find(key) ?? throw new ArgumentException(
-                $"Unknown -Threshold key '{key}': use {string.Join(", ", Limits.Select(l => l.Name))}.", key);
-            if (!TryNumber(kv.Value, out var value))
-            {
-                throw new ArgumentException($"-Threshold key '{limit.Name}' must be {limit.Expected}, not '{kv.Value}'.", limit.Name);
-            }
-
-            values[limit.Name] = value;
-        }
-
-        return values;
-    }
-
-    private static bool TryNumber(object? value, out double result)
-    {
-        switch (value)
-        {
-            case null:
-                result = 0;
-                return false;
-            case string s:
-                return double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out result);
-            case IConvertible c when value is not bool and not char and not DateTime:
-                try
-                {
-                    result = c.ToDouble(CultureInfo.InvariantCulture);
-                    return true;
-                }
-                catch (Exception ex) when (ex is FormatException or InvalidCastException or OverflowException)
-                {
-                    result = 0;
-                    return false;
-                }
-
-            default:
-                result = 0;
-                return false;
-        }
     }
 
     /// <summary>A limit's value as people read it: up to 6 significant digits, never rounded to 0.</summary>
