@@ -448,3 +448,21 @@ Describe 'SignalR keep-alive' -Tag 'Integration', 'Slow' {
         (Get-ScriptedHubStat $hub).pings | Should -BeGreaterThan 0
     }
 }
+
+Describe 'A baseline of another profile' -Tag 'Integration' {
+    It 'is not comparable, naming the profiles, and a baseline of the same profile is' {
+        $builtIn = Start-RapidMockServer
+        $acmeMock = Start-RapidMockServer -Protocol $acme
+        try {
+            $before = Invoke-RapidScenario Sequential -Url $builtIn.Url -MessageCount 50
+            $after = Invoke-RapidScenario Sequential -Url $acmeMock.Url -MessageCount 50
+            $after.Protocol | Should -Be 'acme'
+            $null = $after | Compare-RapidResult -Baseline $before -ErrorVariable notComparable -ErrorAction SilentlyContinue
+            $notComparable.FullyQualifiedErrorId | Should -BeLike 'BaselineNotComparable,*'
+            "$notComparable" | Should -BeLike '*protocol profile*acme*'
+            $same = Invoke-RapidScenario Sequential -Url $acmeMock.Url -MessageCount 50
+            @($same | Compare-RapidResult -Baseline $after -ErrorAction Stop).Count | Should -BeGreaterThan 0
+        }
+        finally { $builtIn, $acmeMock | Stop-RapidMockServer }
+    }
+}

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Reflection;
 using RapidMessageTools.Capacity;
 using RapidMessageTools.Results;
 
@@ -35,20 +34,10 @@ public sealed class RapidResultSet
     }
 }
 
-/// <summary>
-/// The protocol profile a result ran with. Results gain a <c>Protocol</c> string property (the profile's name) in a
-/// parallel change; until then this is null and profiles are not compared. Every file, comparison and message reads
-/// the profile through here, so the day the property exists it is saved (the whole result is), loaded and compared.
-/// </summary>
+/// <summary>The protocol profile a result ran with (its name): files, comparisons and messages read it through here.</summary>
 public static class ResultProtocol
 {
-    private static readonly PropertyInfo? ScenarioProperty = Find(typeof(RapidScenarioResult));
-    private static readonly PropertyInfo? CapacityProperty = Find(typeof(RapidCapacityResult));
+    public static string? Of(RapidScenarioResult result) => result?.Protocol;
 
-    public static string? Of(RapidScenarioResult result) => ScenarioProperty?.GetValue(result) as string;
-
-    public static string? Of(RapidCapacityResult result) => CapacityProperty?.GetValue(result) as string;
-
-    private static PropertyInfo? Find(Type type) =>
-        type.GetProperty("Protocol", BindingFlags.Public | BindingFlags.Instance) is { } p && p.PropertyType == typeof(string) ? p : null;
+    public static string? Of(RapidCapacityResult result) => result?.Protocol;
 }

@@ -221,7 +221,7 @@ public static class ResultFile
         w.WriteString("Kind", kind);
         w.WriteString("Scenario", scenario);
 
-        // The profile the run spoke (null until results carry their Protocol: ResultProtocol); readers take it from the result.
+        // The profile the run spoke, beside the result for readers that do not open the result itself.
         if (protocol is null)
         {
             w.WriteNull("Protocol");

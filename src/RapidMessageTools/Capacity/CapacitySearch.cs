@@ -191,6 +191,7 @@ public static class CapacitySearch
         result.BrokenBy = search.Broken?.BrokenBy ?? CapacityLimit.None;
         result.Reason = Reason(result, search.Broken, options);
         result.Url = search.Steps.FirstOrDefault()?.Result?.Url ?? string.Empty;
+        result.Protocol = search.Steps.FirstOrDefault()?.Result?.Protocol ?? result.Protocol;
         result.Machine = search.Steps.FirstOrDefault()?.Result?.Machine ?? string.Empty;
         result.Duration = Math.Round(clock.Elapsed.TotalSeconds, 3);
         progress.Phase = "done";

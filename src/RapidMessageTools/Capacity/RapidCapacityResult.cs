@@ -78,6 +78,9 @@ public sealed class RapidCapacityResult
 {
     public string Scenario { get; set; } = string.Empty;
 
+    /// <summary>The protocol profile the search spoke (Rapid, the built-in protocol, unless -Protocol said otherwise).</summary>
+    public string Protocol { get; set; } = "Rapid";
+
     public string Url { get; set; } = string.Empty;
 
     /// <summary>The highest rate (msg/s) at which every limit held; 0 when none did.</summary>
