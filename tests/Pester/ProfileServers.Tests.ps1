@@ -1,6 +1,7 @@
 # The test backends that speak other wire shapes than the canonical protocol, held to what they claim:
 # the ASP.NET Core SignalR hub (tests/Servers/SignalRHub, module/Examples/signalr-chat.json) as seen by
-# Microsoft's own SignalR client (tests/Servers/SignalRClient), healthy and with each of its faults; and
+# Microsoft's own SignalR client (tests/Servers/SignalRClient), healthy and with each of its faults; the
+# module's mock speaking signalr-chat.json (Start-RapidMockServer -Protocol), seen by the same client; and
 # independent_server.py --dialect acme (module/Examples/acme.json's shape) as seen by a raw WebSocket client.
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
 param()
@@ -25,6 +26,20 @@ BeforeDiscovery {
             Check = { param($r) @($r.chunkProblems).Count | Should -BeGreaterThan 0; $r.chunks | Should -BeLessThan 30 } }
         @{ Fault = 'no-state-update'; Hub = @{}; Client = @{ Observer = $true }; Sees = 'no StateUpdated on the user''s other connection'
             Check = { param($r) $r.stateUpdates | Should -Be 0; $r.replies | Should -Be 10 } }
+    )
+
+    # The mock speaking signalr-chat.json, with a -Fault: what Microsoft's client sees instead of the healthy run's.
+    $mockFaultRows = @(
+        @{ Fault = @{ DropReplies = 0.5; Seed = 1 }; Mock = @{}; Client = @{ TimeoutSec = 3 }; Sees = 'fewer replies than messages'
+            Check = { param($r) $r.replies | Should -BeLessThan 10; $r.agentStateMessageCount | Should -Be 10 -Because 'the messages were processed, only their replies lost' } }
+        @{ Fault = @{ DuplicateReplies = 1 }; Mock = @{}; Client = @{}; Sees = 'replies repeated without duplicate:true'
+            Check = { param($r) $r.unmarkedRepeats | Should -BeGreaterThan 0; $r.replies | Should -Be 10 } }
+        @{ Fault = @{ ProcessDuplicates = $true }; Mock = @{}; Client = @{}; Sees = 'the repeat answered as new and counted'
+            Check = { param($r) $r.duplicatesSeen | Should -Be 0; $r.unmarkedRepeats | Should -Be 1; $r.agentStateMessageCount | Should -Be 11 } }
+        @{ Fault = @{ NoStateUpdate = $true }; Mock = @{}; Client = @{ Observer = $true }; Sees = 'no StateUpdated on the user''s other connection'
+            Check = { param($r) $r.stateUpdates | Should -Be 0; $r.replies | Should -Be 10 } }
+        @{ Fault = @{ DropChunk = 0.5; Seed = 1 }; Mock = @{ StreamChunks = 3 }; Client = @{ ExpectChunks = 3 }; Sees = 'streams with a gap in their chunk indexes'
+            Check = { param($r) @($r.chunkProblems).Count | Should -BeGreaterThan 0; $r.chunks | Should -BeLessThan 30 } }
     )
 }
 
@@ -162,6 +177,126 @@ Describe 'Each hub fault changes what Microsoft''s client sees: <Fault> -> <Sees
         if ($hubProblem) { Set-ItResult -Skipped -Because $hubProblem; return }
         $arguments = $Client.Clone()
         $r = Invoke-SignalRClient $hub.Url -MessageCount 10 @arguments
+        & $Check $r
+        $r.ok | Should -BeFalse
+        $r.ExitCode | Should -Be 1
+        @($r.problems).Count | Should -BeGreaterThan 0
+    }
+}
+
+Describe 'The mock speaking signalr-chat.json, seen by Microsoft''s SignalR client' -Tag 'Integration' {
+    BeforeAll {
+        # Microsoft's client is built and run by the hub's helpers, and needs the same .NET 10.
+        if (-not $hubProblem) {
+            Import-Module RapidMessageTools -Force
+            $signalR = Join-Path (Get-Module RapidMessageTools).ModuleBase 'Examples/signalr-chat.json'
+            $mock = Start-RapidMockServer -Protocol $signalR -ResponseDelay 0.01
+            # 0.1 s between chunks: the client's cancel (sent when the first chunk comes) reaches the stream before it ends, on a busy machine too.
+            $mockStreaming = Start-RapidMockServer -Protocol $signalR -StreamChunks 3 -ChunkInterval 0.1
+            # 0.2 s per message: the ten messages are all in before the first leaves the queue.
+            $mockSmall = Start-RapidMockServer -Protocol $signalR -QueueCapacity 3 -ResponseDelay 0.2
+        }
+    }
+    BeforeEach {
+        if ($hubProblem) { Set-ItResult -Skipped -Because $hubProblem }
+    }
+    AfterAll {
+        foreach ($m in @($mock, $mockStreaming, $mockSmall)) { if ($m) { $m | Stop-RapidMockServer } }
+    }
+
+    It 'serves the hub at its Url (negotiate beside it)' {
+        if ($hubProblem) { return }
+        $mock.Url | Should -Match '^http://127\.0\.0\.1:\d+/hub$'
+        $negotiate = Invoke-RestMethod -Method Post "$($mock.Url)/negotiate?negotiateVersion=1"
+        $negotiate.connectionToken | Should -Not -BeNullOrEmpty
+        $negotiate.availableTransports.transport | Should -Contain 'WebSockets'
+    }
+
+    It 'answers every message in order, replays a repeat marked duplicate, counts it once, and answers state, queue and ping' {
+        if ($hubProblem) { return }
+        $r = Invoke-SignalRClient $mock.Url -MessageCount 10 -Observer -OtherUser -Cancel
+        $r.ok | Should -BeTrue -Because (Format-Problem $r)
+        $r.ExitCode | Should -Be 0
+        $r.transport | Should -Be 'WebSockets'
+        $r.replies | Should -Be 10
+        $r.duplicatesSeen | Should -Be 1
+        $r.repeatMarkedDuplicate | Should -BeTrue
+        $r.unmarkedRepeats | Should -Be 0
+        $r.outOfOrder | Should -Be 0
+        $r.agentStateMessageCount | Should -Be 10
+        $r.agentState.userId | Should -Be $r.user
+        $r.agentState.lastSequenceId | Should -Be 10
+        $r.agentState.corrupted | Should -BeFalse
+        $r.queueState.maxCapacity | Should -BeGreaterThan 0
+        $r.queueState.queueSize | Should -Be 0
+        $r.ping | Should -Be 'pong'
+        $r.stateUpdates | Should -Be 10 -Because 'the user''s other connection hears of every processed message'
+        $r.stateUpdatesToSender | Should -Be 0
+        $r.otherUserFrames | Should -Be 0 -Because 'users never see each other''s frames'
+        $r.cancelUnknownAnswered | Should -BeTrue -Because 'cancelling an unknown message gets unknown_message'
+        @($r.errors) | Should -Be @('unknown_message') -Because 'the only error is the answer to the cancel of a message never sent'
+    }
+
+    It 'works without negotiation too (WebSockets straight to the hub URL)' {
+        if ($hubProblem) { return }
+        $r = Invoke-SignalRClient $mock.Url -MessageCount 5 -SkipNegotiation
+        $r.ok | Should -BeTrue -Because (Format-Problem $r)
+        $r.replies | Should -Be 5
+    }
+
+    It 'streams each reply in chunks joined by its final, and cancel ends a stream with cancelled' {
+        if ($hubProblem) { return }
+        $r = Invoke-SignalRClient $mockStreaming.Url -MessageCount 5 -ExpectChunks 3 -Cancel -Observer
+        $r.ok | Should -BeTrue -Because (Format-Problem $r)
+        $r.replies | Should -Be 5
+        $r.chunks | Should -BeGreaterOrEqual 16 -Because '5 streams of 3 chunks, and at least one chunk of the cancelled one'
+        $r.chunks | Should -BeLessOrEqual 17 -Because 'the cancelled stream stops before its last chunk'
+        @($r.chunkProblems) | Should -BeNullOrEmpty
+        $r.cancelFinalCancelled | Should -BeTrue
+        $r.cancelUnknownAnswered | Should -BeTrue
+    }
+
+    It 'rejects past capacity with queue_full at once, and counts only what it accepted' {
+        if ($hubProblem) { return }
+        $r = Invoke-SignalRClient $mockSmall.Url -MessageCount 10 -TimeoutSec 5
+        $r.queueFull | Should -Be 7
+        $r.replies | Should -Be 3
+        $r.agentStateMessageCount | Should -Be 3
+        $r.queueState.maxCapacity | Should -Be 3
+        @($r.problems) | Should -Be @('7 messages were rejected with queue_full') -Because 'rejections are the only thing the client reports'
+    }
+
+    It 'keeps an idle client past a ServerTimeout longer than its 15 s pings; one shorter than them drops it' -Tag 'Slow' {
+        if ($hubProblem) { return }
+        # The mock sends a Ping record every 15 s and nothing else to an idle connection. A client that hears nothing
+        # for 20 s gives up: idle 25 s, it stays only if a ping came.
+        $kept = Invoke-SignalRClient $mock.Url -MessageCount 2 -IdleSec 25 -ServerTimeoutSec 20 -KeepAliveSec 5
+        $kept.stayedConnected | Should -BeTrue -Because (Format-Problem $kept)
+        $kept.ok | Should -BeTrue
+        # The control: the same client expecting something every 1.5 s is dropped, so its ServerTimeout does bite.
+        $dropped = Invoke-SignalRClient $mock.Url -MessageCount 2 -IdleSec 3 -ServerTimeoutSec 1.5 -KeepAliveSec 0.5
+        $dropped.stayedConnected | Should -BeFalse
+        $dropped.ok | Should -BeFalse
+    }
+}
+
+Describe 'A mock fault speaking signalr-chat.json changes what Microsoft''s client sees: <Sees>' -Tag 'Integration' -ForEach $mockFaultRows {
+    BeforeAll {
+        if (-not $hubProblem) {
+            Import-Module RapidMessageTools -Force
+            $signalR = Join-Path (Get-Module RapidMessageTools).ModuleBase 'Examples/signalr-chat.json'
+            $options = $Mock.Clone()
+            $faulty = Start-RapidMockServer -Protocol $signalR -Fault $Fault -ResponseDelay 0.01 @options
+        }
+    }
+    AfterAll {
+        if ($faulty) { $faulty | Stop-RapidMockServer }
+    }
+
+    It 'shows <Sees>, and the client reports a problem' {
+        if ($hubProblem) { Set-ItResult -Skipped -Because $hubProblem; return }
+        $arguments = $Client.Clone()
+        $r = Invoke-SignalRClient $faulty.Url -MessageCount 10 @arguments
         & $Check $r
         $r.ok | Should -BeFalse
         $r.ExitCode | Should -Be 1

@@ -1,9 +1,12 @@
-# The wrong-cause matrix: every scenario against every fault, on two servers that speak the protocol:
-# the mock, and tests/Servers/independent_server.py (Python, python3-websockets) whose faults are shaped
-# differently. For each fault, the scenario built for it must fail naming the fault's own violation, and
-# no scenario may name a cause other than the fault's own. Threshold consequences (Latency,
-# DeliveryRatio, Throughput, MemoryGrowth) and Timeout are not causes and are left aside. Healthy
-# servers: every scenario passes. Sizes are small so the whole matrix runs in a few minutes.
+# The wrong-cause matrix: every scenario against every fault, on the servers the suite has: the mock;
+# tests/Servers/independent_server.py (Python, python3-websockets) whose faults are shaped differently,
+# in the canonical protocol (Python) and in its acme dialect through the module's Examples/acme.json
+# (PythonAcme: the Python rows again, so a profile changes no verdict); and the ASP.NET Core SignalR hub
+# (tests/Servers/SignalRHub) through Examples/signalr-chat.json (Hub). For each fault, the scenario built
+# for it must fail naming the fault's own violation, and no scenario may name a cause other than the
+# fault's own. Threshold consequences (Latency, DeliveryRatio, Throughput, MemoryGrowth) and Timeout are
+# not causes and are left aside. Healthy servers: every scenario passes. Sizes are small so the whole
+# matrix runs in a few minutes (about 6 on two cores).
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
 param()
 
@@ -118,6 +121,36 @@ BeforeDiscovery {
             Expect = @(@{ Scenario = 'StreamCancel'; Code = 'CancelIgnored' }) }
     )
 
+    # The acme dialect of the independent server: every Python row (healthy, faults, streams) again, the server
+    # started with -Dialect acme and every scenario run with -Protocol Examples/acme.json. Same faults, same verdicts.
+    $rows += @(foreach ($row in @($rows | Where-Object Server -eq 'Python')) {
+            $acme = $row.Clone()
+            $acme.Server = 'PythonAcme'
+            $acme
+        })
+
+    # The ASP.NET Core SignalR hub (--fault NAME[=RATE], HubOptions.KnownFaults) through Examples/signalr-chat.json.
+    $rows += @(
+        @{ Server = 'Hub'; Fault = 'healthy'; Settings = @(); Options = $slowQueue; Own = @(); Expect = @() }
+        @{ Server = 'Hub'; Fault = 'drop-replies'; Settings = @('drop-replies=0.05'); Options = $bigQueue; Own = @('MissingReply')
+            Expect = @(@{ Scenario = 'Sequential'; Code = 'MissingReply' }, @{ Scenario = 'QueueOverflow'; Code = 'MissingReply' }) }
+        @{ Server = 'Hub'; Fault = 'duplicate-replies'; Settings = @('duplicate-replies=0.1'); Options = $slowQueue; Own = @('DuplicateReply')
+            Expect = @(@{ Scenario = 'Sequential'; Code = 'DuplicateReply' }, @{ Scenario = 'BurstIdempotency'; Code = 'DuplicateReply' }) }
+        @{ Server = 'Hub'; Fault = 'reorder-replies'; Settings = @('reorder-replies=0.1'); Options = $slowQueue; Own = @('OutOfOrder')
+            Expect = @(@{ Scenario = 'Sequential'; Code = 'OutOfOrder' }) }
+        @{ Server = 'Hub'; Fault = 'no-idempotency'; Settings = @('no-idempotency'); Options = $slowQueue; Own = @('DuplicateProcessed')
+            Expect = @(@{ Scenario = 'BurstIdempotency'; Code = 'DuplicateProcessed' }) }
+        @{ Server = 'Hub'; Fault = 'silent-overflow'; Settings = @('silent-overflow'); Options = $slowQueue; Own = @('SilentDrop')
+            Expect = @(@{ Scenario = 'QueueOverflow'; Code = 'SilentDrop' }) }
+        @{ Server = 'Hub'; Fault = 'stale-state'; Settings = @('stale-state'); Options = $slowQueue; Own = @('StateMismatch', 'StaleView')
+            Expect = @(@{ Scenario = 'AgentStateConsistency'; Code = 'StateMismatch' }, @{ Scenario = 'CrossAgentSync'; Code = 'StaleView' }) }
+        @{ Server = 'Hub'; Fault = 'no-state-update'; Settings = @('no-state-update'); Options = $slowQueue; Own = @('MissingStateUpdate')
+            Expect = @(@{ Scenario = 'CrossAgentSync'; Code = 'MissingStateUpdate' }) }
+        @{ Server = 'Hub'; Fault = 'healthy stream'; Settings = @(); Options = $healthyStream; Own = @(); Expect = @(); Requires = 'Streaming' }
+        @{ Server = 'Hub'; Fault = 'drop-chunk'; Settings = @('drop-chunk=0.2'); Options = $stream; Own = @('StreamIncomplete'); Only = $streamOnly
+            Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamIncomplete' }) }
+    )
+
     foreach ($row in $rows) {
         # The streaming scenarios prove nothing against a server that does not stream (Inconclusive): rows without
         # streams leave them out.
@@ -135,13 +168,18 @@ BeforeDiscovery {
 BeforeAll {
     Import-Module RapidMessageTools -Force
     . (Join-Path $PSScriptRoot 'Support/IndependentServer.ps1')
+    . (Join-Path $PSScriptRoot 'Support/SignalRHub.ps1')
     $script:pythonProblem = Get-IndependentServerProblem
+    $script:hubProblem = Get-SignalRHubProblem
+    $examples = Join-Path (Get-Module RapidMessageTools).ModuleBase 'Examples'
+    $script:acmeProfile = Join-Path $examples 'acme.json'
+    $script:signalRProfile = Join-Path $examples 'signalr-chat.json'
 
     # Not causes: thresholds that any loss or delay crosses, a run that could not finish in time, and a run
     # that could not provoke what it tests (QueueOverflow on a queue too big to fill: Inconclusive).
     $script:consequences = @('Latency', 'DeliveryRatio', 'Throughput', 'MemoryGrowth', 'Timeout', 'NotProvoked')
 
-    # Small sizes: the matrix runs about 200 scenarios.
+    # Small sizes: the matrix runs about 330 scenarios.
     $script:sizes = @{
         Sequential            = @{ MessageCount = 100 }
         BurstIdempotency      = @{ Bursts = 2; BurstSize = 10 }
@@ -157,11 +195,12 @@ BeforeAll {
 
     # Runs every scenario of a row against its server; returns name -> result (or the error record).
     function Invoke-MatrixRow {
-        param([string[]] $Scenarios, [hashtable] $Run, [hashtable] $All, [string] $Url)
+        param([string[]] $Scenarios, [hashtable] $Run, [hashtable] $All, [string] $Url, [string] $Protocol)
         $results = @{}
         $overrides = $Run
         foreach ($name in $Scenarios) {
             $run = @{ TimeoutSec = 4; MaxLatency = 10 }
+            if ($Protocol) { $run.Protocol = $Protocol }
             foreach ($source in @($sizes[$name], $All, $overrides[$name])) {
                 if ($source) { foreach ($k in $source.Keys) { $run[$k] = $source[$k] } }
             }
@@ -187,22 +226,33 @@ Describe 'Wrong-cause matrix: <Server> with <Fault>' -Tag 'Integration', 'Matrix
         if ($Scenarios.Count -eq 0) {
             $skip = 'none of its scenarios is registered in this build'
         }
-        elseif ($Server -eq 'Python' -and $pythonProblem) {
+        elseif ($Server -like 'Python*' -and $pythonProblem) {
             $skip = $pythonProblem
+        }
+        elseif ($Server -eq 'Hub' -and $hubProblem) {
+            $skip = $hubProblem
         }
         elseif ($Server -eq 'Mock') {
             $backend = Start-RapidMockServer -Fault $Settings @Options
             try { $results = Invoke-MatrixRow -Scenarios $Scenarios -Run $Run -All $All -Url $backend.Url }
             finally { $backend | Stop-RapidMockServer }
         }
+        elseif ($Server -eq 'Hub') {
+            $backend = Start-SignalRHub -Fault $Settings @Options
+            try { $results = Invoke-MatrixRow -Scenarios $Scenarios -Run $Run -All $All -Url $backend.Url -Protocol $signalRProfile }
+            finally { $backend | Stop-SignalRHub }
+        }
         else {
-            $backend = Start-IndependentServer -Fault $Settings @Options
-            try { $results = Invoke-MatrixRow -Scenarios $Scenarios -Run $Run -All $All -Url $backend.Url }
+            $dialect = if ($Server -eq 'PythonAcme') { @{ Dialect = 'acme' } } else { @{} }
+            $protocol = if ($Server -eq 'PythonAcme') { $acmeProfile } else { $null }
+            $backend = Start-IndependentServer -Fault $Settings @Options @dialect
+            try { $results = Invoke-MatrixRow -Scenarios $Scenarios -Run $Run -All $All -Url $backend.Url -Protocol $protocol }
             finally { $backend | Stop-IndependentServer }
         }
     }
     AfterAll {
         Stop-IndependentServer -All
+        Stop-SignalRHub -All
     }
 
     It '<Scenario> fails naming <Code>' -ForEach $Expect {
