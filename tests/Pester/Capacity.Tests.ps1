@@ -6,6 +6,35 @@ BeforeAll {
     Import-Module RapidMessageTools -Force
 }
 
+Describe 'Find-RapidCapacity with short steps' -Tag 'Integration', 'Slow' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'Support/IndependentServer.ps1')
+        $pythonProblem = Get-IndependentServerProblem
+    }
+    AfterAll { Stop-IndependentServer -All }
+
+    # A rate past capacity builds a queue that a 2-s step ends before the latency limit notices; the search must
+    # still break it (Backlog: delivered behind sent while the load ran) and land within 10 % of the capacity.
+    It 'lands within 10 % of <Expected> msg/s with 2-s steps on <Server> (delay <Delay> s, jitter <Jitter> s)' -ForEach @(
+        @{ Server = 'Mock'; Delay = 0.04; Jitter = 0; Expected = 250 }
+        @{ Server = 'Mock'; Delay = 0.04; Jitter = 0.01; Expected = 222 }
+        # The Python server adds up to 20 % to each delay (10 % on average).
+        @{ Server = 'Python'; Delay = 0.04; Jitter = 0; Expected = 227 }
+    ) {
+        if ($Server -eq 'Python' -and $pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+        $backend = if ($Server -eq 'Mock') { Start-RapidMockServer -ResponseDelay $Delay -ResponseJitter $Jitter } else { Start-IndependentServer -ResponseDelay $Delay }
+        try {
+            $c = Find-RapidCapacity -Url $backend.Url -Connections 10 -MaxLatency 0.5 -StartRate 60 -StepDuration 2 -WarningAction SilentlyContinue
+        }
+        finally { if ($Server -eq 'Mock') { $backend | Stop-RapidMockServer } else { Stop-IndependentServer -All } }
+        $c.GeneratorLimited | Should -BeFalse -Because $c.Reason
+        $c.HighestHeldRate | Should -BeGreaterOrEqual ($Expected * 0.9) -Because ($c.Steps | Out-String)
+        $c.HighestHeldRate | Should -BeLessOrEqual ($Expected * 1.1) -Because ($c.Steps | Out-String)
+        $c.BrokenBy | Should -BeIn 'Backlog', 'Latency'
+        @($c.Steps | Where-Object BrokenBy -eq 'Backlog').Reason | Select-Object -First 1 | Should -BeLike '*delivered * msg/s of * sent*'
+    }
+}
+
 Describe 'Find-RapidCapacity on a mock of known capacity' -Tag 'Integration', 'Slow' {
     # Benchmark gives each connection its own user and agent; each agent has one worker that answers in
     # ResponseDelay, so N connections hold N / ResponseDelay msg/s.
@@ -25,7 +54,7 @@ Describe 'Find-RapidCapacity on a mock of known capacity' -Tag 'Integration', 'S
         $c.HighestHeldRate | Should -BeGreaterOrEqual ($Expected * 0.85) -Because ($c.Steps | Out-String)
         $c.HighestHeldRate | Should -BeLessOrEqual ($Expected * 1.15) -Because ($c.Steps | Out-String)
         $c.FirstBrokenRate | Should -BeGreaterThan $c.HighestHeldRate
-        $c.BrokenBy | Should -BeIn 'Latency', 'Rejections'
+        $c.BrokenBy | Should -BeIn 'Latency', 'Rejections', 'Backlog'
         $c.Steps.Count | Should -BeGreaterThan 2
         $c.Steps.Phase | Should -Contain 'narrow'
         ($c.Steps | Where-Object { $_.Held -and $_.Phase -ne 'warm-up' }).Rate | ForEach-Object { $_ | Should -BeLessOrEqual $c.HighestHeldRate }

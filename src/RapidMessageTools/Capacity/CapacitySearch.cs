@@ -296,6 +296,12 @@ public static class CapacitySearch
             return (CapacityLimit.Errors, FormattableString.Invariant($"at {rate} msg/s: {other}"));
         }
 
+        if (!behind && Backlog(r) is { } backlog)
+        {
+            return (CapacityLimit.Backlog, FormattableString.Invariant(
+                $"the backend fell behind at {rate} msg/s: while the load ran it delivered {backlog.DeliveredRate:0} msg/s of {backlog.SentRate:0} sent ({backlog.Share:P0}), so a backlog grew through the step (a longer step would have broken the latency limit too)"));
+        }
+
         if (behind)
         {
             return (CapacityLimit.Generator, FormattableString.Invariant(
@@ -303,6 +309,40 @@ public static class CapacitySearch
         }
 
         return (CapacityLimit.None, string.Empty);
+    }
+
+    /// <summary>Below this share of what was sent, delivered while the load ran, a backlog grew: the rate was not sustained.</summary>
+    internal const double SustainedShare = 0.95;
+
+    /// <summary>Fewer messages than this in the measured intervals say too little about the rate to judge a backlog.</summary>
+    private const long BacklogSample = 200;
+
+    /// <summary>
+    /// Whether the backend kept up while the load ran: over the intervals inside the sending window (after the
+    /// first, once a median latency has passed, and before the last), delivered against sent. A sustained rate
+    /// delivers what it is sent, interval after interval; an unsustainable one delivers its capacity and the rest
+    /// queues up, which a short step ends before the latency limit notices. Null when it kept up (or too few to say).
+    /// </summary>
+    internal static (double DeliveredRate, double SentRate, double Share)? Backlog(RapidScenarioResult r)
+    {
+        var sending = r.Timeline.Where(e => e.Sent > 0).ToList();
+        if (sending.Count < 4)
+        {
+            return null;
+        }
+
+        var settle = sending[0].Elapsed + sending[0].Seconds + (r.Latency.P50 / 1000.0);
+        var inner = sending.Skip(1).Take(sending.Count - 2).Where(e => e.Elapsed >= settle).ToList();
+        long sent = inner.Sum(e => e.Sent);
+        long delivered = inner.Sum(e => e.Delivered);
+        var seconds = inner.Sum(e => e.Seconds);
+        if (sent < BacklogSample || seconds <= 0)
+        {
+            return null;
+        }
+
+        var share = delivered / (double)sent;
+        return share < SustainedShare ? (delivered / seconds, sent / seconds, share) : null;
     }
 
     private static async Task<RapidCapacityStep> RunStepAsync(
@@ -332,7 +372,8 @@ public static class CapacitySearch
         var parameters = ScenarioRunner.ResolveParameters(scenario, given);
         var limits = Limits(options);
         var context = newContext(parameters, limits);
-        context.TimelineInterval = options.TimelineInterval;
+        // Intervals short enough to see a backlog grow inside the step (at least ten per step).
+        context.TimelineInterval = Math.Min(options.TimelineInterval, Math.Max(0.05, seconds / 10));
         progress.StepProgress = context.Progress;
         var r = await ScenarioRunner.RunAsync(scenario, context, cancellationToken).ConfigureAwait(false);
         var (limit, reason) = Judge(r, rate, limits, options.MaxLateShare);

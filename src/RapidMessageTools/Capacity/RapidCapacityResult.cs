@@ -23,6 +23,9 @@ public enum CapacityLimit
 
     /// <summary>The load generator (this client) fell behind its schedule: the backend was not the limit.</summary>
     Generator,
+
+    /// <summary>The backend delivered less than was sent while the load ran: a backlog grew through the step, whatever its length.</summary>
+    Backlog,
 }
 
 /// <summary>One rate tried by a capacity search.</summary>

@@ -318,6 +318,15 @@ public sealed partial class DeliveryLedger
     }
 
     /// <summary>Whether a message was answered or rejected.</summary>
+    /// <summary>Whether a message of this run still waits for its answer (sent, not settled, not counted lost).</summary>
+    public bool IsOutstanding(string messageId)
+    {
+        lock (_sync)
+        {
+            return _entries.TryGetValue(messageId, out var entry) && !entry.Lost;
+        }
+    }
+
     public bool IsSettled(string messageId)
     {
         lock (_sync)

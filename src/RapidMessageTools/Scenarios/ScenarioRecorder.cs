@@ -288,6 +288,13 @@ public sealed class ScenarioRecorder
         switch (frame.Type)
         {
             case MessageType.AiResponse when frame.MessageId is not null:
+                // A stream's final is recorded before its reply settles the message: the run may end the moment
+                // the last message settles, and that stream must not then be counted as cut.
+                if (!frame.Duplicate && Ledger.IsOutstanding(frame.MessageId))
+                {
+                    Ledger.RecordStreamFinal(frame.MessageId, frame.ChunkCount, frame.Content, frame.Cancelled);
+                }
+
                 if (frame.Cancelled && !frame.Duplicate)
                 {
                     Ledger.RecordCancelledReply(frame.MessageId, received.ReceivedTimestamp, out settled);
@@ -300,10 +307,6 @@ public sealed class ScenarioRecorder
                 if (settled)
                 {
                     _context.Progress.AddAnswered();
-                    if (!frame.Duplicate)
-                    {
-                        Ledger.RecordStreamFinal(frame.MessageId, frame.ChunkCount, frame.Content, frame.Cancelled);
-                    }
                 }
 
                 return settled ? FrameMatch.Answered : FrameMatch.None;
