@@ -73,8 +73,23 @@ BeforeAll {
 
     function Get-Step($Job, [string] $Kind) { @($Job.steps | Where-Object { $_.PSObject.Properties[$Kind] }) }
 
+    # The PowerShell steps of a pipeline document: pwsh and powershell shortcuts and PowerShell@2 tasks.
+    function Get-PowerShellStep($Pipeline) {
+        $jobs = @(if ($Pipeline.PSObject.Properties['jobs']) { $Pipeline.jobs } else { [pscustomobject]@{ job = 'single'; steps = $Pipeline.steps } })
+        foreach ($job in $jobs) {
+            foreach ($step in $job.steps) {
+                $kind = if ($step.PSObject.Properties['pwsh']) { 'pwsh' } elseif ($step.PSObject.Properties['powershell']) { 'powershell' } elseif ($step.PSObject.Properties['task'] -and $step.task -like 'PowerShell@*') { 'task' }
+                if (-not $kind) { continue }
+                $script = switch ($kind) { 'pwsh' { $step.pwsh } 'powershell' { $step.powershell } 'task' { $step.inputs.script } }
+                [pscustomobject]@{ Job = $job.job; Kind = $kind; Step = $step; Script = $script; Pwsh = ($kind -eq 'pwsh' -or ($kind -eq 'task' -and $step.inputs.pwsh -eq $true)) }
+            }
+        }
+    }
+
     if (-not $yamlReason) {
-        $ci = ConvertFrom-Yaml (Get-Content (Join-Path $root 'azure-pipelines.yml') -Raw)
+        $ciText = Get-Content (Join-Path $root 'azure-pipelines.yml') -Raw
+        $consumer = ConvertFrom-Yaml (Get-Content (Join-Path $root 'docs/azure-pipelines.consumer-example.yml') -Raw)
+        $ci = ConvertFrom-Yaml $ciText
         $jobsByName = @{}
         foreach ($j in $ci.jobs) { $jobsByName[$j.job] = $j }
     }
@@ -148,6 +163,59 @@ Describe 'azure-pipelines.yml' -Tag 'Unit', 'Pipelines' {
         $mergeRun | Should -Match 'Import-Clixml'
         $mergeRun | Should -Match 'Merge-RapidResult'
         $mergeRun | Should -Match '-WarningAction Stop' -Because 'a missing shard fails the merge'
+    }
+
+    It 'judges a run against the last successful main run''s result and publishes the next baseline' {
+        $job = $jobsByName['regression']
+        $download = @(Get-Step $job 'task' | Where-Object task -eq 'DownloadPipelineArtifact@2')
+        $download.Count | Should -Be 1
+        $d = $download[0]
+        $d.inputs.source | Should -Be 'specific'
+        $d.inputs.pipeline | Should -Be '$(System.DefinitionId)' -Because 'the baseline is this pipeline''s own result'
+        $d.inputs.runVersion | Should -Be 'latestFromBranch'
+        $d.inputs.branchName | Should -Be 'refs/heads/main'
+        $d.inputs.allowPartiallySucceededBuilds | Should -BeExactly $false
+        $d.inputs.allowFailedBuilds | Should -BeExactly $false
+        $d.continueOnError | Should -BeExactly $true -Because 'the first run of a new pipeline has no baseline: NoBaseline, not a failure'
+        $run = @(Get-PowerShellStep ([pscustomobject]@{ jobs = @($job) }))
+        $run.Count | Should -Be 1
+        $run[0].Script | Should -Match '-Baseline \$baseline'
+        $run[0].Script | Should -Match ([regex]::Escape('$baseline = "' + $d.inputs.path + '"'))
+        $run[0].Script | Should -Match 'task\.uploadsummary'
+        $publish = @(Get-Step $job 'task' | Where-Object task -eq 'PublishPipelineArtifact@1')
+        $publish.Count | Should -Be 1
+        $publish[0].inputs.artifact | Should -Be $d.inputs.artifact -Because 'what a run publishes is what the next one downloads'
+        $publish[0].condition | Should -Be 'succeeded()' -Because 'a failed run''s result is no baseline'
+        $run[0].Script | Should -Match ([regex]::Escape('Export-RapidResult -Path "' + ($publish[0].inputs.targetPath -replace '^\$\(Build\.ArtifactStagingDirectory\)', '$out') + '/'))
+        $junit = @(Get-Step $job 'task' | Where-Object task -eq 'PublishTestResults@2')
+        $junit.inputs.testResultsFormat | Should -Be 'JUnit'
+        $junit.condition | Should -Be 'succeededOrFailed()'
+        $run[0].Script | Should -Match ([regex]::Escape('Export-RapidReport -Path "' + ($junit.inputs.testResultsFiles -replace '^\$\(Build\.ArtifactStagingDirectory\)', '$out') + '"'))
+    }
+
+    It 'runs every PowerShell task under pwsh, saying why; only test_windows'' 5.1 step runs Windows PowerShell' {
+        foreach ($doc in $ci, $consumer) {
+            $steps = @(Get-PowerShellStep $doc)
+            $steps.Count | Should -BeGreaterThan 0
+            foreach ($s in $steps | Where-Object { -not $_.Pwsh }) {
+                "$($s.Job) $($s.Kind)" | Should -Be 'test_windows powershell' -Because 'a PowerShell@2 task without pwsh: true runs Windows PowerShell 5.1 on Windows'
+            }
+        }
+        @(Get-PowerShellStep $ci | Where-Object Kind -eq 'task').Count | Should -BeGreaterThan 0
+        $ciText | Should -Match '(?m)^\s*#.*PowerShell@2 task runs Windows PowerShell 5\.1[\s\S]*?pwsh: true'
+    }
+
+    It 'has PowerShell steps the analyzer finds nothing in' {
+        if (-not (Get-Module -ListAvailable PSScriptAnalyzer)) { $env:PSModulePath = (Join-Path $root 'tools/modules') + [IO.Path]::PathSeparator + $env:PSModulePath }
+        if ($PSVersionTable.PSEdition -ne 'Core' -and -not (Get-Module -ListAvailable PSScriptAnalyzer)) { Set-ItResult -Skipped -Because 'the vendored PSScriptAnalyzer is built for PowerShell 7'; return }
+        Import-Module PSScriptAnalyzer
+        $settings = Join-Path $root 'PSScriptAnalyzerSettings.psd1'
+        foreach ($doc in $ci, $consumer) {
+            foreach ($s in Get-PowerShellStep $doc) {
+                $found = @(Invoke-ScriptAnalyzer -ScriptDefinition $s.Script -Settings $settings)
+                $found | Should -BeNullOrEmpty -Because ("job $($s.Job): " + (($found | ForEach-Object { "line $($_.Line) $($_.RuleName): $($_.Message)" }) -join '; '))
+            }
+        }
     }
 
     It 'finds what is wrong in a broken pipeline (the check can fail)' {
