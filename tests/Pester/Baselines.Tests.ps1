@@ -576,3 +576,21 @@ Describe 'The help examples of Export-, Import- and Compare-RapidResult, and Exp
         }
     }
 }
+
+Describe 'about_RapidMessageTools'' baseline example runs verbatim' -Tag 'Integration' {
+    It 'saves a history, compares with it and writes the Markdown summary' {
+        $text = (Get-Content (Join-Path $PSScriptRoot '../../help/about_RapidMessageTools.help.txt') -Raw) -replace "`r`n", "`n"
+        $section = [regex]::Match($text, '(?ms)^BASELINES AND REGRESSIONS\n(.*?)^[A-Z]').Groups[1].Value
+        $code = (@($section -split "`n" | Where-Object { $_ -match '^ {8}\S|^ {12}' }) | ForEach-Object { $_.Substring(8) }) -join "`n"
+        $code | Should -Match 'Compare-RapidResult -Baseline ./history'
+        $work = Join-Path $TestDrive 'about-baseline'
+        New-Item -ItemType Directory -Path $work | Out-Null
+        $before = @(Get-RapidMockServer).Count
+        Push-Location $work
+        try { & ([scriptblock]::Create($code)) }
+        finally { Pop-Location }
+        @(Get-RapidMockServer).Count | Should -Be $before
+        @(Get-ChildItem (Join-Path $work 'history') -Filter *.json).Count | Should -Be 1
+        Get-Content (Join-Path $work 'regressions.md') -Raw | Should -Match '\| Benchmark \| LatencyP99 \|'
+    }
+}
