@@ -1,4 +1,4 @@
-# Baselines: the result file (save and load without loss, bad files named), the noise-aware comparison proven on
+﻿# Baselines: the result file (save and load without loss, bad files named), the noise-aware comparison proven on
 # synthetic histograms (a real regression caught, noise not, thin samples not judged), and -Baseline on the run cmdlets.
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*) make test objects; -WhatIf has no meaning in a test')]

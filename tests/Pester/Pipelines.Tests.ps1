@@ -1,4 +1,4 @@
-# azure-pipelines.yml cannot run here, so its structure is checked: parsed as YAML (python3-yaml), every
+﻿# azure-pipelines.yml cannot run here, so its structure is checked: parsed as YAML (python3-yaml), every
 # key is one Azure Pipelines knows at its level, every step is exactly one kind, job dependencies exist,
 # and the jobs the project promises are there (tests on ubuntu pwsh and windows pwsh + Windows PowerShell
 # 5.1, the analyzer, NUnit results, the HTML report, a sharded load that merges its shards).

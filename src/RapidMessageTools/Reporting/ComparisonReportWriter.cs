@@ -79,7 +79,7 @@ public static class ComparisonReportWriter
                 foreach (var r in cases)
                 {
                     w.WriteStartElement("testcase");
-                    w.WriteAttributeString("classname", "RapidMessageTools.Regressions." + r.Scenario);
+                    w.WriteAttributeString("classname", "Regressions." + r.Scenario);
                     w.WriteAttributeString("name", r.Metric);
                     w.WriteAttributeString("time", "0");
                     if (r.Verdict == ComparisonVerdict.Regressed)
