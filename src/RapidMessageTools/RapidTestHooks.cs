@@ -33,4 +33,23 @@ public static class RapidTestHooks
         var chunk = await WebSocketReceive.ReceiveAsync(socket, buffer, cancellationToken).ConfigureAwait(false);
         return Tuple.Create(chunk.Count, chunk.EndOfMessage);
     }
+
+    /// <summary>Whether importing the module on <paramref name="frameworkDescription"/> attaches the assembly resolver (.NET Framework: Windows PowerShell 5.1).</summary>
+    public static bool ModuleNeedsAssemblyResolver(string frameworkDescription) => Commands.ModuleLifecycle.NeedsResolver(frameworkDescription);
+
+    /// <summary>The file the module's assembly resolver loads for <paramref name="assemblyName"/> from <paramref name="directory"/>, or null.</summary>
+    public static string? ResolveModuleAssembly(string directory, string assemblyName) => Commands.ModuleLifecycle.ResolvePath(directory, assemblyName);
+
+    /// <summary>The HttpListener prefixes the mock registers for an address, on Windows (http.sys) or elsewhere.</summary>
+    public static string[] MockPrefixes(string address, int port, bool windows) => MockServer.RapidMockServer.Prefixes(address, port, windows);
+
+    /// <summary>Whether a mock whose start failed with <paramref name="errorCode"/> serves on localhost alone instead.</summary>
+    public static bool MockFallsBackToLocalhost(int errorCode, string host) => MockServer.RapidMockServer.FallsBackToLocalhost(errorCode, false, host);
+
+    /// <summary>When true, starting a mock is refused for every prefix but localhost's, as http.sys refuses a non-administrator (error 5), so the fallback runs here.</summary>
+    public static bool SimulateHttpSysAccessDenied
+    {
+        get => MockServer.RapidMockServer.SimulateHttpSysAccessDenied;
+        set => MockServer.RapidMockServer.SimulateHttpSysAccessDenied = value;
+    }
 }

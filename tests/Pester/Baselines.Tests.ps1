@@ -1,4 +1,4 @@
-# Baselines: the result file (save and load without loss, bad files named), the noise-aware comparison proven on
+﻿# Baselines: the result file (save and load without loss, bad files named), the noise-aware comparison proven on
 # synthetic histograms (a real regression caught, noise not, thin samples not judged), and -Baseline on the run cmdlets.
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'test helpers (New-*) make test objects; -WhatIf has no meaning in a test')]
@@ -292,6 +292,100 @@ Describe 'Compare-RapidResult' -Tag 'Unit' {
     }
 }
 
+Describe 'Reports of a comparison (Export-RapidReport of Compare-RapidResult''s rows)' -Tag 'Unit' {
+    BeforeAll {
+        $runs = 1, 3, 4 | ForEach-Object { New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed $_) -Throughput (1000 + $_) }
+        $out = Join-Path ([IO.Path]::GetTempPath()) "rapid-comparison-report-$PID"
+        New-Item -ItemType Directory -Path $out -Force | Out-Null
+        # Slower latencies and a higher throughput: Regressed and Improved rows in one comparison.
+        $mixed = @(New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 2 -Scale 1.3) -Throughput 1300 | Compare-RapidResult -Baseline $runs)
+        # The same distribution drawn again and the same throughput: nothing Regressed.
+        $steady = @(New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 2) -Throughput 1002 | Compare-RapidResult -Baseline $runs)
+
+        function Read-JUnit([string] $Path) { [xml] (Get-Content -LiteralPath $Path -Raw) }
+        function Get-TableRow([string] $Path) { @(Get-Content -LiteralPath $Path | Where-Object { $_ -match '^\| (❌ |✅ )?(Regressed|Improved|Unchanged|NotJudged|NoBaseline) \| ' }) }
+    }
+    AfterAll { Remove-Item -LiteralPath $out -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'has what the tests below need: Regressed and Improved rows in one comparison, none Regressed in the other' {
+        $mixed.Verdict | Should -Contain 'Regressed'
+        $mixed.Verdict | Should -Contain 'Improved'
+        $steady.Verdict | Should -Not -Contain 'Regressed'
+    }
+
+    It 'writes JUnit with one testcase per compared metric, a failure for each Regressed one naming the metric and both values' {
+        $file = $mixed | Export-RapidReport -Path "$out/mixed.xml" -Force
+        $file | Should -BeOfType ([IO.FileInfo])
+        $x = Read-JUnit $file.FullName
+        $cases = @($x.testsuites.testsuite.testcase)
+        $cases.Count | Should -Be $mixed.Count
+        ($cases.name | Sort-Object) | Should -Be ($mixed.Metric | Sort-Object)
+        $regressed = @($mixed | Where-Object Verdict -eq 'Regressed')
+        [int] $x.testsuites.failures | Should -Be $regressed.Count
+        $failed = @($cases | Where-Object { $_.failure })
+        ($failed.name | Sort-Object) | Should -Be ($regressed.Metric | Sort-Object)
+        $p99 = $mixed | Where-Object Metric -eq 'LatencyP99'
+        $failure = ($cases | Where-Object name -eq 'LatencyP99').failure
+        $failure.type | Should -Be 'Regression'
+        $failure.message | Should -Match '^Benchmark LatencyP99 regressed: '
+        $failure.message | Should -Match ([regex]::Escape(('{0:0.###} ms in the baseline' -f $p99.Baseline).Replace(',', '.')))
+        $failure.message | Should -Match ([regex]::Escape(('{0:0.###} ms now' -f $p99.Current).Replace(',', '.')))
+        ($cases | Where-Object name -eq 'Throughput').failure | Should -BeNullOrEmpty
+    }
+
+    It 'writes JUnit with every testcase passing when nothing Regressed' {
+        $x = Read-JUnit ($steady | Export-RapidReport -Path "$out/steady.xml" -Force).FullName
+        @($x.testsuites.testsuite.testcase).Count | Should -Be $steady.Count
+        [int] $x.testsuites.failures | Should -Be 0
+        $x.SelectNodes('//failure').Count | Should -Be 0
+    }
+
+    It 'writes a Markdown table of what Regressed first, then Improved, with the reason, then the rest' {
+        $file = $mixed | Export-RapidReport -Path "$out/mixed.md" -Force
+        $text = Get-Content -LiteralPath $file.FullName -Raw
+        $regressed = @($mixed | Where-Object Verdict -eq 'Regressed')
+        $improved = @($mixed | Where-Object Verdict -eq 'Improved')
+        $text | Should -Match "regressed"
+        $text | Should -Match ('❌ {0} metrics? regressed, {1} improved, of {2} metrics compared' -f $regressed.Count, $improved.Count, $mixed.Count)
+        $rows = Get-TableRow $file.FullName
+        $rows.Count | Should -Be $mixed.Count
+        $verdicts = $rows | ForEach-Object { ($_ -split ' \| ')[0] -replace '^\| (❌ |✅ )?', '' }
+        $verdicts[0..($regressed.Count - 1)] | Should -Be (@('Regressed') * $regressed.Count)
+        $verdicts[$regressed.Count..($regressed.Count + $improved.Count - 1)] | Should -Be (@('Improved') * $improved.Count)
+        $p99 = $mixed | Where-Object Metric -eq 'LatencyP99'
+        $row = $rows | Where-Object { $_ -match '\| LatencyP99 \|' }
+        $row | Should -Match '^\| ❌ Regressed \| Benchmark \| LatencyP99 \| '
+        $row | Should -Match ([regex]::Escape($p99.ChangeText))
+        $row | Should -Match ([regex]::Escape(($p99.Reason -replace '\|', '\|')))
+    }
+
+    It 'writes a Markdown summary saying no regression when nothing Regressed' {
+        $file = $steady | Export-RapidReport -Path "$out/steady.md" -Force
+        $text = Get-Content -LiteralPath $file.FullName -Raw
+        $text | Should -Match '✅ no regression'
+        $text | Should -Not -Match '❌'
+        (Get-TableRow $file.FullName).Count | Should -Be $steady.Count
+    }
+
+    It 'reports deserialized rows (Import-Clixml) like live ones' {
+        $mixed | Export-Clixml "$out/rows.xml"
+        $x = Read-JUnit (Import-Clixml "$out/rows.xml" | Export-RapidReport -Path "$out/from-clixml.xml" -Force).FullName
+        [int] $x.testsuites.failures | Should -Be @($mixed | Where-Object Verdict -eq 'Regressed').Count
+        @($x.testsuites.testsuite.testcase).Count | Should -Be $mixed.Count
+    }
+
+    It 'refuses <Case> with ReportComparisonFormat' -ForEach @(
+        @{ Case = 'an HTML report of comparison rows'; Name = 'rows.html'; WithResult = $false }
+        @{ Case = 'results and comparison rows piped together'; Name = 'both.md'; WithResult = $true }
+    ) {
+        $items = @($mixed)
+        if ($WithResult) { $items += New-SyntheticResult -Micros (New-LatencySample -Count 100 -Seed 9) }
+        { $items | Export-RapidReport -Path (Join-Path $out $Name) -Force } |
+            Should -Throw -ErrorId 'ReportComparisonFormat,RapidMessageTools.Commands.ExportRapidReportCommand'
+        Join-Path $out $Name | Should -Not -Exist
+    }
+}
+
 Describe 'The result file' -Tag 'Unit' {
     BeforeAll {
         $result = New-SyntheticResult -Micros (New-LatencySample -Count 3000 -Seed 1) -FirstChunk (New-LatencySample -Count 3000 -Seed 2) -Gaps (New-LatencySample -Count 6000 -Seed 3)
@@ -451,12 +545,14 @@ Describe 'Find-RapidCapacity -Baseline' -Tag 'Integration' {
     }
 }
 
-Describe 'The help examples of Export-, Import- and Compare-RapidResult run verbatim' -Tag 'Integration' {
+Describe 'The help examples of Export-, Import- and Compare-RapidResult, and Export-RapidReport''s comparison, run verbatim' -Tag 'Integration' {
     BeforeDiscovery {
-        $cases = foreach ($name in 'Export-RapidResult', 'Import-RapidResult', 'Compare-RapidResult') {
+        $cases = foreach ($name in 'Export-RapidResult', 'Import-RapidResult', 'Compare-RapidResult', 'Export-RapidReport') {
             $text = (Get-Content (Join-Path $PSScriptRoot "../../help/$name.md") -Raw) -replace "`r`n", "`n"
-            [regex]::Matches($text, '(?m)^### (Example \d+)[^\n]*\n```powershell\n([\s\S]*?)\n```') |
-                ForEach-Object { @{ Command = $name; Example = $_.Groups[1].Value; Code = $_.Groups[2].Value } }
+            [regex]::Matches($text, '(?m)^### (Example \d+)([^\n]*)\n```powershell\n([\s\S]*?)\n```') |
+                # Export-RapidReport: its comparison examples (the others run in Report.Tests.ps1's style, with a backend).
+                Where-Object { $name -ne 'Export-RapidReport' -or $_.Groups[2].Value -match 'comparison' } |
+                ForEach-Object { @{ Command = $name; Example = $_.Groups[1].Value; Code = $_.Groups[3].Value } }
         }
     }
 
@@ -471,6 +567,30 @@ Describe 'The help examples of Export-, Import- and Compare-RapidResult run verb
             'Import-RapidResult Example 2' { $out[-1].Sent | Should -Be 1000; $out[-1].Shard | Should -BeIn '1,2/2', '2,1/2' }
             'Compare-RapidResult Example 1' { ($out | Where-Object { $_ -is [RapidMessageTools.Baselines.RapidComparison] }).Metric | Should -Contain 'LatencyP99' }
             'Compare-RapidResult Example 2' { $out | Where-Object { $_.Verdict -ne 'Regressed' } | Should -BeNullOrEmpty }
+            'Export-RapidReport Example 5' {
+                $folder = Join-Path ([IO.Path]::GetTempPath()) 'rapid-compare'
+                $out[-1] | Should -Match '^##vso\[task\.uploadsummary\].*comparison\.md$'
+                Get-Content "$folder/comparison.md" -Raw | Should -Match '\| LatencyP50 \|'
+                @(([xml] (Get-Content "$folder/comparison.xml" -Raw)).testsuites.testsuite.testcase.name) | Should -Contain 'LatencyP99'
+            }
         }
+    }
+}
+
+Describe 'about_RapidMessageTools'' baseline example runs verbatim' -Tag 'Integration' {
+    It 'saves a history, compares with it and writes the Markdown summary' {
+        $text = (Get-Content (Join-Path $PSScriptRoot '../../help/about_RapidMessageTools.help.txt') -Raw) -replace "`r`n", "`n"
+        $section = [regex]::Match($text, '(?ms)^BASELINES AND REGRESSIONS\n(.*?)^[A-Z]').Groups[1].Value
+        $code = (@($section -split "`n" | Where-Object { $_ -match '^ {8}\S|^ {12}' }) | ForEach-Object { $_.Substring(8) }) -join "`n"
+        $code | Should -Match 'Compare-RapidResult -Baseline ./history'
+        $work = Join-Path $TestDrive 'about-baseline'
+        New-Item -ItemType Directory -Path $work | Out-Null
+        $before = @(Get-RapidMockServer).Count
+        Push-Location $work
+        try { & ([scriptblock]::Create($code)) }
+        finally { Pop-Location }
+        @(Get-RapidMockServer).Count | Should -Be $before
+        @(Get-ChildItem (Join-Path $work 'history') -Filter *.json).Count | Should -Be 1
+        Get-Content (Join-Path $work 'regressions.md') -Raw | Should -Match '\| Benchmark \| LatencyP99 \|'
     }
 }

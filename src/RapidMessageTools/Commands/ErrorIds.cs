@@ -50,6 +50,9 @@ internal static class ErrorIds
     public const string ReportFormatUnknown = nameof(ReportFormatUnknown);
     public const string ReportUnwritable = nameof(ReportUnwritable);
 
+    /// <summary>Export-RapidReport: comparison rows asked for in a format other than Markdown or JUnit, or mixed with results.</summary>
+    public const string ReportComparisonFormat = nameof(ReportComparisonFormat);
+
     /// <summary>An explicit setting (a URL, the mode, a threshold) is not valid.</summary>
     public const string InvalidSettingValue = nameof(InvalidSettingValue);
 

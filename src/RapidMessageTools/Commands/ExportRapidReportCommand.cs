@@ -3,19 +3,24 @@ using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Text;
+using RapidMessageTools.Baselines;
 using RapidMessageTools.Reporting;
 using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Commands;
 
-/// <summary>Export-RapidReport: writes results as one HTML, JUnit XML, JSON or Markdown file and returns the file.</summary>
+/// <summary>
+/// Export-RapidReport: writes results as one HTML, JUnit XML, JSON or Markdown file and returns the file;
+/// Compare-RapidResult's rows as a Markdown summary or JUnit XML (one testcase per metric).
+/// </summary>
 [Cmdlet(VerbsData.Export, "RapidReport", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportRapidReportCommand : PSCmdlet
 {
     private readonly List<RapidScenarioResult> _results = new();
+    private readonly List<RapidComparison> _comparisons = new();
 
-    /// <summary>Results: live, or deserialized from Import-Clixml, remoting or jobs.</summary>
+    /// <summary>Results, or Compare-RapidResult's rows: live, or deserialized from Import-Clixml, remoting or jobs.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [ValidateNotNull]
     public PSObject[] InputObject { get; set; } = [];
@@ -32,7 +37,35 @@ public sealed class ExportRapidReportCommand : PSCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    protected override void ProcessRecord() => ResultConverter.Collect(this, InputObject, _results);
+    protected override void ProcessRecord()
+    {
+        foreach (var item in InputObject)
+        {
+            RapidComparison? row;
+            try
+            {
+                row = ResultConverter.ComparisonFromPSObject(item);
+            }
+            catch (InvalidDataException e)
+            {
+                WriteError(new ErrorRecord(
+                    new InvalidDataException($"The comparison row '{item}' cannot be read: {e.Message} Pass the rows Compare-RapidResult returned.", e),
+                    ErrorIds.UnreadableScenarioResult,
+                    ErrorCategory.InvalidData,
+                    item));
+                continue;
+            }
+
+            if (row is not null)
+            {
+                _comparisons.Add(row);
+            }
+            else
+            {
+                ResultConverter.Collect(this, [item], _results);
+            }
+        }
+    }
 
     protected override void EndProcessing()
     {
@@ -47,7 +80,21 @@ public sealed class ExportRapidReportCommand : PSCmdlet
             return;
         }
 
-        if (_results.Count == 0)
+        if (_comparisons.Count > 0 && (_results.Count > 0 || !ComparisonReportWriter.Supports(format)))
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException(_results.Count > 0
+                    ? $"Results and comparison rows were piped together: report the {_results.Count} result(s) and the {_comparisons.Count} comparison row(s) to separate files."
+                    : $"Comparison rows are written as Markdown (.md) or JUnit (.xml), not as {format}: choose one of those with -Path or -Format."),
+                ErrorIds.ReportComparisonFormat,
+                ErrorCategory.InvalidArgument,
+                path));
+            return;
+        }
+
+        var count = _comparisons.Count > 0 ? _comparisons.Count : _results.Count;
+        var what = _comparisons.Count > 0 ? "comparison row(s)" : "result(s)";
+        if (count == 0)
         {
             WriteWarning("No results to report: nothing was written.");
             return;
@@ -62,7 +109,7 @@ public sealed class ExportRapidReportCommand : PSCmdlet
                 path));
         }
 
-        if (!ShouldProcess(path, $"Write a {format} report of {_results.Count} result(s)"))
+        if (!ShouldProcess(path, $"Write a {format} report of {count} {what}"))
         {
             return;
         }
@@ -75,7 +122,8 @@ public sealed class ExportRapidReportCommand : PSCmdlet
                 Directory.CreateDirectory(directory);
             }
 
-            File.WriteAllText(path, ReportFormats.Write(format, _results), new UTF8Encoding(false));
+            var text = _comparisons.Count > 0 ? ComparisonReportWriter.Write(format, _comparisons) : ReportFormats.Write(format, _results);
+            File.WriteAllText(path, text, new UTF8Encoding(false));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -86,7 +134,7 @@ public sealed class ExportRapidReportCommand : PSCmdlet
                 path));
         }
 
-        WriteVerbose($"Wrote a {format} report of {_results.Count} result(s) to {path}.");
+        WriteVerbose($"Wrote a {format} report of {count} {what} to {path}.");
         WriteObject(new FileInfo(path));
     }
 }

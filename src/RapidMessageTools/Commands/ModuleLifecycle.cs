@@ -17,7 +17,7 @@ public sealed class ModuleLifecycle : IModuleAssemblyInitializer, IModuleAssembl
 
     public void OnImport()
     {
-        if (System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal))
+        if (NeedsResolver(System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription))
         {
             AppDomain.CurrentDomain.AssemblyResolve += ResolveFromModuleDirectory;
         }
@@ -34,10 +34,27 @@ public sealed class ModuleLifecycle : IModuleAssemblyInitializer, IModuleAssembl
         AppDomain.CurrentDomain.AssemblyResolve -= ResolveFromModuleDirectory;
     }
 
-    private static Assembly? ResolveFromModuleDirectory(object? sender, ResolveEventArgs args)
+    /// <summary>Whether the runtime needs the resolver: .NET Framework (Windows PowerShell 5.1), which has no binding redirects for the module's dependencies.</summary>
+    internal static bool NeedsResolver(string frameworkDescription) =>
+        frameworkDescription.StartsWith(".NET Framework", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The file in <paramref name="directory"/> that answers a request for <paramref name="assemblyName"/>,
+    /// by simple name whatever version is asked for (System.Memory 4.0.1.2 asked by System.Text.Json is
+    /// the System.Memory.dll shipped beside it), or null when the module does not ship it.
+    /// </summary>
+    internal static string? ResolvePath(string directory, string assemblyName)
     {
-        var name = new AssemblyName(args.Name).Name;
-        var path = Path.Combine(ModuleDirectory, name + ".dll");
-        return File.Exists(path) ? Assembly.LoadFrom(path) : null;
+        var name = new AssemblyName(assemblyName).Name;
+        if (string.IsNullOrEmpty(name))
+        {
+            return null;
+        }
+
+        var path = Path.Combine(directory, name + ".dll");
+        return File.Exists(path) ? path : null;
     }
+
+    private static Assembly? ResolveFromModuleDirectory(object? sender, ResolveEventArgs args) =>
+        ResolvePath(ModuleDirectory, args.Name) is { } path ? Assembly.LoadFrom(path) : null;
 }

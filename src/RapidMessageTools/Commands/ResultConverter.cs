@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Reflection;
+using RapidMessageTools.Baselines;
 using RapidMessageTools.Capacity;
 using RapidMessageTools.Metrics;
 using RapidMessageTools.Results;
@@ -56,6 +57,43 @@ public static class ResultConverter
         return source?.Properties["HighestHeldRate"] is null || source.Properties["Scenario"] is null
             ? null
             : (RapidCapacityResult)Copy(source, typeof(RapidCapacityResult), string.Empty);
+    }
+
+    /// <summary>A comparison row (Compare-RapidResult's output), live or deserialized (Import-Clixml, a job, ConvertFrom-Json), or null when <paramref name="input"/> is not one.</summary>
+    public static RapidComparison? ComparisonFromPSObject(object? input)
+    {
+        if (Unwrap<RapidComparison>(input, out var source) is { } live)
+        {
+            return live;
+        }
+
+        if (source is null || source.Properties["Metric"] is null || source.Properties["Verdict"]?.Value is not { } verdictValue || source.Properties["Scenario"] is null)
+        {
+            return null;
+        }
+
+        if (!Enum.TryParse<ComparisonVerdict>(verdictValue.ToString(), ignoreCase: true, out var verdict))
+        {
+            throw new InvalidDataException($"its Verdict '{verdictValue}' is none of {string.Join(", ", Enum.GetNames(typeof(ComparisonVerdict)))}.");
+        }
+
+        string Text(string name) => source.Properties[name]?.Value?.ToString() ?? string.Empty;
+        double? Number(string name) => source.Properties[name]?.Value is { } v && v.ToString()!.Length > 0
+            ? Convert.ToDouble(v is PSObject p ? p.BaseObject : v, CultureInfo.InvariantCulture)
+            : null;
+
+        return new RapidComparison(
+            Text("Scenario"),
+            Text("Metric"),
+            Text("Unit"),
+            Number("Baseline"),
+            Number("Current"),
+            Number("Change"),
+            source.Properties["ChangeIsAbsolute"]?.Value is { } absolute && LanguagePrimitives.IsTrue(absolute),
+            verdict,
+            Text("Reason"),
+            (int)(Number("BaselineRuns") ?? 0),
+            Number("Tolerance"));
     }
 
     /// <summary>The live <typeparamref name="T"/>, or null with <paramref name="source"/> the object to copy from (null for text, numbers, nothing).</summary>

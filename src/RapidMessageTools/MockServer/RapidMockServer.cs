@@ -112,16 +112,21 @@ public sealed class RapidMockServer : IDisposable
         {
             var port = options.Port == 0 ? FreePort(options.ListenAddress) : options.Port;
             var listener = new HttpListener { IgnoreWriteExceptions = true };
-            foreach (var prefix in localhostOnly ? ["http://localhost:" + port.ToString(CultureInfo.InvariantCulture) + "/"] : Prefixes(options.ListenAddress, port))
+            foreach (var prefix in localhostOnly ? LocalhostPrefixes(port) : Prefixes(options.ListenAddress, port, Environment.OSVersion.Platform == PlatformID.Win32NT))
             {
                 listener.Prefixes.Add(prefix);
             }
 
             try
             {
+                if (SimulateHttpSysAccessDenied && !localhostOnly)
+                {
+                    throw new HttpListenerException(AccessDenied, "Access is denied (simulated: http.sys refuses a non-administrator any prefix but localhost).");
+                }
+
                 listener.Start();
             }
-            catch (HttpListenerException ex) when (ex.ErrorCode == 5 && !localhostOnly && host == "127.0.0.1")
+            catch (HttpListenerException ex) when (FallsBackToLocalhost(ex.ErrorCode, localhostOnly, host))
             {
                 // http.sys (Windows) lets a user who is not an administrator register localhost only:
                 // serve there, and name the server by it so clients send a Host header it accepts.
@@ -199,7 +204,19 @@ public sealed class RapidMockServer : IDisposable
     private static string UrlHost(string address) =>
         IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6 ? "[" + ip + "]" : address;
 
-    private static string[] Prefixes(string address, int port)
+    /// <summary>http.sys' ERROR_ACCESS_DENIED: the prefix needs a URL reservation (netsh http add urlacl) or an administrator.</summary>
+    internal const int AccessDenied = 5;
+
+    /// <summary>Tests only (<see cref="RapidTestHooks"/>): Start refuses every prefix set but localhost's, as http.sys does for a non-administrator.</summary>
+    internal static bool SimulateHttpSysAccessDenied { get; set; }
+
+    /// <summary>Whether a failed start falls back to serving on localhost alone: access denied, on 127.0.0.1, not already on localhost alone.</summary>
+    internal static bool FallsBackToLocalhost(int errorCode, bool localhostOnly, string host) =>
+        errorCode == AccessDenied && !localhostOnly && host == "127.0.0.1";
+
+    internal static string[] LocalhostPrefixes(int port) => ["http://localhost:" + port.ToString(CultureInfo.InvariantCulture) + "/"];
+
+    internal static string[] Prefixes(string address, int port, bool windows)
     {
         var p = port.ToString(CultureInfo.InvariantCulture);
         if (address is "0.0.0.0" or "*" or "+" or "::")
@@ -207,7 +224,7 @@ public sealed class RapidMockServer : IDisposable
             return ["http://*:" + p + "/"];
         }
 
-        if (address == "127.0.0.1" && Environment.OSVersion.Platform != PlatformID.Win32NT)
+        if (address == "127.0.0.1" && !windows)
         {
             // Clients may say localhost or 127.0.0.1 in the Host header; both must reach the server.
             return ["http://127.0.0.1:" + p + "/", "http://localhost:" + p + "/"];
