@@ -176,7 +176,8 @@ internal sealed class MockConnection : IReplySink
     public async Task RunAsync()
     {
         using var buffers = new ReceiveBuffer();
-        using var assembled = new PooledBufferWriter(256); // grows only for fragmented or large frames
+        // Made on the first fragmented or large frame only: an idle connection (most of 10,000) holds no assembly buffer.
+        PooledBufferWriter? assembled = null;
         var token = _cts.Token;
         var insideMessage = false;
         try
@@ -191,19 +192,21 @@ internal sealed class MockConnection : IReplySink
                     break;
                 }
 
-                if (assembled.WrittenCount + result.Count > _options.MaxMessageBytes)
+                var assembledCount = assembled?.WrittenCount ?? 0;
+                if (assembledCount + result.Count > _options.MaxMessageBytes)
                 {
                     Interlocked.Increment(ref _counters.OversizeClosed);
                     await CloseTooBigAsync(buffers.For(insideMessage: true), token).ConfigureAwait(false);
                     break;
                 }
 
-                if (result.EndOfMessage && assembled.WrittenCount == 0)
+                if (result.EndOfMessage && assembledCount == 0)
                 {
                     Dispatch(result.MessageType, buffer.AsSpan(0, result.Count));
                 }
                 else
                 {
+                    assembled ??= new PooledBufferWriter(256);
                     assembled.Write(buffer.AsSpan(0, result.Count));
                     if (result.EndOfMessage)
                     {
@@ -232,6 +235,7 @@ internal sealed class MockConnection : IReplySink
         {
             Abort();
             _cts.Dispose();
+            assembled?.Dispose();
         }
     }
 
