@@ -6,14 +6,21 @@
     this process while one Benchmark run goes through an in-process mock, after a warm-up run, and prints the
     top types in bytes per message, client and server together. A sampling profile: types allocated rarely
     may not show. Measures only; asserts nothing.
+.PARAMETER ServerOnly
+    The load comes from bench/ReferenceClient in its own process (built here), so what this process allocates is
+    the mock's alone: its bytes per message on the built-in protocol's plain path.
 .EXAMPLE
     dotnet pwsh -NoProfile -File bench/Allocations.ps1 -MessageCount 200000
+.EXAMPLE
+    dotnet pwsh -NoProfile -File bench/Allocations.ps1 -MessageCount 200000 -ServerOnly -Connections 1
 #>
 [CmdletBinding()]
 param(
     [int] $MessageCount = 100000,
     [int] $MaxInFlight = 250,
     [int] $Top = 20,
+    [switch] $ServerOnly,
+    [int] $Connections = 1,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../out/RapidMessageTools/RapidMessageTools.psd1')
 )
 $ErrorActionPreference = 'Stop'
@@ -52,11 +59,29 @@ public sealed class AllocationTickListener : EventListener
 
 $listener = [AllocationTickListener]::new()
 $mock = Start-RapidMockServer -QueueCapacity 1000000
+if ($ServerOnly) {
+    $referenceOutput = Join-Path ([IO.Path]::GetTempPath()) 'rapid-reference-client'
+    & dotnet build (Join-Path $PSScriptRoot 'ReferenceClient') -c Release -o $referenceOutput --nologo -v quiet | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "bench/ReferenceClient did not build (dotnet build exit code $LASTEXITCODE)." }
+    $referenceDll = Join-Path $referenceOutput 'ReferenceClient.dll'
+}
+# One load: the module's client in this process, or the reference client in its own (then only the mock allocates here).
+function Invoke-AllocationLoad([int] $Count, [int] $Clients, [int] $InFlight) {
+    if ($ServerOnly) {
+        $line = & dotnet $referenceDll $mock.Url $Count $Clients $InFlight | Select-Object -Last 1
+        if ($LASTEXITCODE -ne 0) { throw "The reference client did not match every reply: $line" }
+        $ref = $line | ConvertFrom-Json
+        [pscustomobject]@{ Sent = $ref.Messages; ThroughputPerSec = $ref.MsgPerSec }
+    }
+    else {
+        Invoke-RapidScenario Benchmark -Url $mock.Url -Connections $Clients -MessageCount $Count -MaxInFlight $InFlight
+    }
+}
 try {
-    $null = Invoke-RapidScenario Benchmark -Url $mock.Url -Connections 1 -MessageCount ([math]::Min(20000, $MessageCount)) -MaxInFlight $MaxInFlight
+    $null = Invoke-AllocationLoad ([math]::Min(20000, $MessageCount)) $Connections $MaxInFlight
     $before = [GC]::GetTotalAllocatedBytes($true)
     $listener.Recording = $true
-    $r = Invoke-RapidScenario Benchmark -Url $mock.Url -Connections 1 -MessageCount $MessageCount -MaxInFlight $MaxInFlight
+    $r = Invoke-AllocationLoad $MessageCount $Connections $MaxInFlight
     $listener.Recording = $false
     $total = [GC]::GetTotalAllocatedBytes($true) - $before
 }

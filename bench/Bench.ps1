@@ -251,6 +251,82 @@ foreach ($load in @(
     }
 }
 
+# The mock beside a minimal Kestrel WebSocket server (bench/KestrelReference), each in its own process, driven by the
+# same external client (bench/ReferenceClient): throughput, server CPU per message (the server process's CPU time
+# around the measured run, after a warm-up run on each) and idle working set. The mock's figures as ratios of Kestrel's.
+$kestrelDll = $null
+function Get-KestrelReference {
+    if (-not $script:kestrelDll) {
+        $output = Join-Path ([IO.Path]::GetTempPath()) 'rapid-kestrel-reference'
+        & dotnet build (Join-Path $PSScriptRoot 'KestrelReference') -c Release -o $output --nologo -v quiet | Out-Null
+        if ($LASTEXITCODE -ne 0) { throw "bench/KestrelReference did not build (dotnet build exit code $LASTEXITCODE)." }
+        $script:kestrelDll = Join-Path $output 'KestrelReference.dll'
+    }
+    $script:kestrelDll
+}
+# `dotnet <dll>` runs the server in the process it starts, so that process's CPU time and working set are the server's.
+function Start-KestrelProcess {
+    [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'starts the reference server for a measurement; -WhatIf has no meaning here')]
+    param()
+    $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    $info.ArgumentList.Add((Get-KestrelReference))
+    $info.RedirectStandardInput = $true
+    $info.RedirectStandardOutput = $true
+    $info.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($info)
+    $line = $process.StandardOutput.ReadLine()
+    if ($line -notmatch '^URL (\S+)') { $process.Kill(); throw "The Kestrel reference server did not start: $line" }
+    @{ Process = $process; Server = $process; Url = $Matches[1] }
+}
+# The mock's own pwsh (the grandchild of `dotnet pwsh`), which it names itself.
+function Get-MockServerProcess([hashtable] $Mock) {
+    $Mock.Process.StandardInput.WriteLine('pid')
+    $line = $Mock.Process.StandardOutput.ReadLine()
+    if ($line -notmatch '^PID (\d+)') { throw "Unexpected answer from the mock process: $line" }
+    [System.Diagnostics.Process]::GetProcessById([int]$Matches[1])
+}
+# A warm-up run, then the measured one: the client's figures and the server's CPU per message and idle working set.
+function Measure-ServerLoad([System.Diagnostics.Process] $Server, [string] $Url, [hashtable] $Load) {
+    $Server.Refresh()
+    $idleRss = $Server.WorkingSet64
+    $null = Invoke-ReferenceClient $Url ([math]::Min(20000, $Load.Messages)) $Load.Connections $Load.InFlight
+    $Server.Refresh()
+    $cpu = $Server.TotalProcessorTime
+    $ref = Invoke-ReferenceClient $Url $Load.Messages $Load.Connections $Load.InFlight
+    $Server.Refresh()
+    @{
+        MsgPerSec   = $ref.MsgPerSec
+        CpuUsPerMsg = [math]::Round(($Server.TotalProcessorTime - $cpu).TotalMilliseconds * 1000 / [math]::Max(1, $ref.Messages), 2)
+        IdleRssMB   = [math]::Round($idleRss / 1MB, 1)
+    }
+}
+foreach ($load in @(
+        @{ Name = 'mock-vs-kestrel-pipelined'; Text = "one connection, 250 in flight, $(Size 200000) messages"; Connections = 1; Messages = (Size 200000); InFlight = 250 }
+        @{ Name = 'mock-vs-kestrel-100-connections'; Text = "100 connections, 100 in flight each, $(100 * (Size 2000)) messages"; Connections = 100; Messages = 100 * (Size 2000); InFlight = 100 }
+    )) {
+    Measure-Figure $load.Name "$($load.Text); the mock and a minimal Kestrel WebSocket server (bench/KestrelReference) each in its own process, the same external client (bench/ReferenceClient): throughput, server CPU per message, idle RSS" @{ MockThroughputRatio = @{ Min = 1.0 }; MockCpuRatio = @{ Max = 1.0 } } {
+        $mock = Start-MockProcess
+        try { $m = Measure-ServerLoad (Get-MockServerProcess $mock) $mock.Url $load }
+        finally { Invoke-MockProcessStop $mock }
+        $kestrel = Start-KestrelProcess
+        try { $k = Measure-ServerLoad $kestrel.Server $kestrel.Url $load }
+        finally {
+            $kestrel.Process.StandardInput.Close() # end of input stops it
+            if (-not $kestrel.Process.WaitForExit(10000)) { $kestrel.Process.Kill() }
+        }
+        @{
+            MockMsgPerSec       = $m.MsgPerSec
+            KestrelMsgPerSec    = $k.MsgPerSec
+            MockCpuUsPerMsg     = $m.CpuUsPerMsg
+            KestrelCpuUsPerMsg  = $k.CpuUsPerMsg
+            MockThroughputRatio = [math]::Round($m.MsgPerSec / [math]::Max(1, $k.MsgPerSec), 3)
+            MockCpuRatio        = [math]::Round($m.CpuUsPerMsg / [math]::Max(0.01, $k.CpuUsPerMsg), 3)
+            MockIdleRssMB       = $m.IdleRssMB
+            KestrelIdleRssMB    = $k.IdleRssMB
+        }
+    }
+}
+
 Measure-Figure 'client-alone-fixed-rate-20k' "fixed rate 20,000 msg/s for $(10 * $scale) s over 4 connections, the mock in its own process: what the generator adds (p99 from intended send minus p99 from actual send) and its late sends" @{ GeneratorP99Ms = @{ Max = 1 }; LateSharePct = @{ Max = 0.1 } } {
     $mock = Start-MockProcess
     try {

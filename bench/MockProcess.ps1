@@ -6,6 +6,8 @@
     listens, then answers one command per input line:
       heap   prints "HEAP <bytes> RSS <bytes>": managed heap after a full collection, and the working set;
       open   prints "OPEN <count>": WebSocket connections open now;
+      pid    prints "PID <id>": this process (started through `dotnet pwsh`, it is not the one the bench started),
+             whose CPU time and working set the bench reads from outside;
       stop   stops the mock and exits.
     End of input stops it too, so the mock never outlives the benchmark.
 #>
@@ -26,6 +28,10 @@ try {
             }
             'open' {
                 [Console]::Out.WriteLine("OPEN $($mock.Stats.ConnectionsOpen)")
+                [Console]::Out.Flush()
+            }
+            'pid' {
+                [Console]::Out.WriteLine("PID $PID")
                 [Console]::Out.Flush()
             }
             'stop' { return }

@@ -26,4 +26,7 @@ internal sealed class FrameBuffer
     }
 
     public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
+
+    /// <summary>The frame's bytes, valid until the calling thread starts its next frame.</summary>
+    public ReadOnlySpan<byte> WrittenSpan => _buffer.WrittenSpan;
 }

@@ -59,7 +59,7 @@ internal sealed partial class MockBackend
         return false;
     }
 
-    private void SendSkipped(WorkItem item, byte[] final, List<IReplySink>? waiters)
+    private void SendSkipped(WorkItem item, ReadOnlySpan<byte> final, List<IReplySink>? waiters)
     {
         if (final.Length > 0)
         {

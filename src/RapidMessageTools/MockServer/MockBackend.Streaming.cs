@@ -202,7 +202,7 @@ internal sealed partial class MockBackend
                 // Sent under the lock, so a cancel that finds no stream (unknown_message) always follows this final.
                 var b = FrameBuffer.Start();
                 FrameWriter.WriteFinalAiResponse(b.Writer, item.MessageId, item.SequenceId, agent.AgentId, run.Reply.AsSpan(0, length), timestamp, duplicate: false, chunkCount, cancelled);
-                DeliverReply(agent, item.Sink, b.ToArray(), agent.Items.Count > 0);
+                DeliverReply(agent, item.Sink, b.WrittenSpan, agent.Items.Count > 0);
                 if (plan.AfterFinal)
                 {
                     var extra = FrameBuffer.Start();

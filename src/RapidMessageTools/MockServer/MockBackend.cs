@@ -26,6 +26,9 @@ internal sealed partial class MockBackend
     private readonly bool _hasDelay;
     private readonly bool _streaming;
 
+    [ThreadStatic]
+    private static ProtocolFrame? _decoded;
+
     public MockBackend(MockServerOptions options, MockServerCounters counters, CancellationToken stopping)
     {
         _options = options;
@@ -45,7 +48,9 @@ internal sealed partial class MockBackend
     /// <summary>Handles one text frame from <paramref name="sink"/>, a connection of <paramref name="user"/>. Returns true when it was a user_message.</summary>
     public bool HandleText(IReplySink sink, UserState user, ReadOnlySpan<byte> utf8)
     {
-        var status = FrameCodec.TryDecode(utf8, out var frame);
+        // One frame per thread, decoded into afresh: the backend copies what it keeps, so no frame outlives this call.
+        var frame = _decoded ??= new ProtocolFrame();
+        var status = FrameCodec.TryDecode(utf8, frame, user.LastAgentId);
         if (status == DecodeStatus.InvalidJson)
         {
             SendError(sink, ErrorCode.InvalidJson, "The frame is not valid JSON: send one JSON object per text frame.", null);
@@ -87,7 +92,7 @@ internal sealed partial class MockBackend
             case MessageType.Ping:
                 var b = FrameBuffer.Start();
                 FrameWriter.WritePong(b.Writer, frame.RequestId);
-                Send(sink, b.ToArray());
+                Send(sink, b.WrittenSpan);
                 return false;
             case null:
                 SendError(sink, ErrorCode.InvalidMessage, "The frame has no \"type\" field; use user_message, cancel, get_agent_state, get_queue_state or ping.", frame.MessageId, frame.RequestId);
@@ -132,6 +137,7 @@ internal sealed partial class MockBackend
             }
 
             agent = user.GetAgent(agentId);
+            user.LastAgentId = agent.AgentId;
             if (agent.Items.Count >= _options.QueueCapacity)
             {
                 if (_fault.DropOnOverflow)
@@ -144,7 +150,7 @@ internal sealed partial class MockBackend
                 Interlocked.Increment(ref _counters.Rejected);
                 var b = FrameBuffer.Start();
                 FrameWriter.WriteQueueFull(b.Writer, messageId, agent.Items.Count, _options.QueueCapacity, RetryAfterMs(agent.Items.Count));
-                Send(sink, b.ToArray());
+                Send(sink, b.WrittenSpan);
                 return;
             }
 
@@ -169,7 +175,7 @@ internal sealed partial class MockBackend
         {
             if (_streaming)
             {
-                _ = Task.Run(() => StreamAgentAsync(agent));
+                StartStreamWorker(agent);
             }
             else if (_hasDelay)
             {
@@ -181,6 +187,9 @@ internal sealed partial class MockBackend
             }
         }
     }
+
+    // Its own method: a lambda capturing `agent` in HandleUserMessage would allocate its closure on every call, streaming or not.
+    private void StartStreamWorker(AgentQueue agent) => _ = Task.Run(() => StreamAgentAsync(agent));
 
     private long RetryAfterMs(int queued)
     {
@@ -276,7 +285,8 @@ internal sealed partial class MockBackend
     {
         var user = agent.User;
         WorkItem item;
-        byte[] reply;
+        // The reply's bytes in this thread's FrameBuffer (or a cancelled final's array): sent before any other frame is written here.
+        ReadOnlySpan<byte> reply;
         List<IReplySink>? waiters;
         IReplySink[] others;
         long count;
@@ -290,7 +300,7 @@ internal sealed partial class MockBackend
 
             if (SkipHead(agent, item, out var skipped))
             {
-                reply = skipped.Final ?? [];
+                reply = skipped.Final;
                 waiters = skipped.Waiters;
                 others = [];
                 count = -1;
@@ -302,7 +312,7 @@ internal sealed partial class MockBackend
                 var timestamp = FrameCodec.UnixNow();
                 var b = FrameBuffer.Start();
                 FrameWriter.WriteAiResponse(b.Writer, item.MessageId, item.SequenceId, agent.AgentId, item.Content.AsSpan(), timestamp, duplicate: false);
-                reply = b.ToArray();
+                reply = b.WrittenSpan;
                 waiters = Complete(item.Entry, timestamp, chunkCount: -1, cancelled: false, replyLength: -1);
                 others = user.Connections;
                 more = agent.Items.Count > 0;
@@ -371,7 +381,7 @@ internal sealed partial class MockBackend
         {
             var b = FrameBuffer.Start();
             FrameWriter.WriteStateUpdate(b.Writer, user.UserId, agent.AgentId, count, item.MessageId);
-            var update = b.ToArray();
+            var update = b.WrittenSpan;
             foreach (var other in others)
             {
                 if (!ReferenceEquals(other, item.Sink))
@@ -382,7 +392,7 @@ internal sealed partial class MockBackend
         }
     }
 
-    private void DeliverReply(AgentQueue agent, IReplySink sink, byte[] reply, bool more)
+    private void DeliverReply(AgentQueue agent, IReplySink sink, ReadOnlySpan<byte> reply, bool more)
     {
         if (Chance(_fault.DropReplies))
         {
@@ -402,7 +412,7 @@ internal sealed partial class MockBackend
 
         if (more && Chance(_fault.ReorderReplies))
         {
-            agent.HeldReply = (sink, reply);
+            agent.HeldReply = (sink, reply.ToArray()); // held past this frame: its own copy
             return;
         }
 
@@ -432,7 +442,7 @@ internal sealed partial class MockBackend
 
         var b = FrameBuffer.Start();
         FrameWriter.WriteAiResponse(b.Writer, entry.MessageId, entry.SequenceId, entry.AgentId, entry.Content.AsSpan(), entry.Timestamp, duplicate: true);
-        Send(sink, b.ToArray());
+        Send(sink, b.WrittenSpan);
     }
 
     private void SendAgentState(IReplySink sink, UserState user, string agentId, string? requestId)
@@ -463,7 +473,7 @@ internal sealed partial class MockBackend
 
         var b = FrameBuffer.Start();
         FrameWriter.WriteAgentState(b.Writer, snapshot, requestId);
-        Send(sink, b.ToArray());
+        Send(sink, b.WrittenSpan);
     }
 
     private void SendQueueState(IReplySink sink, UserState user, string? agentId, string? requestId)
@@ -492,7 +502,7 @@ internal sealed partial class MockBackend
 
         var b = FrameBuffer.Start();
         FrameWriter.WriteQueueState(b.Writer, requestId, agentId, size, _options.QueueCapacity, processed, rejected, FrameCodec.UnixNow());
-        Send(sink, b.ToArray());
+        Send(sink, b.WrittenSpan);
     }
 
     private void SendError(IReplySink sink, string code, string message, string? messageId, string? requestId = null)
@@ -500,10 +510,10 @@ internal sealed partial class MockBackend
         Interlocked.Increment(ref _counters.Errors);
         var b = FrameBuffer.Start();
         FrameWriter.WriteError(b.Writer, code, message, messageId, requestId);
-        Send(sink, b.ToArray());
+        Send(sink, b.WrittenSpan);
     }
 
-    private void Send(IReplySink sink, byte[] frame)
+    private void Send(IReplySink sink, ReadOnlySpan<byte> frame)
     {
         Interlocked.Increment(ref _counters.FramesSent);
         sink.Send(frame);

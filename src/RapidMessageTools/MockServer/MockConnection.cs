@@ -20,12 +20,16 @@ internal sealed class MockConnection : IReplySink
 
     private readonly HttpListenerContext _context;
     private readonly WebSocket _socket;
+    // The socket frames are read from and written to: HttpListener's own under its wrapper (see ListenerSocket).
+    private readonly WebSocket _io;
     private readonly MockBackend _backend;
     private readonly MockServerOptions _options;
     private readonly MockServerCounters _counters;
-    // A plain queue under its own lock: a ConcurrentQueue starts with a 32-slot segment (about 800 bytes), which
-    // every idle connection would hold.
-    private readonly Queue<byte[]> _outbound = new();
+    // Frames queued for the wire (filled under _outboundLock) and the batch the drainer is sending (owned by it,
+    // under _sendLock): swapped whole, so a burst of replies costs no array per frame and an idle connection no buffer.
+    private readonly object _outboundLock = new();
+    private OutboundFrames _outbound = new();
+    private OutboundFrames _sending = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _cts;
     // A profile's translation (null for the built-in protocol, whose frames pass as they are).
@@ -42,6 +46,7 @@ internal sealed class MockConnection : IReplySink
     {
         _context = context;
         _socket = socket;
+        _io = ListenerSocket.Unwrap(socket);
         _backend = backend;
         User = user;
         _options = options;
@@ -56,7 +61,7 @@ internal sealed class MockConnection : IReplySink
             if (every > TimeSpan.Zero)
             {
                 // SignalR clients close a connection that has been silent for 30 s: a Ping record every 15 s.
-                _keepAlive = new Timer(static s => ((MockConnection)s!).EnqueueWire(((MockConnection)s!)._session!.KeepAlive.ToArray()), this, every, every);
+                _keepAlive = new Timer(static s => ((MockConnection)s!).EnqueueWire(((MockConnection)s!)._session!.KeepAlive.Span), this, every, every);
             }
         }
     }
@@ -65,38 +70,39 @@ internal sealed class MockConnection : IReplySink
 
     public UserState User { get; }
 
-    public void Send(byte[] frame)
+    public void Send(ReadOnlySpan<byte> frame)
     {
         if (_session is not null)
         {
-            frame = Translate(frame);
-            if (frame.Length == 0)
-            {
-                return;
-            }
+            SendTranslated(frame);
+            return;
         }
 
         EnqueueWire(frame);
     }
 
-    /// <summary>A canonical frame from the backend, written as the profile wants it.</summary>
-    private byte[] Translate(byte[] canonical)
+    /// <summary>A canonical frame from the backend, written as the profile wants it and queued.</summary>
+    private void SendTranslated(ReadOnlySpan<byte> canonical)
     {
         if (FrameCodec.TryDecode(canonical, out var frame) != DecodeStatus.Ok)
         {
-            return canonical;
+            EnqueueWire(canonical);
+            return;
         }
 
         lock (_translated!)
         {
             _translated.Clear();
             _session!.Write(frame, _translated);
-            return _translated.WrittenSpan.ToArray();
+            if (_translated.WrittenCount > 0)
+            {
+                EnqueueWire(_translated.WrittenSpan);
+            }
         }
     }
 
-    /// <summary>Queues bytes as they go on the wire. Never blocks.</summary>
-    private void EnqueueWire(byte[] frame)
+    /// <summary>Queues bytes as they go on the wire (copied). Never blocks.</summary>
+    private void EnqueueWire(ReadOnlySpan<byte> frame)
     {
         if (Volatile.Read(ref _aborted) != 0)
         {
@@ -110,9 +116,9 @@ internal sealed class MockConnection : IReplySink
             return;
         }
 
-        lock (_outbound)
+        lock (_outboundLock)
         {
-            _outbound.Enqueue(frame);
+            _outbound.Add(frame);
         }
 
         if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
@@ -170,7 +176,8 @@ internal sealed class MockConnection : IReplySink
     public async Task RunAsync()
     {
         using var buffers = new ReceiveBuffer();
-        using var assembled = new PooledBufferWriter(256); // grows only for fragmented or large frames
+        // Made on the first fragmented or large frame only: an idle connection (most of 10,000) holds no assembly buffer.
+        PooledBufferWriter? assembled = null;
         var token = _cts.Token;
         var insideMessage = false;
         try
@@ -178,26 +185,28 @@ internal sealed class MockConnection : IReplySink
             while (_socket.State == WebSocketState.Open)
             {
                 var buffer = buffers.For(insideMessage);
-                var result = await WebSocketReceive.ReceiveAsync(_socket, buffer, token).ConfigureAwait(false);
+                var result = await WebSocketReceive.ReceiveAsync(_io, buffer, token).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     await CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, token).ConfigureAwait(false);
                     break;
                 }
 
-                if (assembled.WrittenCount + result.Count > _options.MaxMessageBytes)
+                var assembledCount = assembled?.WrittenCount ?? 0;
+                if (assembledCount + result.Count > _options.MaxMessageBytes)
                 {
                     Interlocked.Increment(ref _counters.OversizeClosed);
                     await CloseTooBigAsync(buffers.For(insideMessage: true), token).ConfigureAwait(false);
                     break;
                 }
 
-                if (result.EndOfMessage && assembled.WrittenCount == 0)
+                if (result.EndOfMessage && assembledCount == 0)
                 {
                     Dispatch(result.MessageType, buffer.AsSpan(0, result.Count));
                 }
                 else
                 {
+                    assembled ??= new PooledBufferWriter(256);
                     assembled.Write(buffer.AsSpan(0, result.Count));
                     if (result.EndOfMessage)
                     {
@@ -226,6 +235,7 @@ internal sealed class MockConnection : IReplySink
         {
             Abort();
             _cts.Dispose();
+            assembled?.Dispose();
         }
     }
 
@@ -283,11 +293,22 @@ internal sealed class MockConnection : IReplySink
                 await _sendLock.WaitAsync(_cts.Token).ConfigureAwait(false);
                 try
                 {
-                    while (TryDequeue(out var frame))
+                    while (TakeBatch())
                     {
-                        await _socket.SendAsync(new ArraySegment<byte>(frame), WebSocketMessageType.Text, true, _cts.Token).ConfigureAwait(false);
-                        Interlocked.Add(ref _pendingBytes, -frame.Length);
+                        var batch = _sending;
+                        var offset = 0;
+                        for (var i = 0; i < batch.Count; i++)
+                        {
+                            var length = batch.Length(i);
+                            await _io.SendAsync(new ArraySegment<byte>(batch.Bytes, offset, length), WebSocketMessageType.Text, true, _cts.Token).ConfigureAwait(false);
+                            offset += length;
+                            Interlocked.Add(ref _pendingBytes, -length);
+                        }
+
+                        batch.Clear();
                     }
+
+                    ReleaseIdleBuffers();
                 }
                 finally
                 {
@@ -307,24 +328,37 @@ internal sealed class MockConnection : IReplySink
         }
     }
 
-    private bool TryDequeue(out byte[] frame)
+    /// <summary>Swaps the queued frames into the batch being sent; false when none are queued. Caller holds _sendLock.</summary>
+    private bool TakeBatch()
     {
-        lock (_outbound)
+        lock (_outboundLock)
         {
-            if (_outbound.Count > 0)
+            if (_outbound.Count == 0)
             {
-                frame = _outbound.Dequeue();
-                return true;
+                return false;
+            }
+
+            (_outbound, _sending) = (_sending, _outbound);
+            return true;
+        }
+    }
+
+    /// <summary>Nothing left to send: both batches give their buffers back, so an idle connection holds none. Caller holds _sendLock.</summary>
+    private void ReleaseIdleBuffers()
+    {
+        _sending.Release();
+        lock (_outboundLock)
+        {
+            if (_outbound.Count == 0)
+            {
+                _outbound.Release();
             }
         }
-
-        frame = [];
-        return false;
     }
 
     private bool IsOutboundEmpty()
     {
-        lock (_outbound)
+        lock (_outboundLock)
         {
             return _outbound.Count == 0;
         }
@@ -356,7 +390,7 @@ internal sealed class MockConnection : IReplySink
         timeout.CancelAfter(TimeSpan.FromSeconds(2));
         while (_socket.State == WebSocketState.CloseSent)
         {
-            var r = await _socket.ReceiveAsync(new ArraySegment<byte>(buffer), timeout.Token).ConfigureAwait(false);
+            var r = await _io.ReceiveAsync(new ArraySegment<byte>(buffer), timeout.Token).ConfigureAwait(false);
             if (r.MessageType == WebSocketMessageType.Close)
             {
                 break;

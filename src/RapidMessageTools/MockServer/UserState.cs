@@ -22,6 +22,9 @@ internal sealed class UserState
     /// <summary>What the remembered ids and contents take, about (UTF-16 strings and the entry).</summary>
     public long SeenBytes { get; private set; }
 
+    /// <summary>The agent this user's last message named: decoding reuses its string when the next frame names it too. A hint, read without the lock.</summary>
+    public string? LastAgentId { get; set; }
+
     public long ProcessedTotal { get; set; }
 
     public long RejectedTotal { get; set; }

@@ -29,6 +29,16 @@ public static class FrameCodec
     public static DecodeStatus TryDecode(ReadOnlySpan<byte> utf8, out ProtocolFrame frame)
     {
         frame = new ProtocolFrame();
+        return TryDecode(utf8, frame, knownAgentId: null);
+    }
+
+    /// <summary>
+    /// Decodes one frame into <paramref name="frame"/>, emptied first (a server reuses one per thread). An agent_id equal
+    /// to <paramref name="knownAgentId"/> is given that string, not a new one: a connection names the same agent frame after frame.
+    /// </summary>
+    internal static DecodeStatus TryDecode(ReadOnlySpan<byte> utf8, ProtocolFrame frame, string? knownAgentId)
+    {
+        frame.Reset();
         try
         {
             var reader = new Utf8JsonReader(utf8, isFinalBlock: true, new JsonReaderState(ReaderOptions));
@@ -43,7 +53,7 @@ public static class FrameCodec
                 return reader.Read() ? DecodeStatus.InvalidJson : DecodeStatus.NotAnObject;
             }
 
-            ReadObject(ref reader, frame);
+            ReadObject(ref reader, frame, knownAgentId);
             return reader.Read() ? DecodeStatus.InvalidJson : DecodeStatus.Ok;
         }
         catch (JsonException)
@@ -61,7 +71,7 @@ public static class FrameCodec
         }
     }
 
-    private static void ReadObject(ref Utf8JsonReader reader, ProtocolFrame frame)
+    private static void ReadObject(ref Utf8JsonReader reader, ProtocolFrame frame, string? knownAgentId)
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -70,18 +80,18 @@ public static class FrameCodec
                 // Escaped names are rare; compare them decoded.
                 var decoded = System.Text.Encoding.UTF8.GetBytes(reader.GetString() ?? string.Empty);
                 reader.Read();
-                ReadProperty(ref reader, decoded, frame);
+                ReadProperty(ref reader, decoded, frame, knownAgentId);
             }
             else
             {
                 var name = reader.ValueSpan;
                 reader.Read();
-                ReadProperty(ref reader, name, frame);
+                ReadProperty(ref reader, name, frame, knownAgentId);
             }
         }
     }
 
-    private static void ReadProperty(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ProtocolFrame frame)
+    private static void ReadProperty(ref Utf8JsonReader reader, ReadOnlySpan<byte> name, ProtocolFrame frame, string? knownAgentId)
     {
         switch (name.Length)
         {
@@ -101,7 +111,9 @@ public static class FrameCodec
                 frame.UserId = ReadString(ref reader, frame, "user_id");
                 return;
             case 8 when name.SequenceEqual(Names.AgentId):
-                frame.AgentId = ReadString(ref reader, frame, "agent_id");
+                frame.AgentId = knownAgentId is not null && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(knownAgentId)
+                    ? knownAgentId
+                    : ReadString(ref reader, frame, "agent_id");
                 return;
             case 9 when name.SequenceEqual(Names.Duplicate):
                 frame.Duplicate = ReadBool(ref reader, frame, "duplicate") ?? false;
