@@ -17,6 +17,7 @@
 param()
 
 $script:IndependentServers = [System.Collections.Generic.List[object]]::new()
+. (Join-Path $PSScriptRoot 'ServerProcess.ps1')
 $script:IndependentServerScript = Join-Path $PSScriptRoot '../../Servers/independent_server.py'
 $script:IndependentServerPython = '/usr/bin/python3'
 
@@ -57,7 +58,6 @@ function Start-IndependentServer {
         [ValidateSet('acme')] [string] $Dialect,
         [double] $TimeoutSec = 20
     )
-    $psi = [System.Diagnostics.ProcessStartInfo]::new($script:IndependentServerPython)
     $arguments = @($script:IndependentServerScript, '--exit-on-stdin-eof', '--queue-capacity', $QueueCapacity,
         '--response-delay', $ResponseDelay, '--seed', $Seed, '--stream-chunks', $StreamChunks,
         '--chunk-interval', $ChunkInterval, '--stall-seconds', $StallSeconds, '--max-lifetime', $MaxLifetime)
@@ -65,23 +65,10 @@ function Start-IndependentServer {
     if ($ExpiredTokens) { $arguments += '--expired-tokens' }
     if ($Dialect) { $arguments += '--dialect'; $arguments += $Dialect }
     foreach ($f in $Fault) { $arguments += '--fault'; $arguments += $f }
-    foreach ($a in $arguments) { $psi.ArgumentList.Add([string]::Format([cultureinfo]::InvariantCulture, '{0}', $a)) }
-    $psi.RedirectStandardInput = $true
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $psi.UseShellExecute = $false
-    $process = [System.Diagnostics.Process]::Start($psi)
-    # Drain stderr all along, so a chatty server never blocks on a full pipe.
-    $stderr = $process.StandardError.ReadToEndAsync()
-    $line = $process.StandardOutput.ReadLineAsync()
-    if (-not $line.Wait([int]($TimeoutSec * 1000)) -or -not $line.Result) {
-        try { $process.Kill($true) } catch { Write-Verbose "the server had already exited: $_" }
-        $process.WaitForExit(5000) | Out-Null
-        $why = if ($stderr.Wait(2000)) { $stderr.Result.Trim() } else { '' }
-        $process.Dispose()
-        throw "independent_server.py did not print its port within $TimeoutSec s. $why"
-    }
-    $info = $line.Result | ConvertFrom-Json
+    $started = Start-ServerProcess -FilePath $script:IndependentServerPython -ArgumentList $arguments -Name 'independent_server.py' -TimeoutSec $TimeoutSec
+    $process = $started.Process
+    $stderr = $started.StdErr
+    $info = $started.Info
     $stdout = $process.StandardOutput.ReadToEndAsync()
     $server = [pscustomobject]@{
         PSTypeName = 'IndependentServer'

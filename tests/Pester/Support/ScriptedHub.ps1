@@ -25,25 +25,14 @@ function Start-ScriptedHub {
         [int] $CloseAfter = 0,
         [double] $TimeoutSec = 20
     )
-    $psi = [System.Diagnostics.ProcessStartInfo]::new($script:IndependentServerPython)
     $arguments = @($script:ScriptedHubScript, '--exit-on-stdin-eof', '--close-after', $CloseAfter)
     foreach ($flag in @{ Redirect = '--redirect'; HandshakeError = '--handshake-error'; Join = '--join'; Split = '--split'; CompletionError = '--completion-error' }.GetEnumerator()) {
         if ($PSBoundParameters[$flag.Key]) { $arguments += $flag.Value }
     }
-    foreach ($a in $arguments) { $psi.ArgumentList.Add([string]::Format([cultureinfo]::InvariantCulture, '{0}', $a)) }
-    $psi.RedirectStandardInput = $true
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $psi.UseShellExecute = $false
-    $process = [System.Diagnostics.Process]::Start($psi)
-    $stderr = $process.StandardError.ReadToEndAsync()
-    $line = $process.StandardOutput.ReadLineAsync()
-    if (-not $line.Wait([int]($TimeoutSec * 1000)) -or -not $line.Result) {
-        try { $process.Kill($true) } catch { Write-Verbose "the hub had already exited: $_" }
-        $process.Dispose()
-        throw "scripted_hub.py did not print its port within $TimeoutSec s. $(if ($stderr.Wait(2000)) { $stderr.Result.Trim() })"
-    }
-    $info = $line.Result | ConvertFrom-Json
+    $started = Start-ServerProcess -FilePath $script:IndependentServerPython -ArgumentList $arguments -Name 'scripted_hub.py' -TimeoutSec $TimeoutSec
+    $process = $started.Process
+    $stderr = $started.StdErr
+    $info = $started.Info
     $hub = [pscustomobject]@{
         PSTypeName = 'ScriptedHub'
         Process    = $process

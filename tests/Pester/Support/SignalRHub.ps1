@@ -21,6 +21,8 @@
 param()
 
 $script:SignalRHubs = [System.Collections.Generic.List[object]]::new()
+
+. (Join-Path $PSScriptRoot 'ServerProcess.ps1')
 $script:SignalRRoot = (Resolve-Path (Join-Path $PSScriptRoot '../../..')).Path
 $script:SignalRHubDll = Join-Path $script:SignalRRoot 'out/servers/SignalRHub/SignalRHub.dll'
 $script:SignalRClientDll = Join-Path $script:SignalRRoot 'out/servers/SignalRClient/SignalRClient.dll'
@@ -78,28 +80,14 @@ function Start-SignalRHub {
         [double] $TimeoutSec = 30
     )
     $dll = Build-SignalRProgram SignalRHub
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
     $arguments = @($dll, '--urls', 'http://127.0.0.1:0', '--exit-on-stdin-eof', '--queue-capacity', $QueueCapacity,
         '--response-delay', $ResponseDelay, '--jitter', $Jitter, '--seed', $Seed, '--stream-chunks', $StreamChunks,
         '--chunk-interval', $ChunkInterval, '--keep-alive', $KeepAlive, '--client-timeout', $ClientTimeout, '--max-lifetime', $MaxLifetime)
     foreach ($f in $Fault) { $arguments += '--fault'; $arguments += $f }
-    foreach ($a in $arguments) { $psi.ArgumentList.Add([string]::Format([cultureinfo]::InvariantCulture, '{0}', $a)) }
-    $psi.RedirectStandardInput = $true
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $psi.UseShellExecute = $false
-    $process = [System.Diagnostics.Process]::Start($psi)
-    # Drain stderr all along, so a chatty hub never blocks on a full pipe.
-    $stderr = $process.StandardError.ReadToEndAsync()
-    $line = $process.StandardOutput.ReadLineAsync()
-    if (-not $line.Wait([int]($TimeoutSec * 1000)) -or -not $line.Result) {
-        try { $process.Kill($true) } catch { Write-Verbose "the hub had already exited: $_" }
-        $process.WaitForExit(5000) | Out-Null
-        $why = if ($stderr.Wait(2000)) { $stderr.Result.Trim() } else { '' }
-        $process.Dispose()
-        throw "SignalRHub did not print its port within $TimeoutSec s. $why"
-    }
-    $info = $line.Result | ConvertFrom-Json
+    $started = Start-ServerProcess -FilePath 'dotnet' -ArgumentList $arguments -Name 'SignalRHub' -TimeoutSec $TimeoutSec
+    $process = $started.Process
+    $stderr = $started.StdErr
+    $info = $started.Info
     $stdout = $process.StandardOutput.ReadToEndAsync()
     $hub = [pscustomobject]@{
         PSTypeName = 'SignalRHub'
