@@ -44,6 +44,32 @@ BeforeDiscovery {
 }
 
 BeforeAll {
+    # What Microsoft's client must see of any server speaking signalr-chat.json: 10 replies in order, the repeat
+    # replayed and marked, the agent state that counts them ...
+    function Assert-ServedInOrder($r) {
+        $r.ok | Should -BeTrue -Because (Format-Problem $r)
+        $r.ExitCode | Should -Be 0
+        $r.transport | Should -Be 'WebSockets'
+        $r.replies | Should -Be 10
+        $r.duplicatesSeen | Should -Be 1
+        $r.repeatMarkedDuplicate | Should -BeTrue
+        $r.unmarkedRepeats | Should -Be 0
+        $r.outOfOrder | Should -Be 0
+        $r.agentStateMessageCount | Should -Be 10
+        $r.agentState.userId | Should -Be $r.user
+        $r.agentState.lastSequenceId | Should -Be 10
+        $r.agentState.corrupted | Should -BeFalse
+    }
+
+    # ... and the user's other connection told, another user told nothing, a cancel of an unknown id answered.
+    function Assert-StateShared($r) {
+        $r.ping | Should -Be 'pong'
+        $r.stateUpdates | Should -Be 10 -Because 'the user''s other connection hears of every processed message'
+        $r.stateUpdatesToSender | Should -Be 0
+        $r.otherUserFrames | Should -Be 0 -Because 'users never see each other''s frames'
+        $r.cancelUnknownAnswered | Should -BeTrue -Because 'cancelling an unknown message gets unknown_message'
+    }
+
     . (Join-Path $PSScriptRoot 'Support/SignalRHub.ps1')
     . (Join-Path $PSScriptRoot 'Support/IndependentServer.ps1')
     . (Join-Path $PSScriptRoot 'Support/WsTestClient.ps1')
@@ -83,27 +109,12 @@ Describe 'The SignalR hub, seen by Microsoft''s SignalR client' -Tag 'Integratio
     It 'answers every message in order, replays a repeat marked duplicate, counts it once, and answers state, queue and ping' {
         if ($hubProblem) { return }
         $r = Invoke-SignalRClient $healthy.Url -MessageCount 10 -Observer -OtherUser -Cancel
-        $r.ok | Should -BeTrue -Because (Format-Problem $r)
-        $r.ExitCode | Should -Be 0
-        $r.transport | Should -Be 'WebSockets'
-        $r.replies | Should -Be 10
-        $r.duplicatesSeen | Should -Be 1
-        $r.repeatMarkedDuplicate | Should -BeTrue
-        $r.unmarkedRepeats | Should -Be 0
-        $r.outOfOrder | Should -Be 0
-        $r.agentStateMessageCount | Should -Be 10
-        $r.agentState.userId | Should -Be $r.user
-        $r.agentState.lastSequenceId | Should -Be 10
-        $r.agentState.corrupted | Should -BeFalse
+        Assert-ServedInOrder $r
         $r.agentState.memoryRss | Should -BeGreaterThan 0
         $r.queueState.maxCapacity | Should -Be 500
         $r.queueState.queueSize | Should -Be 0
         $r.queueState.processedTotal | Should -Be 10
-        $r.ping | Should -Be 'pong'
-        $r.stateUpdates | Should -Be 10 -Because 'the user''s other connection hears of every processed message'
-        $r.stateUpdatesToSender | Should -Be 0
-        $r.otherUserFrames | Should -Be 0 -Because 'users never see each other''s frames'
-        $r.cancelUnknownAnswered | Should -BeTrue -Because 'cancelling an unknown message gets unknown_message'
+        Assert-StateShared $r
     }
 
     It 'works without negotiation too (WebSockets straight to the hub URL)' {
@@ -215,25 +226,10 @@ Describe 'The mock speaking signalr-chat.json, seen by Microsoft''s SignalR clie
     It 'answers every message in order, replays a repeat marked duplicate, counts it once, and answers state, queue and ping' {
         if ($hubProblem) { return }
         $r = Invoke-SignalRClient $mock.Url -MessageCount 10 -Observer -OtherUser -Cancel
-        $r.ok | Should -BeTrue -Because (Format-Problem $r)
-        $r.ExitCode | Should -Be 0
-        $r.transport | Should -Be 'WebSockets'
-        $r.replies | Should -Be 10
-        $r.duplicatesSeen | Should -Be 1
-        $r.repeatMarkedDuplicate | Should -BeTrue
-        $r.unmarkedRepeats | Should -Be 0
-        $r.outOfOrder | Should -Be 0
-        $r.agentStateMessageCount | Should -Be 10
-        $r.agentState.userId | Should -Be $r.user
-        $r.agentState.lastSequenceId | Should -Be 10
-        $r.agentState.corrupted | Should -BeFalse
+        Assert-ServedInOrder $r
         $r.queueState.maxCapacity | Should -BeGreaterThan 0
         $r.queueState.queueSize | Should -Be 0
-        $r.ping | Should -Be 'pong'
-        $r.stateUpdates | Should -Be 10 -Because 'the user''s other connection hears of every processed message'
-        $r.stateUpdatesToSender | Should -Be 0
-        $r.otherUserFrames | Should -Be 0 -Because 'users never see each other''s frames'
-        $r.cancelUnknownAnswered | Should -BeTrue -Because 'cancelling an unknown message gets unknown_message'
+        Assert-StateShared $r
         @($r.errors) | Should -Be @('unknown_message') -Because 'the only error is the answer to the cancel of a message never sent'
     }
 
