@@ -20,6 +20,10 @@ param(
     [string[]] $Tag,
     [string[]] $ExcludeTag,
 
+    # Test only: how many test files run at once, each in its own pwsh.
+    [ValidateRange(1, 16)]
+    [int] $TestProcesses = 4,
+
     # Bench only: the 5-minute soak with random faults instead of the benchmark set.
     [switch] $Soak,
 
@@ -156,26 +160,25 @@ function Invoke-Test {
     $pester = Get-PesterPath
     $results = Join-Path $Out 'TestResults'
     New-Item -ItemType Directory -Path $results -Force | Out-Null
-    $tagList = if ($Tag) { "@('" + ($Tag -join "','") + "')" } else { '@()' }
-    $excludeList = if ($ExcludeTag) { "@('" + ($ExcludeTag -join "','") + "')" } else { '@()' }
-    $command = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$pester' -Force
-`$c = New-PesterConfiguration
-`$c.Run.Path = '$(Join-Path $Root 'tests/Pester')'
-`$c.Run.PassThru = `$true
-`$c.Output.Verbosity = 'Detailed'
-`$c.Filter.Tag = $tagList
-`$c.Filter.ExcludeTag = $excludeList
-`$c.TestResult.Enabled = `$true
-`$c.TestResult.OutputFormat = 'NUnitXml'
-`$c.TestResult.OutputPath = '$(Join-Path $results 'TestResults.NUnit.xml')'
-`$r = Invoke-Pester -Configuration `$c
-`$r | Export-JUnitReport -Path '$(Join-Path $results 'TestResults.JUnit.xml')'
-if (`$r.Result -ne 'Passed' -or `$r.FailedCount -gt 0 -or `$r.FailedBlocksCount -gt 0 -or `$r.FailedContainersCount -gt 0) { exit 1 }
-exit 0
-"@
-    $code = Invoke-FreshPwsh $command
+    # The SignalR test programs are built here, once, before test files that use them start side by side
+    # (each container has its own temporary folder, where .NET keeps a named mutex's lock).
+    . (Join-Path $Root 'tests/Pester/Support/SignalRHub.ps1')
+    if (-not (Get-SignalRHubProblem)) { foreach ($name in 'SignalRHub', 'SignalRClient') { $null = Build-SignalRProgram -Name $name } }
+    # Test files run side by side, each in its own pwsh (tools/Invoke-ParallelPester.ps1); the results are merged
+    # into one NUnit and one JUnit file. The slow end-to-end files start first on a first run.
+    $runner = @{
+        TestRoot         = Join-Path $Root 'tests/Pester'
+        PesterPath       = $pester
+        ResultsDirectory = $results
+        ModulePath       = $Out
+        Processes        = $TestProcesses
+        SlowFirst        = @('WrongCause', 'Capacity', 'ProfileServers', 'ProtocolProfiles', 'Baselines', 'Scenarios', 'Readme', 'Streaming', 'Analyzer', 'Remoting')
+    }
+    if ($Tag) { $runner.Tag = $Tag }
+    if ($ExcludeTag) { $runner.ExcludeTag = $ExcludeTag }
+    Push-Location $Root
+    try { & (Join-Path $Root 'tools/Invoke-ParallelPester.ps1') @runner; $code = $LASTEXITCODE }
+    finally { Pop-Location }
     Write-Host "Test results: $results"
     if ($code -ne 0) { throw "Tests failed (exit code $code)." }
 }

@@ -96,7 +96,7 @@ Describe 'Find-RapidCapacity input' -Tag 'Unit' {
 
     It 'reports every rate held when the limit is never reached, without claiming a broken rate' {
         $c = Find-RapidCapacity -Url $server.Url -StartRate 50 -MaxRate 100 -StepDuration 0.5 -Connections 2
-        $c.FirstBrokenRate | Should -BeNullOrEmpty
+        $c.FirstBrokenRate | Should -BeNullOrEmpty -Because "$($c.BrokenBy): $($c.Reason)" 
         $c.BrokenBy | Should -Be 'None'
         $c.HighestHeldRate | Should -Be 100
         ($c.Steps | Where-Object Phase -ne 'warm-up').Rate | Should -Be @(50, 100)

@@ -358,7 +358,8 @@ Describe 'azure-pipelines.yml regression job, dry run' -Tag 'Integration', 'Pipe
         $summary = Get-Summary $steps[0].Output
         $text = Get-Content $summary -Raw
         $text | Should -Not -Match 'NoBaseline'
-        $text | Should -Match '\| (Unchanged|Regressed|Improved) \| Benchmark \| LatencyP50 \|'
+        # Regressed and Improved rows carry a mark (❌, ✅) before the verdict.
+        $text | Should -Match '\| (❌ Regressed|✅ Improved|Unchanged|NotJudged) \| Benchmark \| LatencyP50 \|'
         $junit = [xml] (Get-Content (Join-Path $variables['Build.ArtifactStagingDirectory'] 'regressions.xml') -Raw)
         $failures = [int] $junit.testsuites.failures
         # Two runs on a shared machine: the verdict is the bench's business (bench/Regressions.ps1). What must

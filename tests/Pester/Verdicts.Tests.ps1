@@ -79,7 +79,7 @@ Describe 'Outcome' -Tag 'Integration' {
         $job = $null
         try {
             $job = Start-BackgroundCommand "Invoke-RapidScenario Sequential -Url '$($lazy.Url)' -MessageCount 400"
-            $null = Wait-Condition { $lazy.Stats.Processed -ge 5 } -TimeoutSec 10
+            Wait-Condition { $lazy.Stats.Processed -ge 5 } -TimeoutSec 60 | Should -BeTrue -Because 'Ctrl+C must come once the run is under way'
             $null = Stop-BackgroundCommand $job
             $partial = $job.PowerShell.Runspace.SessionStateProxy.GetVariable('RapidInterruptedResult')
             $partial | Should -Not -BeNullOrEmpty

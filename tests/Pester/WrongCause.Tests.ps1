@@ -6,9 +6,14 @@
 # for it must fail naming the fault's own violation, and no scenario may name a cause other than the
 # fault's own. Threshold consequences (Latency, DeliveryRatio, Throughput, MemoryGrowth) and Timeout are
 # not causes and are left aside. Healthy servers: every scenario passes. Sizes are small so the whole
-# matrix runs in a few minutes (about 6 on two cores).
+# matrix runs in a few minutes (about 6 on two cores, one server after another).
+# The build's runner (tools/Invoke-ParallelPester.ps1) runs it as one container per server, side by side:
+# Shards: Server=Mock,Python,PythonAcme,Hub
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll or BeforeDiscovery are read in It blocks and -ForEach, which the rule does not follow')]
-param()
+param(
+    # One server's rows only (Mock, Python, PythonAcme or Hub); all of them when empty.
+    [string] $Server
+)
 
 BeforeDiscovery {
     Import-Module RapidMessageTools -Force
@@ -151,6 +156,8 @@ BeforeDiscovery {
             Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamIncomplete' }) }
     )
 
+    if ($Server) { $rows = @($rows | Where-Object Server -eq $Server) }
+
     foreach ($row in $rows) {
         # The streaming scenarios prove nothing against a server that does not stream (Inconclusive): rows without
         # streams leave them out.
@@ -287,59 +294,62 @@ Describe 'Wrong-cause matrix: <Server> with <Fault>' -Tag 'Integration', 'Matrix
     }
 }
 
-Describe 'A connection dropped without a close frame' -Tag 'Integration', 'Matrix' {
-    BeforeAll {
-        $python = if (-not $pythonProblem) { Start-IndependentServer -Fault 'tcp-drop-after=25' -QueueCapacity 20 -ResponseDelay 0.002 }
-        $mock = Start-RapidMockServer -Fault @{ DisconnectAfter = 25 } -QueueCapacity 20 -ResponseDelay 0.002
-    }
-    AfterAll {
-        Stop-IndependentServer -All
-        $mock | Stop-RapidMockServer
-    }
-
-    It 'is one UnexpectedClose per run with a plain reason, on <Server>, in <Scenario>' -ForEach @(
-        foreach ($server in 'Python', 'Mock') {
-            foreach ($scenario in 'Sequential', 'AgentStateConsistency', 'BurstIdempotency', 'Benchmark') { @{ Server = $server; Scenario = $scenario } }
+# The drop and lost-reply checks run with the Python shard (or in a whole run).
+if (-not $Server -or $Server -eq 'Python') {
+    Describe 'A connection dropped without a close frame' -Tag 'Integration', 'Matrix' {
+        BeforeAll {
+            $python = if (-not $pythonProblem) { Start-IndependentServer -Fault 'tcp-drop-after=25' -QueueCapacity 20 -ResponseDelay 0.002 }
+            $mock = Start-RapidMockServer -Fault @{ DisconnectAfter = 25 } -QueueCapacity 20 -ResponseDelay 0.002
         }
-    ) {
-        if ($Server -eq 'Python' -and $pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
-        $url = if ($Server -eq 'Python') { $python.Url } else { $mock.Url }
-        $r = Invoke-RapidScenario $Scenario -Url $url -TimeoutSec 2 -MaxLatency 1 -MessageCount 60 -Connections 2 -WarningAction SilentlyContinue
-        $closes = @($r.Violations | Where-Object Code -eq 'UnexpectedClose')
-        $closes | Should -HaveCount 1 -Because ($r.Violations -join '; ')
-        $r.ConnectionDrops | Should -BeGreaterThan 0
-        $r.CloseReasons | Should -HaveCount $r.ConnectionDrops
-        foreach ($reason in $r.CloseReasons) { $reason | Should -Match 'without a close frame' }
-        # No runtime text about socket states.
-        ($r.Violations.Message + $r.CloseReasons) -join ' ' | Should -Not -Match "invalid state|'Aborted'|remote party"
+        AfterAll {
+            Stop-IndependentServer -All
+            $mock | Stop-RapidMockServer
+        }
+
+        It 'is one UnexpectedClose per run with a plain reason, on <Server>, in <Scenario>' -ForEach @(
+            foreach ($server in 'Python', 'Mock') {
+                foreach ($scenario in 'Sequential', 'AgentStateConsistency', 'BurstIdempotency', 'Benchmark') { @{ Server = $server; Scenario = $scenario } }
+            }
+        ) {
+            if ($Server -eq 'Python' -and $pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+            $url = if ($Server -eq 'Python') { $python.Url } else { $mock.Url }
+            $r = Invoke-RapidScenario $Scenario -Url $url -TimeoutSec 2 -MaxLatency 1 -MessageCount 60 -Connections 2 -WarningAction SilentlyContinue
+            $closes = @($r.Violations | Where-Object Code -eq 'UnexpectedClose')
+            $closes | Should -HaveCount 1 -Because ($r.Violations -join '; ')
+            $r.ConnectionDrops | Should -BeGreaterThan 0
+            $r.CloseReasons | Should -HaveCount $r.ConnectionDrops
+            foreach ($reason in $r.CloseReasons) { $reason | Should -Match 'without a close frame' }
+            # No runtime text about socket states.
+            ($r.Violations.Message + $r.CloseReasons) -join ' ' | Should -Not -Match "invalid state|'Aborted'|remote party"
+        }
+
+        It 'records lost messages as lost, not as latency samples at the timeout, on <_>' -ForEach 'Python', 'Mock' {
+            if ($_ -eq 'Python' -and $pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+            $url = if ($_ -eq 'Python') { $python.Url } else { $mock.Url }
+            $r = Invoke-RapidScenario Sequential -Url $url -TimeoutSec 2 -MaxLatency 1 -MessageCount 60 -WarningAction SilentlyContinue
+            $r.Lost | Should -BeGreaterThan 0
+            $r.Latency.Count | Should -Be $r.Delivered
+            $r.Histogram.TotalCount | Should -Be $r.Delivered
+            @($r.Violations.Code) | Should -Not -Contain 'Latency' -Because 'the answered messages were fast; only the lost ones took the timeout'
+        }
     }
 
-    It 'records lost messages as lost, not as latency samples at the timeout, on <_>' -ForEach 'Python', 'Mock' {
-        if ($_ -eq 'Python' -and $pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
-        $url = if ($_ -eq 'Python') { $python.Url } else { $mock.Url }
-        $r = Invoke-RapidScenario Sequential -Url $url -TimeoutSec 2 -MaxLatency 1 -MessageCount 60 -WarningAction SilentlyContinue
-        $r.Lost | Should -BeGreaterThan 0
-        $r.Latency.Count | Should -Be $r.Delivered
-        $r.Histogram.TotalCount | Should -Be $r.Delivered
-        @($r.Violations.Code) | Should -Not -Contain 'Latency' -Because 'the answered messages were fast; only the lost ones took the timeout'
-    }
-}
+    Describe 'WebSocketStability and one lost reply' -Tag 'Integration', 'Matrix' {
+        BeforeAll {
+            $python = if (-not $pythonProblem) { Start-IndependentServer -Fault 'drop-nth=3' }
+        }
+        AfterAll {
+            Stop-IndependentServer -All
+        }
 
-Describe 'WebSocketStability and one lost reply' -Tag 'Integration', 'Matrix' {
-    BeforeAll {
-        $python = if (-not $pythonProblem) { Start-IndependentServer -Fault 'drop-nth=3' }
-    }
-    AfterAll {
-        Stop-IndependentServer -All
-    }
-
-    It 'waits out the timeout once, not on every later burst' {
-        if ($pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
-        $r = Invoke-RapidScenario WebSocketStability -Url $python.Url -Bursts 6 -BurstSize 10 -TimeoutSec 3 -MaxLatency 10
-        $r.Lost | Should -Be 1
-        @($r.Violations.Code) | Should -Be @('MissingReply', 'DeliveryRatio')
-        # Waiting out the timeout on each of the 5 later bursts takes at least 15 s; waiting once takes about 3 s plus
-        # six short bursts and idle gaps. The bound sits between the two with room for a busy machine.
-        $r.Duration | Should -BeLessThan 15
+        It 'waits out the timeout once, not on every later burst' {
+            if ($pythonProblem) { Set-ItResult -Skipped -Because $pythonProblem; return }
+            $r = Invoke-RapidScenario WebSocketStability -Url $python.Url -Bursts 6 -BurstSize 10 -TimeoutSec 3 -MaxLatency 10
+            $r.Lost | Should -Be 1
+            @($r.Violations.Code) | Should -Be @('MissingReply', 'DeliveryRatio')
+            # Waiting out the timeout on each of the 5 later bursts takes at least 15 s; waiting once takes about 3 s plus
+            # six short bursts and idle gaps. The bound sits between the two with room for a busy machine.
+            $r.Duration | Should -BeLessThan 15
+        }
     }
 }

@@ -11,7 +11,8 @@
     Get-SignalRHubProblem says why the hub cannot run here ($null when it can), for
     Set-ItResult -Skipped. Both programs are built on first use (dotnet build -c Release into
     out/servers/<name>; again only when a source file is newer than the build), one build at a
-    time across processes. Start-SignalRHub binds 127.0.0.1 on port 0 and returns once the hub
+    time across processes that share a temporary folder (build.ps1 -Task Test builds both before
+    its test files start side by side, each with a temporary folder of its own). Start-SignalRHub binds 127.0.0.1 on port 0 and returns once the hub
     printed its port (bounded by -TimeoutSec). Stop-SignalRHub closes the hub's standard input (its
     lifeline), waits briefly and kills it if it is still running; call Stop-SignalRHub -All in
     AfterAll. Every hub also exits by itself after -MaxLifetime. Invoke-SignalRClient runs the
