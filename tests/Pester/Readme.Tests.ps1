@@ -74,7 +74,7 @@ $($blocks[1])
 }
 
 Describe 'The README''s "Catching regressions in a pipeline" block' -Tag 'Integration', 'Slow' {
-    It 'runs verbatim: the history is saved, compared metric by metric, and the gated run passes' {
+    It 'runs verbatim: the history is saved, compared metric by metric, the gated run passes and is drawn over the history and in its trend' {
         $text = (Get-Content (Join-Path $root 'README.md') -Raw) -replace "`r`n", "`n"
         $section = $text.Substring($text.IndexOf("## Catching regressions in a pipeline`n"))
         $section = $section.Substring(0, $section.IndexOf("`n## ", 10))
@@ -95,6 +95,8 @@ $($blocks[0])
 'FILES:' + @(Get-ChildItem ./history -Filter *.json).Count
 'ROWS:' + (ConvertTo-Json -Compress -InputObject @(`$rows | ForEach-Object { [pscustomobject]@{ Metric = `$_.Metric; Verdict = "`$(`$_.Verdict)"; BaselineRuns = `$_.BaselineRuns } }))
 'RESULTS:' + (ConvertTo-Json -Compress -InputObject @(`$results | ForEach-Object { [pscustomobject]@{ Outcome = "`$(`$_.Outcome)"; Violations = (`$_.Violations -join '; ') } }))
+'OVERLAY:' + [regex]::Matches((Get-Content ./report.html -Raw), '<polyline class="baseline-curve" points="[0-9., ]+"/>').Count
+'TREND:' + [regex]::Matches((Get-Content ./trend.html -Raw), '<circle class="point s1[^"]*"').Count + ',' + [regex]::Matches((Get-Content ./trend.html -Raw), '<circle class="point s1[^"]* current"').Count
 "@
         $clean = @{ E2E_WEBSOCKET_URL = $null; RAPID_MESSAGE_TEST_MODE = $null; RAPID_TEST_BASELINE = $null }
         $run = Invoke-FreshPwsh -Command $command -WorkingDirectory $TestDrive -Environment $clean -TimeoutSec 240
@@ -108,5 +110,7 @@ $($blocks[0])
         $results = @((@($lines | Where-Object { $_.StartsWith('RESULTS:') })[0]).Substring(8) | ConvertFrom-Json)
         $results | Should -HaveCount 1 -Because 'the gated run returns its result (the others went to files and the table)'
         $results[0].Outcome | Should -Be 'Passed' -Because $results[0].Violations
+        (@($lines | Where-Object { $_.StartsWith('OVERLAY:') })[0]).Substring(8) | Should -Be '1' -Because 'the report draws the history''s curve'
+        (@($lines | Where-Object { $_.StartsWith('TREND:') })[0]).Substring(6) | Should -Be '8,2' -Because 'p99 and throughput of the 3 saved runs and this one, this one ringed in both'
     }
 }

@@ -4,6 +4,7 @@ param()
 
 BeforeAll {
     Import-Module RapidMessageTools -Force
+    . (Join-Path $PSScriptRoot 'Support/Chromium.ps1')
 
     function New-Result([string] $Name, [bool] $Passed, [long[]] $Micros) {
         $h = [RapidMessageTools.Metrics.LatencyHistogram]::new()
@@ -204,32 +205,13 @@ Describe 'The release report of a staged run' -Tag 'Integration' {
     }
 
     It 'renders in headless Chromium: every chart drawn, nothing clipped' -Tag 'Browser' {
-        $chromium = Get-Command chromium, chromium-browser -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+        $chromium = Get-Chromium
         if (-not $chromium) {
             Set-ItResult -Skipped -Because 'Chromium is not installed (apt-get install chromium; .ci/run installs it)'
             return
         }
-        $file = Join-Path $TestDrive 'release-browser.html'
-        Set-Content -Path $file -Value $html -Encoding utf8
         $shot = Join-Path ([IO.Path]::GetTempPath()) 'rapid-release-report.png'
-        $chromeProfile = Join-Path $TestDrive 'chromium-profile'
-        # Every chart's drawn box, measured in the page: a label outside its svg would be clipped.
-        $probe = Join-Path $TestDrive 'probe.html'
-        $check = '<script>window.onload=function(){var bad=[];document.querySelectorAll("svg").forEach(function(s){var r=s.getBoundingClientRect();s.querySelectorAll("text").forEach(function(t){var b=t.getBoundingClientRect();if(b.left<r.left-1||b.right>r.right+1||b.top<r.top-1||b.bottom>r.bottom+1){bad.push(s.id+":"+t.textContent)}})});document.body.setAttribute("data-clipped",bad.join("|")||"none")}</script>'
-        Set-Content -Path $probe -Value ($html -replace '</body>', "$check</body>") -Encoding utf8
-        foreach ($run in @(@("--screenshot=$shot", '--window-size=1280,4000', $file), @('--dump-dom', $probe))) {
-            $psi = [Diagnostics.ProcessStartInfo]::new($chromium.Source)
-            foreach ($arg in @('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-                    '--disable-sync', '--no-first-run', "--user-data-dir=$chromeProfile") + $run) { $psi.ArgumentList.Add($arg) }
-            $psi.RedirectStandardOutput = $true
-            $psi.RedirectStandardError = $true
-            $psi.UseShellExecute = $false
-            $p = [Diagnostics.Process]::Start($psi)
-            $out = $p.StandardOutput.ReadToEndAsync()
-            $null = $p.StandardError.ReadToEndAsync()
-            if (-not $p.WaitForExit(90000)) { $p.Kill($true); throw 'Chromium did not finish in 90 s.' }
-            $dom = $out.Result
-        }
+        $dom = Invoke-ChromiumProbe $chromium.Source $html $TestDrive 'release-browser' $shot
         $shot | Should -Exist
         (Get-Item $shot).Length | Should -BeGreaterThan 10000
         $dom | Should -Match 'data-clipped="none"'

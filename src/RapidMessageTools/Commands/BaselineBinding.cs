@@ -15,12 +15,16 @@ internal static class BaselineBinding
 {
     public const string BaselineVariable = "RAPID_TEST_BASELINE";
 
+    /// <summary>What an empty baseline means to a comparison.</summary>
+    public const string NoBaselineRows = "every metric is NoBaseline";
+
     /// <summary>
     /// The baseline: -Baseline (a path, or results), else RAPID_TEST_BASELINE (a path), else null (no comparison).
     /// A missing file is an empty set with a warning (NoBaseline: the first run of a pipeline); a file that cannot be
     /// read is a terminating error naming it; in a folder, a bad file is a warning and is skipped.
+    /// <paramref name="consequence"/> ends the warnings: what an empty baseline means to the caller.
     /// </summary>
-    public static RapidResultSet? Load(PSCmdlet cmdlet, object? baseline)
+    public static RapidResultSet? Load(PSCmdlet cmdlet, object? baseline, string consequence = NoBaselineRows)
     {
         var given = baseline is PSObject ps ? ps.BaseObject : baseline;
         if (given is null)
@@ -36,14 +40,14 @@ internal static class BaselineBinding
 
         if (given is string path)
         {
-            return FromPath(cmdlet, path);
+            return FromPath(cmdlet, path, consequence);
         }
 
         var items = given is IEnumerable many and not IDictionary ? many.Cast<object?>().ToList() : new List<object?> { given };
         var set = new RapidResultSet();
         if (items.Count == 0)
         {
-            cmdlet.WriteWarning("-Baseline holds no results, so every metric is NoBaseline.");
+            cmdlet.WriteWarning($"-Baseline holds no results, so {consequence}.");
         }
 
         foreach (var item in items)
@@ -51,7 +55,7 @@ internal static class BaselineBinding
             var raw = item is PSObject p ? p.BaseObject : item;
             if (raw is string itemPath)
             {
-                set.Add(FromPath(cmdlet, itemPath));
+                set.Add(FromPath(cmdlet, itemPath, consequence));
             }
             else if (ToResult(item) is { } result)
             {
@@ -135,12 +139,12 @@ internal static class BaselineBinding
     }
 
     /// <summary>Reads a path as a baseline; see <see cref="Load"/>.</summary>
-    public static RapidResultSet FromPath(PSCmdlet cmdlet, string path)
+    public static RapidResultSet FromPath(PSCmdlet cmdlet, string path, string consequence = NoBaselineRows)
     {
         var full = cmdlet.GetUnresolvedProviderPathFromPSPath(path);
         if (!File.Exists(full) && !Directory.Exists(full))
         {
-            cmdlet.WriteWarning($"The baseline '{full}' does not exist yet, so every metric is NoBaseline (the first run of a pipeline). Export this run with Export-RapidResult to start it.");
+            cmdlet.WriteWarning($"The baseline '{full}' does not exist yet, so {consequence} (the first run of a pipeline). Export this run with Export-RapidResult to start it.");
             return new RapidResultSet();
         }
 
@@ -149,7 +153,7 @@ internal static class BaselineBinding
             var set = ResultFile.ReadAll(full, bad => cmdlet.WriteWarning(bad.Message + " It is skipped."));
             if (set.IsEmpty)
             {
-                cmdlet.WriteWarning($"The baseline '{full}' holds no results yet, so every metric is NoBaseline. Export runs into it with Export-RapidResult.");
+                cmdlet.WriteWarning($"The baseline '{full}' holds no results yet, so {consequence}. Export runs into it with Export-RapidResult.");
             }
 
             return set;

@@ -53,6 +53,18 @@ internal static class ErrorIds
     /// <summary>Export-RapidReport: comparison rows asked for in a format other than Markdown or JUnit, or mixed with results.</summary>
     public const string ReportComparisonFormat = nameof(ReportComparisonFormat);
 
+    /// <summary>Export-RapidReport -Baseline with a format other than HTML (the baseline is drawn; Compare-RapidResult's rows report it in words).</summary>
+    public const string ReportBaselineFormat = nameof(ReportBaselineFormat);
+
+    /// <summary>Export-RapidReport -History: a trend is drawn as HTML only, from results (not comparison rows).</summary>
+    public const string ReportTrendFormat = nameof(ReportTrendFormat);
+
+    /// <summary>Export-RapidReport -History: the folder holds no result file, or none that could be read, and nothing was piped.</summary>
+    public const string TrendNoRuns = nameof(TrendNoRuns);
+
+    /// <summary>Export-RapidReport -History: no scenario has two comparable runs, so there is no trend to draw.</summary>
+    public const string TrendNeedsTwoRuns = nameof(TrendNeedsTwoRuns);
+
     /// <summary>An explicit setting (a URL, the mode, a threshold) is not valid.</summary>
     public const string InvalidSettingValue = nameof(InvalidSettingValue);
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Text;
+using RapidMessageTools.Baselines;
 using RapidMessageTools.Load;
 using RapidMessageTools.Metrics;
 using RapidMessageTools.Results;
@@ -13,6 +14,8 @@ namespace RapidMessageTools.Reporting;
 /// <summary>
 /// One self-contained HTML file: a summary table, then per scenario a latency percentile chart (inline SVG,
 /// drawn from the histogram on HdrHistogram's log scale), the figures, violations, notes and settings.
+/// Given a baseline, each result's comparable baseline runs (<see cref="BaselineMatch"/>) are drawn in the same charts:
+/// their merged percentile curve, and the newest one's delivered rate and p99 over time, dashed and named in a legend.
 /// No script, no stylesheet link, no external reference of any kind.
 /// </summary>
 public static class HtmlReportWriter
@@ -29,7 +32,18 @@ public static class HtmlReportWriter
     private const int Top = 40;
     private const int Bottom = 40;
 
-    public static string Write(IReadOnlyList<RapidScenarioResult> results)
+    private const string BaselineStyle = ".baseline-curve{fill:none;stroke:#bf3989;stroke-width:2;stroke-dasharray:7 4}";
+
+    /// <summary>The page's type, tables, sections and chart text: what every HTML page the module writes shares.</summary>
+    internal const string PageStyle =
+        "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1b1f24;max-width:80rem}" +
+        "table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:right}" +
+        "th:first-child,td:first-child{text-align:left}.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.other{color:#9a6700;font-weight:600}" +
+        "section{margin:2rem 0;border-top:1px solid #d0d7de}code{background:#f6f8fa;padding:0 .2rem}" +
+        "table.run th{text-align:left}svg{display:block;margin:.5rem 0;overflow:visible}svg text{font-size:11px;fill:#57606a}.grid{stroke:#eaeef2}";
+
+    /// <summary>The report of <paramref name="results"/>; with <paramref name="baseline"/>, each drawn against its baseline runs.</summary>
+    public static string Write(IReadOnlyList<RapidScenarioResult> results, RapidResultSet? baseline = null)
     {
         var b = new StringBuilder();
 
@@ -38,20 +52,17 @@ public static class HtmlReportWriter
             .OrderBy(x => Rank(x.Result.Outcome)).ToList();
         var verdict = Verdict(results);
         b.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>RapidMessageTools report: ").Append(verdict).Append("</title>\n<style>\n")
-            .Append("body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1b1f24;max-width:80rem}")
-            .Append("table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:right}")
-            .Append("th:first-child,td:first-child{text-align:left}.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.other{color:#9a6700;font-weight:600}")
-            .Append("section{margin:2rem 0;border-top:1px solid #d0d7de}code{background:#f6f8fa;padding:0 .2rem}")
+            .Append(PageStyle)
             .Append(".verdict{font-size:1.4rem;padding:.6rem 1rem;border-radius:6px;display:inline-block}.verdict.pass{background:#dafbe1}.verdict.fail{background:#ffebe9}.verdict.other{background:#fff8c5}")
-            .Append("table.run th{text-align:left}svg{display:block;margin:.5rem 0;overflow:visible}")
-            .Append("svg text{font-size:11px;fill:#57606a}.curve{fill:none;stroke:#0969da;stroke-width:2}.service{fill:none;stroke:#8250df;stroke-width:1.5;stroke-dasharray:4 3}.grid{stroke:#eaeef2}")
+            .Append(".curve{fill:none;stroke:#0969da;stroke-width:2}.service{fill:none;stroke:#8250df;stroke-width:1.5;stroke-dasharray:4 3}")
             .Append(TimelineCharts.Style)
+            .Append(baseline is null ? string.Empty : BaselineStyle + TimelineCharts.BaselineStyle)
             .Append("\n</style>\n</head>\n<body>\n");
         WriteHeader(b, results, verdict);
         WriteSummary(b, ordered);
         foreach (var (r, anchor) in ordered)
         {
-            WriteScenario(b, r, anchor);
+            WriteScenario(b, r, anchor, baseline is null ? null : BaselineMatch.For(r, baseline));
         }
 
         b.Append("</body>\n</html>\n");
@@ -115,7 +126,7 @@ public static class HtmlReportWriter
         b.Append("</table>\n");
     }
 
-    private static string ModuleVersion
+    internal static string ModuleVersion
     {
         get
         {
@@ -149,7 +160,7 @@ public static class HtmlReportWriter
     /// <summary>Delivered over the run's duration (connections and waits included): what the run as a whole achieved.</summary>
     private static double RunThroughput(RapidScenarioResult r) => r.Duration > 0 ? r.Delivered / r.Duration : 0;
 
-    private static void WriteScenario(StringBuilder b, RapidScenarioResult r, string anchor)
+    private static void WriteScenario(StringBuilder b, RapidScenarioResult r, string anchor, BaselineMatch? baseline)
     {
         var outcome = r.Outcome.ToString();
         b.Append("<section id=\"").Append(anchor).Append("\">\n<h2>").Append(Encode(r.Scenario)).Append(' ')
@@ -174,8 +185,14 @@ public static class HtmlReportWriter
             RunThroughput(r),
             r.ThroughputPerSec,
             window))).Append("</p>\n");
-        TimelineCharts.Write(b, r, anchor);
-        WriteChart(b, r, anchor);
+        if (baseline is not null)
+        {
+            b.Append("<p class=\"baseline\" id=\"baseline-").Append(anchor).Append("\">").Append(Encode(baseline.Note)).Append("</p>\n");
+        }
+
+        var drawn = baseline is { Found: true } ? baseline : null;
+        TimelineCharts.Write(b, r, anchor, drawn?.Timeline?.Result);
+        WriteChart(b, r, anchor, drawn);
         WriteStreams(b, r, anchor);
         TimelineCharts.Distribution(b, r, anchor);
         if (r.Notes.Length > 0)
@@ -272,8 +289,11 @@ public static class HtmlReportWriter
         return string.Join(", ", parts);
     }
 
-    /// <summary>Latency (y, ms) against percentile (x, log scale) from the histogram; service latency dashed when it differs.</summary>
-    private static void WriteChart(StringBuilder b, RapidScenarioResult r, string anchor)
+    /// <summary>
+    /// Latency (y, ms) against percentile (x, log scale) from the histogram; service latency dashed when it differs;
+    /// with a baseline, the baseline's merged curve and a legend naming the current run and the baseline.
+    /// </summary>
+    private static void WriteChart(StringBuilder b, RapidScenarioResult r, string anchor, BaselineMatch? baseline)
     {
         var latency = LatencyHistogram.Import(r.Histogram);
         var service = LatencyHistogram.Import(r.ServiceHistogram);
@@ -288,7 +308,11 @@ public static class HtmlReportWriter
 
         var points = ChartPercentiles.Select(pc => (X: X(pc), Ms: latency.ValueAtPercentile(pc) / 1000.0)).ToArray();
         var servicePoints = service.TotalCount == 0 ? [] : ChartPercentiles.Select(pc => (X: X(pc), Ms: service.ValueAtPercentile(pc) / 1000.0)).ToArray();
+        var drawService = servicePoints.Length > 0 && r.Histogram.Encoded != r.ServiceHistogram.Encoded;
+        var baseHistogram = baseline is null ? null : LatencyHistogram.Import(baseline.Histogram);
+        var basePoints = baseHistogram is not { TotalCount: > 0 } ? [] : ChartPercentiles.Select(pc => (X: X(pc), Ms: baseHistogram.ValueAtPercentile(pc) / 1000.0)).ToArray();
         var max = Math.Max(points.Max(p => p.Ms), servicePoints.Length == 0 ? 0 : servicePoints.Max(p => p.Ms));
+        max = Math.Max(max, basePoints.Length == 0 ? 0 : basePoints.Max(p => p.Ms));
         max = max <= 0 ? 1 : max * 1.1;
         double Y(double ms) => Top + ((Height - Top - Bottom) * (1 - (ms / max)));
 
@@ -308,12 +332,39 @@ public static class HtmlReportWriter
         b.Append("<text x=\"").Append(Width / 2).Append("\" y=\"").Append(Height - 4).Append("\" text-anchor=\"middle\">percentile</text>")
             .Append("<text class=\"title\" x=\"").Append(Left).Append("\" y=\"16\">Latency by percentile, whole run (ms)</text>")
             .Append("<text x=\"4\" y=\"").Append(Top - 10).Append("\">ms</text>\n");
-        if (servicePoints.Length > 0 && r.Histogram.Encoded != r.ServiceHistogram.Encoded)
+        if (basePoints.Length > 0)
+        {
+            var legend = new List<(string Css, string Name)> { ("curve", "current"), ("baseline-curve", baseline!.Runs.Count == 1 ? "baseline" : "baseline (" + baseline.Runs.Count.ToString(CultureInfo.InvariantCulture) + " runs merged)") };
+            if (drawService)
+            {
+                legend.Insert(1, ("service", "current, service time"));
+            }
+
+            Legend(b, legend);
+            b.Append("<polyline class=\"baseline-curve\" points=\"").Append(Points(basePoints, Y)).Append("\"/>\n");
+        }
+
+        if (drawService)
         {
             b.Append("<polyline class=\"service\" points=\"").Append(Points(servicePoints, Y)).Append("\"/>\n");
         }
 
         b.Append("<polyline class=\"curve\" points=\"").Append(Points(points, Y)).Append("\"/>\n</svg>\n");
+    }
+
+    /// <summary>A legend right-aligned under the title, in the order given: a short line in each curve's style, then its name.</summary>
+    private static void Legend(StringBuilder b, IReadOnlyList<(string Css, string Name)> entries)
+    {
+        b.Append("<g class=\"legend\">");
+        double x = Width - Right - entries.Sum(e => (e.Name.Length * 6.5) + 28);
+        foreach (var (css, name) in entries)
+        {
+            b.Append("<line class=\"").Append(css).Append("\" x1=\"").Append(F(x)).Append("\" x2=\"").Append(F(x + 18)).Append("\" y1=\"28\" y2=\"28\"/>")
+                .Append("<text x=\"").Append(F(x + 22)).Append("\" y=\"32\">").Append(Encode(name)).Append("</text>");
+            x += (name.Length * 6.5) + 28;
+        }
+
+        b.Append("</g>\n");
     }
 
     private static string Points((double X, double Ms)[] points, Func<double, double> y) =>

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using RapidMessageTools.Baselines;
 using RapidMessageTools.Results;
 
 namespace RapidMessageTools.Reporting;
@@ -27,12 +28,13 @@ public static class ReportFormats
         _ => null,
     };
 
-    public static string Write(ReportFormat format, IReadOnlyList<RapidScenarioResult> results) => format switch
+    /// <summary>The report of <paramref name="results"/>; a <paramref name="baseline"/> is drawn in HTML only.</summary>
+    public static string Write(ReportFormat format, IReadOnlyList<RapidScenarioResult> results, RapidResultSet? baseline = null) => format switch
     {
         ReportFormat.JUnit => JUnitReportWriter.Write(results),
         ReportFormat.Json => JsonReportWriter.Write(results),
         ReportFormat.Markdown => MarkdownReportWriter.Write(results),
-        ReportFormat.Html => HtmlReportWriter.Write(results),
+        ReportFormat.Html => HtmlReportWriter.Write(results, baseline),
         _ => throw new ArgumentOutOfRangeException(nameof(format)),
     };
 }

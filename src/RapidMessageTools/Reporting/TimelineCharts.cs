@@ -13,6 +13,7 @@ namespace RapidMessageTools.Reporting;
 /// Inline SVG charts of a run over time, drawn from its timeline: throughput (sent, delivered, rejected per
 /// second), latency percentiles with the limit drawn, and errors, losses and open connections; stage boundaries
 /// marked. Also the latency distribution (counts per log-spaced bucket). No script; plain SVG and CSS classes.
+/// Given a baseline run, its delivered rate and p99 are drawn dashed beside the current ones, on the same time axis.
 /// </summary>
 internal static class TimelineCharts
 {
@@ -31,7 +32,11 @@ internal static class TimelineCharts
         ".chart polyline{fill:none;stroke-width:1.8}.chart .limit{stroke:#cf222e;stroke-width:1.2;stroke-dasharray:8 4}.chart .stage{stroke:#8c959f;stroke-dasharray:3 3}" +
         ".chart .bar{fill:#0969da}svg text.title{font-size:13px;fill:#1b1f24;font-weight:600}";
 
-    public static void Write(StringBuilder b, RapidScenarioResult r, string anchor)
+    /// <summary>The CSS of a baseline's lines (in the style block only when a baseline is drawn).</summary>
+    public const string BaselineStyle = ".chart .baseline{stroke:#bf3989;stroke-width:2.2;stroke-dasharray:7 4}";
+
+    /// <summary>The charts of <paramref name="r"/>'s timeline; with <paramref name="baseline"/> (a run with a timeline), its delivered rate and p99 as well.</summary>
+    public static void Write(StringBuilder b, RapidScenarioResult r, string anchor, RapidScenarioResult? baseline = null)
     {
         var t = r.Timeline ?? [];
         if (t.Length < 2)
@@ -42,7 +47,11 @@ internal static class TimelineCharts
 
         var x = t.Select(e => e.Elapsed + (e.Seconds / 2)).ToArray();
         var stages = StageStarts(t);
-        Chart(b, anchor + "-throughput", "Throughput (messages per second)", "msg/s", x, stages, null,
+        var bt = baseline?.Timeline is { Length: >= 2 } baseTimeline ? baseTimeline : null;
+        var bx = bt?.Select(e => e.Elapsed + (e.Seconds / 2)).ToArray();
+        (string, double[], double[])? baseDelivered = bt is null ? null : ("baseline delivered", bx!, bt.Select(e => e.DeliveredRate).ToArray());
+        (string, double[], double[])? baseP99 = bt is null ? null : ("baseline p99", bx!, bt.Select(e => e.Delivered == 0 ? double.NaN : e.P99).ToArray());
+        Chart(b, anchor + "-throughput", "Throughput (messages per second)", "msg/s", x, stages, null, baseDelivered,
             ("intended", "intended", t.Select(e => e.IntendedRate).ToArray()),
             ("sent", "sent", t.Select(e => e.SendRate).ToArray()),
             ("delivered", "delivered", t.Select(e => e.DeliveredRate).ToArray()),
@@ -51,11 +60,12 @@ internal static class TimelineCharts
         double? limit = th.MaxLatency is > 0 and < 3600 ? th.MaxLatency * 1000 : null;
         Chart(b, anchor + "-latency", "Latency of the replies that arrived in each interval (ms)", "ms", x, stages,
             limit is null ? null : (limit.Value, FormattableString.Invariant($"limit p{th.LatencyPercentile} {th.MaxLatency * 1000:0.###} ms")),
+            baseP99,
             ("p50", "p50", t.Select(e => e.Delivered == 0 ? double.NaN : e.P50).ToArray()),
             ("p90", "p90", t.Select(e => e.Delivered == 0 ? double.NaN : e.P90).ToArray()),
             ("p99", "p99", t.Select(e => e.Delivered == 0 ? double.NaN : e.P99).ToArray()),
             ("max", "max", t.Select(e => e.Delivered == 0 ? double.NaN : e.Max).ToArray()));
-        Chart(b, anchor + "-errors", "Errors, lost messages, late sends and open connections per interval", "count", x, stages, null,
+        Chart(b, anchor + "-errors", "Errors, lost messages, late sends and open connections per interval", "count", x, stages, null, null,
             ("errors", "errors", t.Select(e => (double)e.Errors).ToArray()),
             ("lost", "lost", t.Select(e => (double)e.Lost).ToArray()),
             ("late sends", "intended", t.Select(e => (double)e.LateSends).ToArray()),
@@ -140,13 +150,28 @@ internal static class TimelineCharts
         double[] x,
         List<(double X, int Stage)> stages,
         (double Value, string Label)? limit,
+        (string Name, double[] X, double[] Values)? baseline,
         params (string Name, string Css, double[] Values)[] series)
     {
         var plotW = Width - Left - Right;
         var plotH = Height - Top - Bottom;
-        var xMax = Math.Max(1e-9, x[x.Length - 1] + (x.Length > 1 ? (x[1] - x[0]) / 2 : 0.5));
+        var xMax = Math.Max(1e-9, End(x));
         // NaN: no data in that interval (no reply to time); the line skips it.
         var yMax = series.SelectMany(s => s.Values).Where(v => !double.IsNaN(v)).DefaultIfEmpty(0).Max();
+        if (baseline is { } over)
+        {
+            // The baseline's own time axis: both runs start at 0; the longer one sets the width.
+            xMax = Math.Max(xMax, End(over.X));
+            yMax = Math.Max(yMax, over.Values.Where(v => !double.IsNaN(v)).DefaultIfEmpty(0).Max());
+        }
+
+        // The legend names the current series, then the baseline's.
+        var legend = series.Select(s => (s.Name, s.Css)).ToList();
+        if (baseline is { } named)
+        {
+            legend.Add((named.Name, "baseline"));
+        }
+
         if (limit is { } l)
         {
             yMax = Math.Max(yMax, l.Value);
@@ -160,12 +185,12 @@ internal static class TimelineCharts
             .Append("\" height=\"").Append(Height).Append("\" viewBox=\"0 0 ").Append(Width).Append(' ').Append(Height).Append("\">\n")
             .Append("<text class=\"title\" x=\"").Append(Left).Append("\" y=\"16\">").Append(Encode(title)).Append("</text>\n");
         double legendX = Width - Right;
-        for (var i = series.Length - 1; i >= 0; i--)
+        for (var i = legend.Count - 1; i >= 0; i--)
         {
             // Legend, right-aligned under the title: a short line in the series' colour, then its name.
-            var name = series[i].Name;
+            var name = legend[i].Name;
             legendX -= (name.Length * 6.5) + 26;
-            b.Append("<line class=\"").Append(series[i].Css).Append("\" style=\"stroke-width:3\" x1=\"").Append(F(legendX)).Append("\" x2=\"").Append(F(legendX + 16))
+            b.Append("<line class=\"").Append(legend[i].Css).Append("\" style=\"stroke-width:3\" x1=\"").Append(F(legendX)).Append("\" x2=\"").Append(F(legendX + 16))
                 .Append("\" y1=\"30\" y2=\"30\"/><text x=\"").Append(F(legendX + 20)).Append("\" y=\"34\">").Append(Encode(name)).Append("</text>\n");
         }
 
@@ -198,6 +223,12 @@ internal static class TimelineCharts
                 .Append("<text x=\"").Append(Width - Right - 4).Append("\" y=\"").Append(F(Y(lim.Value) - 4)).Append("\" text-anchor=\"end\">").Append(Encode(lim.Label)).Append("</text>\n");
         }
 
+        if (baseline is { } drawn)
+        {
+            b.Append("<polyline class=\"baseline\" points=\"")
+                .Append(string.Join(" ", drawn.Values.Select((v, i) => (v, i)).Where(p => !double.IsNaN(p.v)).Select(p => F(X(drawn.X[p.i])) + "," + F(Y(p.v))))).Append("\"/>\n");
+        }
+
         foreach (var (_, css, values) in series)
         {
             b.Append("<polyline class=\"").Append(css).Append("\" points=\"")
@@ -206,6 +237,9 @@ internal static class TimelineCharts
 
         b.Append("</svg>\n");
     }
+
+    /// <summary>Where a timeline's axis ends: the last interval's middle plus half an interval.</summary>
+    private static double End(double[] x) => x[x.Length - 1] + (x.Length > 1 ? (x[1] - x[0]) / 2 : 0.5);
 
     private static double NiceStep(double raw)
     {
