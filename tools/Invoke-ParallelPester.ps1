@@ -16,6 +16,7 @@
     whole when it ends, so the log reads file by file.
 #>
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSReviewUnusedParameter', '', Justification = 'PesterPath, ModulePath, Tag and ExcludeTag are read by Start-Worker, which the rule does not follow')]
+[Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'Start-Worker starts a test process of this run; -WhatIf has no meaning here')]
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingWriteHost', '', Justification = 'talks to the person running the tests; results go to files')]
 [CmdletBinding()]
 param(

@@ -122,7 +122,8 @@ Describe 'Sharded runs in separate processes' -Tag 'Integration', 'Slow' {
         foreach ($e in $merged.Timeline) {
             $e.ToHistogram().TotalCount | Should -Be $e.Delivered
             $same = @($parts.Timeline | Where-Object Start -eq $e.Start)
-            $e.Sent | Should -Be ($same | Measure-Object Sent -Sum).Sum
+            # An interval no shard has (shards that started seconds apart leave a gap on the common clock) is empty.
+            $e.Sent | Should -Be ([long] ($same | Measure-Object Sent -Sum).Sum)
             if ($e.Delivered -gt 0) {
                 $e.P99 | Should -Be ([RapidMessageTools.Metrics.RapidHistogram]::Merge([RapidMessageTools.Metrics.RapidHistogram[]]@($same | Where-Object Delivered -gt 0 | ForEach-Object { [RapidMessageTools.Metrics.RapidHistogram]::new($_.EncodedHistogram, $_.Delivered) })).Summarize().P99)
             }

@@ -1,9 +1,21 @@
 # The README's "Using it" block is the first thing a new user runs: run verbatim in a fresh pwsh from the
-# clone's root, every scenario it runs must pass (its mock streams, so Streaming and StreamCancel are provoked).
+# clone's root, every scenario it runs must pass (its mock streams, so Streaming and StreamCancel are provoked; see
+# Assert-ReadmeOutcome for StreamCancel's one honest exception).
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSUseDeclaredVarsMoreThanAssignments', '', Justification = 'Pester: variables set in BeforeAll are read in It blocks, which the rule does not follow')]
 param()
 
 BeforeAll {
+    # Every scenario the README runs passes. One exception is honest, not a flake to hide: the README's mock
+    # streams its 4 chunks back to back, so on a busy machine every cancel StreamCancel sends can arrive after
+    # its stream ended. The scenario then proves nothing and says so (Inconclusive, NotProvoked, naming the
+    # cancels that came too late); anything else is a failure.
+    function Assert-ReadmeOutcome($r) {
+        if ($r.Scenario -eq 'StreamCancel' -and $r.Outcome -eq 'Inconclusive') {
+            $r.Violations | Should -Match '^NotProvoked: .*came after their stream had ended' -Because 'StreamCancel may only be Inconclusive because no cancel arrived in time'
+            return
+        }
+        $r.Outcome | Should -Be 'Passed' -Because "$($r.Scenario): $($r.Violations)"
+    }
     Import-Module RapidMessageTools -Force
     . (Join-Path $PSScriptRoot 'Support/FreshPwsh.ps1')
     $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
@@ -36,7 +48,7 @@ $block
         $scenarios = @(Get-RapidScenario).Name
         @($results.Scenario | Sort-Object -Unique) | Should -Be @($scenarios | Sort-Object) -Because 'the block runs every scenario'
         $results.Count | Should -Be ($scenarios.Count + 1) -Because 'and Sequential once more'
-        foreach ($r in $results) { $r.Outcome | Should -Be 'Passed' -Because "$($r.Scenario): $($r.Violations)" }
+        foreach ($r in $results) { Assert-ReadmeOutcome $r }
     }
 }
 
@@ -67,7 +79,7 @@ $($blocks[1])
         $rows = @((@($lines | Where-Object { $_.StartsWith('ROWS:') })[0]).Substring(5) | ConvertFrom-Json)
         $scenarios = @(Get-RapidScenario).Name
         $results.Count | Should -Be (2 * $scenarios.Count) -Because 'every scenario runs once through acme and once through SignalR'
-        foreach ($r in $results) { $r.Outcome | Should -Be 'Passed' -Because "$($r.Scenario): $($r.Violations)" }
+        foreach ($r in $results) { Assert-ReadmeOutcome $r }
         ($rows | Where-Object Message -eq 'ai_response').Status | Should -Be 'Matched'
         @($rows | Where-Object Status -eq 'Mismatch') | Should -BeNullOrEmpty
     }
