@@ -281,6 +281,21 @@ Describe 'Wire protocol' -Tag 'Integration' {
             $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.29
         }
 
+        It 'answers a message that came while its agent was idle one full delay after it arrived, never sooner' {
+            # The worker of an agent that just answered used to wait one delay before looking at its queue again,
+            # and answered what had come meanwhile at the end of that wait: early. Latency is the only thing measured here.
+            $c = New-WsTestClient $slow.Url -Query @{ user_id = (New-TestId) }
+            Send-WsUserMessage $c -MessageId 'idle-1' -SequenceId 1 -AgentId 'idle'
+            @(Receive-WsJson $c -Count 1 -TimeoutSec 5).Count | Should -Be 1
+            Start-Sleep -Milliseconds 150
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            Send-WsUserMessage $c -MessageId 'idle-2' -SequenceId 2 -AgentId 'idle'
+            $r = @(Receive-WsJson $c -Count 1 -TimeoutSec 5)
+            $clock.Stop()
+            $r.message_id | Should -Be 'idle-2'
+            $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.295 -Because 'a reply comes one ResponseDelay (0.3 s) after its message at the soonest'
+        }
+
         It 'answers a message_id repeated while the original is queued once, then as a duplicate' {
             $c = New-WsTestClient $slow.Url -Query @{ user_id = (New-TestId) }
             Send-WsUserMessage $c -MessageId 'early-dup' -SequenceId 1

@@ -91,6 +91,19 @@ Describe 'Streamed replies' -Tag 'Integration' {
         $frames[$lastOf1].type | Should -Be 'ai_response'
     }
 
+    It 'starts the stream of a message that came while its agent was idle one full delay after it arrived' {
+        $c = New-StreamClient $queued
+        Send-WsUserMessage $c -MessageId 'idle-1' -SequenceId 1 -AgentId 'idle'
+        @(Receive-Stream $c 'idle-1')[-1].type | Should -Be 'ai_response'
+        Start-Sleep -Milliseconds 150
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        Send-WsUserMessage $c -MessageId 'idle-2' -SequenceId 2 -AgentId 'idle'
+        $first = @(Receive-WsJson $c -Count 1 -TimeoutSec 5)
+        $clock.Stop()
+        $first.message_id | Should -Be 'idle-2'
+        $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.295 -Because 'a stream starts one ResponseDelay (0.3 s) after its message at the soonest'
+    }
+
     It 'replays only the final frame, marked duplicate, for a repeated message_id' {
         $c = New-StreamClient $server
         Send-WsUserMessage $c -MessageId 'r-1' -SequenceId 1

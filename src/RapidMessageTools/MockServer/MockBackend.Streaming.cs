@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Protocol;
@@ -65,20 +66,20 @@ internal sealed partial class MockBackend
         }
     }
 
-    /// <summary>The worker of a streaming agent: the response delay, then the head message's stream; one at a time, in queue order.</summary>
+    /// <summary>
+    /// The worker of a streaming agent: one message at a time, in queue order; each stream starts one response delay
+    /// after its message arrived or after the previous stream ended, whichever is later.
+    /// </summary>
     private async Task StreamAgentAsync(AgentQueue agent)
     {
         try
         {
-            do
+            long due;
+            while ((due = NextDeadline(agent, Stopwatch.GetTimestamp())) != 0)
             {
-                var delay = NextDelaySeconds();
-                if (delay > 0)
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(delay), _stopping).ConfigureAwait(false);
-                }
+                await WaitUntilAsync(due).ConfigureAwait(false);
+                await StreamHeadAsync(agent).ConfigureAwait(false);
             }
-            while (await StreamHeadAsync(agent).ConfigureAwait(false));
         }
         catch (Exception)
         {

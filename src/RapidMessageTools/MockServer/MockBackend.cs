@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using RapidMessageTools.Protocol;
@@ -165,7 +166,7 @@ internal sealed partial class MockBackend
                 }
             }
 
-            agent.Items.Enqueue(new WorkItem(sink, messageId, frame.SequenceId.Value, frame.Content, entry));
+            agent.Items.Enqueue(new WorkItem(sink, messageId, frame.SequenceId.Value, frame.Content, entry, _hasDelay || _streaming ? Stopwatch.GetTimestamp() : 0));
             Interlocked.Increment(ref _counters.Queued);
             start = !agent.Running;
             agent.Running = true;
@@ -219,30 +220,59 @@ internal sealed partial class MockBackend
     }
 
     /// <summary>
-    /// Worker with a response delay: one await per message, other agents unaffected. It keeps deadlines rather
-    /// than sleeping a delay per message: within a busy spell each message is answered one delay after the
-    /// previous, so a timer that fires late (a busy machine) does not lower the agent's rate, and N busy agents
-    /// hold N / ResponseDelay messages per second.
+    /// Worker with a response delay: one await per message, other agents unaffected. Each message is answered one
+    /// delay after it arrived or after the previous message's deadline, whichever is later: a message that came
+    /// while the agent was idle waits its full delay (never answered early), and within a busy spell deadlines
+    /// follow each other, so a timer that fires late (a busy machine) does not lower the agent's rate, and N
+    /// busy agents hold N / ResponseDelay messages per second.
     /// </summary>
     private async Task RunAgentAsync(AgentQueue agent)
     {
         try
         {
-            var due = System.Diagnostics.Stopwatch.GetTimestamp();
-            do
+            long due = 0;
+            while ((due = NextDeadline(agent, due)) != 0)
             {
-                due += (long)(NextDelaySeconds() * System.Diagnostics.Stopwatch.Frequency);
-                var wait = due - System.Diagnostics.Stopwatch.GetTimestamp();
-                if (wait > 0)
-                {
-                    await Task.Delay(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency), _stopping).ConfigureAwait(false);
-                }
+                await WaitUntilAsync(due).ConfigureAwait(false);
+                ProcessHead(agent);
             }
-            while (ProcessHead(agent));
         }
         catch (Exception)
         {
             StopWorker(agent);
+        }
+    }
+
+    /// <summary>
+    /// The deadline of the message at the head of the queue: one delay after it arrived or after
+    /// <paramref name="previous"/>, whichever is later. 0, and the worker stops, when the queue is empty.
+    /// </summary>
+    private long NextDeadline(AgentQueue agent, long previous)
+    {
+        long arrived;
+        lock (agent.User.Sync)
+        {
+            if (agent.Items.Count == 0)
+            {
+                agent.Running = false;
+                return 0;
+            }
+
+            arrived = agent.Items.Peek().Arrived;
+        }
+
+        return Math.Max(arrived, previous) + (long)(NextDelaySeconds() * Stopwatch.Frequency);
+    }
+
+    /// <summary>Waits until the Stopwatch timestamp <paramref name="due"/>; a timer that fires early is waited out again.</summary>
+    private async Task WaitUntilAsync(long due)
+    {
+        long wait;
+        while ((wait = due - Stopwatch.GetTimestamp()) > 0)
+        {
+            // Task.Delay counts whole milliseconds and may fire a little early: round up, and re-check.
+            var ms = (int)Math.Min(int.MaxValue, ((wait * 1000) + Stopwatch.Frequency - 1) / Stopwatch.Frequency);
+            await Task.Delay(ms, _stopping).ConfigureAwait(false);
         }
     }
 
