@@ -20,8 +20,8 @@ public static class NoiseRules
     /// <summary>With this many baseline runs or more, a figure is judged against the runs' own spread.</summary>
     public const int SpreadRuns = 3;
 
-    /// <summary>A change beyond the noise of several runs is more than this many times their spread (largest distance from their median).</summary>
-    public const double SpreadFactor = 2;
+    /// <summary>A change beyond the noise of several runs is more than this many times their spread (see <see cref="Spread(IReadOnlyList{double})"/>).</summary>
+    public const double SpreadFactor = 3;
 
     /// <summary>The rank (1-based) of quantile <paramref name="q"/> (0 to 1) among <paramref name="n"/> sorted samples: ⌈n·q⌉, at least 1.</summary>
     public static long RankOf(long n, double q) => Math.Max(1, (long)Math.Ceiling((n * q) - 1e-9));
@@ -96,12 +96,31 @@ public static class NoiseRules
         return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
-    /// <summary>The spread of baseline runs: the largest distance of a run from their median.</summary>
-    public static double Spread(IReadOnlyList<double> values)
+    /// <summary>
+    /// The spread of baseline runs: the largest distance of a run from their median once the farthest fifth of the
+    /// runs (rounded down: none of 3–4, one of 5–9, two of 10–14) is left out, so one run on a disturbed machine does
+    /// not widen the noise until every regression hides in it.
+    /// </summary>
+    public static double Spread(IReadOnlyList<double> values) => Spread(values, out _);
+
+    /// <summary>The spread of <paramref name="values"/>, with the runs left out of it (farthest first) in <paramref name="leftOut"/>.</summary>
+    public static double Spread(IReadOnlyList<double> values, out IReadOnlyList<double> leftOut)
     {
+        leftOut = [];
+        if (values is null || values.Count == 0)
+        {
+            return 0;
+        }
+
         var median = Median(values);
-        return values is null || values.Count == 0 ? 0 : values.Max(v => Math.Abs(v - median));
+        var farthestFirst = values.OrderByDescending(v => Math.Abs(v - median)).ToArray();
+        var drop = LeftOutOf(values.Count);
+        leftOut = farthestFirst.Take(drop).ToArray();
+        return Math.Abs(farthestFirst[drop] - median);
     }
+
+    /// <summary>How many of <paramref name="runs"/> baseline runs the spread leaves out: the farthest fifth, rounded down.</summary>
+    public static int LeftOutOf(int runs) => runs / 5;
 
     /// <summary>
     /// The two-proportion z statistic of x1/n1 against x2/n2 (pooled standard error); 0 when either has no trials or the

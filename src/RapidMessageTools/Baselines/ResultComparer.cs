@@ -393,9 +393,10 @@ public static class ResultComparer
 
     private static bool SpreadAllows(IReadOnlyList<double> runs, double c, double b, out string why)
     {
-        var spread = NoiseRules.Spread(runs);
+        var spread = NoiseRules.Spread(runs, out var leftOut);
         var beyond = Math.Abs(c - b) > NoiseRules.SpreadFactor * spread;
-        why = Invariant($"the change {(beyond ? "exceeds" : "is within")} {NoiseRules.SpreadFactor} × the spread of the {runs.Count} baseline runs ({Format(spread)} around their median {Format(b)})");
+        var left = leftOut.Count == 0 ? string.Empty : Invariant($", leaving out the farthest {(leftOut.Count == 1 ? "run" : leftOut.Count + " runs")} ({string.Join(", ", leftOut.Select(v => Format(v)))})");
+        why = Invariant($"the change {(beyond ? "exceeds" : "is within")} {NoiseRules.SpreadFactor} × the spread of the {runs.Count} baseline runs ({Format(spread)} around their median {Format(b)}{left})");
         return beyond;
     }
 
