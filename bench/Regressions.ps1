@@ -60,31 +60,37 @@ function Invoke-Run {
 
 # Compares each current run with the baseline; a run counts when one of its rows matches $Caught.
 function Measure-Verdict {
-    param([string] $Name, [string] $Description, [object[]] $Baseline, [object[]] $Current, [scriptblock] $Caught, [string] $Target)
-    $load = Get-LoadAverage
+    param([string] $Name, [string] $Description, [object[]] $Baseline, [object[]] $Current, [scriptblock] $Caught, [string] $Target, [string] $LoadBefore)
     $perRun = @(foreach ($run in $Current) {
         $rows = @($run | Compare-RapidResult -Baseline $Baseline -Tolerance $Tolerance -WarningAction SilentlyContinue)
+        # Every metric's verdict and change, so a miss can be read: which rule held it back.
+        $verdicts = [ordered]@{}
+        foreach ($row in $rows) { $verdicts[$row.Metric] = '{0} {1}' -f $row.Verdict, $row.ChangeText }
         [pscustomobject]@{
             Counted   = [bool] @($rows | Where-Object $Caught).Count
             Regressed = @($rows | Where-Object Verdict -eq 'Regressed' | ForEach-Object Metric)
+            LatencyP50Ms = $run.Latency.P50
+            LatencyP95Ms = @($rows | Where-Object Metric -eq 'LatencyP95' | ForEach-Object Current)[0]
             LatencyP99Ms = $run.Latency.P99
             ThroughputPerSec = $run.ThroughputPerSec
+            Verdicts = $verdicts
         }
     })
     $counted = @($perRun | Where-Object Counted).Count
     $byMetric = [ordered]@{}
     foreach ($metric in $perRun.Regressed | Sort-Object -Unique) { $byMetric[$metric] = @($perRun | Where-Object { $_.Regressed -contains $metric }).Count }
-    Write-Host ('{0,-22} {1} of {2} runs ({3})  load {4} -> {5}' -f $Name, $counted, $perRun.Count, $Target, $load, (Get-LoadAverage))
+    Write-Host ('{0,-22} {1} of {2} runs ({3})  load {4} -> {5}' -f $Name, $counted, $perRun.Count, $Target, $LoadBefore, (Get-LoadAverage))
     [ordered]@{
         Description         = $Description
         Target              = $Target
         Counted             = $counted
         Runs                = $perRun.Count
         RegressedByMetric   = $byMetric
+        BaselineP50Ms       = @($Baseline | ForEach-Object { $_.Latency.P50 })
         BaselineP99Ms       = @($Baseline | ForEach-Object { $_.Latency.P99 })
         BaselineThroughput  = @($Baseline | ForEach-Object { $_.ThroughputPerSec })
         PerRun              = $perRun
-        LoadAverageBefore   = $load
+        LoadAverageBefore   = $LoadBefore
         LoadAverageAfter    = (Get-LoadAverage)
     }
 }
@@ -97,22 +103,25 @@ $queue = [int] [math]::Ceiling($throughputLoad.Rate * $ThroughputDuration)
 $measurements = [ordered]@{}
 
 Write-Host "Baseline: $BaselineRuns runs of Benchmark -Rate $Rate -Duration $Duration -Connections $Connections, mock -ResponseDelay $ResponseDelay"
+$loadBefore = Get-LoadAverage
 $baseline = @(Invoke-Run -Mock @{ ResponseDelay = $ResponseDelay } -Load $latencyLoad -Count $BaselineRuns)
 $same = @(Invoke-Run -Mock @{ ResponseDelay = $ResponseDelay } -Load $latencyLoad -Count $Runs)
-$measurements.FalseAlarms = Measure-Verdict -Name FalseAlarms -Baseline $baseline -Current $same -Target 'at most 1 of 20' `
+$measurements.FalseAlarms = Measure-Verdict -Name FalseAlarms -Baseline $baseline -Current $same -Target 'at most 1 of 20' -LoadBefore $loadBefore `
     -Description 'runs of the baseline''s own configuration with any Regressed verdict' -Caught { $_.Verdict -eq 'Regressed' }
 
+$loadBefore = Get-LoadAverage
 $slower = @(Invoke-Run -Mock @{ ResponseDelay = $ResponseDelay * (1 + $Slowdown) } -Load $latencyLoad -Count $Runs)
-$measurements.LatencyRegression = Measure-Verdict -Name LatencyRegression -Baseline $baseline -Current $slower -Target '20 of 20' `
+$measurements.LatencyRegression = Measure-Verdict -Name LatencyRegression -Baseline $baseline -Current $slower -Target '20 of 20' -LoadBefore $loadBefore `
     -Description "runs against a mock $([int] ($Slowdown * 100)) % slower to reply with LatencyP50, P95 or P99 Regressed" `
     -Caught { $_.Verdict -eq 'Regressed' -and $_.Metric -in 'LatencyP50', 'LatencyP95', 'LatencyP99' }
 
 Write-Host "Throughput: Benchmark -Rate $($throughputLoad.Rate) (capacity $capacity msg/s x $Overload) -Duration $ThroughputDuration -Connections $ThroughputConnections"
 $fast = @{ ResponseDelay = $ThroughputDelay; QueueCapacity = $queue }
 $slowed = @{ ResponseDelay = $ThroughputDelay / (1 - $ThroughputDrop); QueueCapacity = $queue }
+$loadBefore = Get-LoadAverage
 $throughputBaseline = @(Invoke-Run -Mock $fast -Load $throughputLoad -Count $BaselineRuns)
 $dropped = @(Invoke-Run -Mock $slowed -Load $throughputLoad -Count $Runs)
-$measurements.ThroughputRegression = Measure-Verdict -Name ThroughputRegression -Baseline $throughputBaseline -Current $dropped -Target 'at least 19 of 20' `
+$measurements.ThroughputRegression = Measure-Verdict -Name ThroughputRegression -Baseline $throughputBaseline -Current $dropped -Target 'at least 19 of 20' -LoadBefore $loadBefore `
     -Description "fixed-rate runs against a mock whose capacity is $([int] ($ThroughputDrop * 100)) % lower with Throughput Regressed" `
     -Caught { $_.Verdict -eq 'Regressed' -and $_.Metric -eq 'Throughput' }
 

@@ -90,14 +90,14 @@ Describe 'NoiseRules' -Tag 'Unit' {
         [RapidMessageTools.Baselines.NoiseRules]::TwoProportionZ(1000, 1000, 1000, 1000) | Should -Be 0
     }
 
-    It 'takes the median and, leaving out the farthest fifth of the runs, the largest distance from it as the spread' {
+    It 'takes the median and, leaving out the farthest tenth of the runs, the largest distance from it as the spread' {
         [RapidMessageTools.Baselines.NoiseRules]::Median([double[]] (10, 12, 11, 30, 9)) | Should -Be 11
         [RapidMessageTools.Baselines.NoiseRules]::Spread([double[]] (10, 12, 11)) | Should -Be 1
-        [RapidMessageTools.Baselines.NoiseRules]::Spread([double[]] (10, 12, 11, 14)) | Should -Be 2.5 -Because 'four runs leave none out (median 11.5)'
+        [RapidMessageTools.Baselines.NoiseRules]::Spread([double[]] (10, 12, 11, 30, 9)) | Should -Be 19 -Because 'five runs leave none out: a disturbed run is part of the noise'
         $leftOut = $null
-        [RapidMessageTools.Baselines.NoiseRules]::Spread([double[]] (10, 12, 11, 30, 9), [ref] $leftOut) | Should -Be 2
+        [RapidMessageTools.Baselines.NoiseRules]::Spread([double[]] (10, 12, 11, 30, 9, 10, 11, 12, 11, 10), [ref] $leftOut) | Should -Be 2
         $leftOut | Should -Be @(30)
-        foreach ($n in @{ Runs = 3; Out = 0 }, @{ Runs = 5; Out = 1 }, @{ Runs = 9; Out = 1 }, @{ Runs = 10; Out = 2 }, @{ Runs = 14; Out = 2 }, @{ Runs = 20; Out = 4 }) {
+        foreach ($n in @{ Runs = 3; Out = 0 }, @{ Runs = 9; Out = 0 }, @{ Runs = 10; Out = 1 }, @{ Runs = 19; Out = 1 }, @{ Runs = 20; Out = 2 }) {
             [RapidMessageTools.Baselines.NoiseRules]::LeftOutOf($n.Runs) | Should -Be $n.Out
         }
     }
@@ -195,14 +195,14 @@ Describe 'Comparing throughput, shares, memory and capacity' -Tag 'Unit' {
         $row.Reason | Should -Match 'within the noise'
     }
 
-    It 'does not let one disturbed run of five hide a 20 % drop, and names the run it left out' {
-        $disturbed = foreach ($t in 1000, 1010, 990, 1005, 400) { New-SyntheticResult -Micros $micros -Throughput $t }
+    It 'does not let one disturbed run of ten hide a 20 % drop, and names the run it left out' {
+        $disturbed = foreach ($t in 1000, 1010, 990, 1005, 995, 1002, 998, 1008, 992, 400) { New-SyntheticResult -Micros $micros -Throughput $t }
         $row = (Invoke-Judge (New-SyntheticResult -Micros $micros -Throughput 800) $disturbed)['Throughput']
         $row.Verdict | Should -Be 'Regressed' -Because $row.Reason
         $row.Reason | Should -Match 'leaving out the farthest run \(400\)'
-        $wide = foreach ($t in 1000, 1300, 700, 1250, 750) { New-SyntheticResult -Micros $micros -Throughput $t }
-        $row = (Invoke-Judge (New-SyntheticResult -Micros $micros -Throughput 800) $wide)['Throughput']
-        $row.Verdict | Should -Be 'Unchanged' -Because 'four of five runs are as far apart as the drop: that is their noise'
+        $fewer = foreach ($t in 1000, 1010, 990, 1005, 400) { New-SyntheticResult -Micros $micros -Throughput $t }
+        $row = (Invoke-Judge (New-SyntheticResult -Micros $micros -Throughput 800) $fewer)['Throughput']
+        $row.Verdict | Should -Be 'Unchanged' -Because 'one run of five as far off as the drop is their noise: nothing is left out of fewer than ten'
         $row.Reason | Should -Match 'within the noise'
     }
 
