@@ -115,6 +115,7 @@ function Complete-Container {
         Passed  = if ($summary) { $summary.Passed } else { 0 }
         Failed  = if ($summary) { $summary.Failed } else { 0 }
         Skipped = if ($summary) { $summary.Skipped } else { 0 }
+        CpuSeconds = if ($summary -and $summary.PSObject.Properties['CpuSeconds']) { $summary.CpuSeconds } else { 0 }
         Problem = $Problem
         Prefix  = $prefix
     }
@@ -220,7 +221,9 @@ $failed = ($done | Measure-Object Failed -Sum).Sum
 $skipped = ($done | Measure-Object Skipped -Sum).Sum
 Write-Host ''
 Write-Host 'Slowest containers:'
-$done | Sort-Object Seconds -Descending | Select-Object -First 8 | ForEach-Object { Write-Host ('  {0,6:N0} s  {1}' -f $_.Seconds, $_.Label) }
+$done | Sort-Object Seconds -Descending | Select-Object -First 12 | ForEach-Object { Write-Host ('  {0,6:N0} s  {1,6:N0} s CPU  {2}' -f $_.Seconds, $_.CpuSeconds, $_.Label) }
+$cpu = ($done | Measure-Object CpuSeconds -Sum).Sum
+Write-Host ('CPU in the test processes: {0:N0} s (servers they start in processes of their own not counted).' -f $cpu)
 Write-Host ('Tests: {0} passed, {1} failed, {2} skipped, in {3} containers, {4:N0} s on the clock with {5} processes.' -f $passed, $failed, $skipped, $done.Count, $wall, $Processes)
 $problems = @($done | Where-Object Problem)
 foreach ($p in $problems) { Write-Host "FAILED: $($p.Label): $($p.Problem)" }

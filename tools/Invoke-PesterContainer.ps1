@@ -76,6 +76,8 @@ foreach ($item in $queue) {
     $records = $null
     $r = $null
     $crash = $null
+    # This worker's CPU for the container (the in-process mock and load included; server processes it starts are not).
+    $cpuBefore = [Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime
     try { $r = Invoke-Pester -Configuration $c -InformationVariable records 6>$null }
     catch { $crash = $_ }
     $log = ConvertTo-HostText $records
@@ -92,6 +94,7 @@ foreach ($item in $queue) {
         Skipped          = if ($r) { $r.SkippedCount } else { 0 }
         FailedBlocks     = if ($r) { $r.FailedBlocksCount } else { 0 }
         FailedContainers = if ($r) { $r.FailedContainersCount } else { 1 }
+        CpuSeconds       = [math]::Round(([Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime - $cpuBefore).TotalSeconds, 1)
     } | ConvertTo-Json -Compress | Set-Content -Path "$prefix.summary.tmp"
     # Renamed into place, so the runner never reads half a file.
     Move-Item "$prefix.summary.tmp" "$prefix.summary.json" -Force
