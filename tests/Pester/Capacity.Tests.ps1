@@ -150,7 +150,8 @@ Describe 'Find-RapidCapacity result through a job''s serialization' -Tag 'Integr
     It 'carries its steps, their results and timelines as data at depth 1' {
         $c = Find-RapidCapacity -Url $server.Url -StartRate 50 -MaxRate 100 -StepDuration 0.5 -Connections 2 -Arrival Poisson -Seed 5
         $back = [Management.Automation.PSSerializer]::Deserialize([Management.Automation.PSSerializer]::Serialize($c, 1))
-        $back.BrokenBy | Should -Be 'None'
+        # What broke the search depends on the machine (a busy one can break it by Generator); the copy must say the same.
+        $back.BrokenBy | Should -Be $c.BrokenBy.ToString()
         $back.Arrival | Should -Be 'Poisson'
         $back.Steps.Count | Should -Be $c.Steps.Count
         $back.Steps[1].Result.Timeline.Count | Should -Be $c.Steps[1].Result.Timeline.Count

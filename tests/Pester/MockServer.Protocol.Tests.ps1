@@ -285,15 +285,9 @@ Describe 'Wire protocol' -Tag 'Integration' {
             # The worker of an agent that just answered used to wait one delay before looking at its queue again,
             # and answered what had come meanwhile at the end of that wait: early. Latency is the only thing measured here.
             $c = New-WsTestClient $slow.Url -Query @{ user_id = (New-TestId) }
-            Send-WsUserMessage $c -MessageId 'idle-1' -SequenceId 1 -AgentId 'idle'
-            @(Receive-WsJson $c -Count 1 -TimeoutSec 5).Count | Should -Be 1
-            Start-Sleep -Milliseconds 150
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            Send-WsUserMessage $c -MessageId 'idle-2' -SequenceId 2 -AgentId 'idle'
-            $r = @(Receive-WsJson $c -Count 1 -TimeoutSec 5)
-            $clock.Stop()
-            $r.message_id | Should -Be 'idle-2'
-            $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.295 -Because 'a reply comes one ResponseDelay (0.3 s) after its message at the soonest'
+            $m = Measure-WsIdleAnswer $c -ReadAnswer { Receive-WsJson $c -Count 1 -TimeoutSec 5 }
+            $m.Frame.message_id | Should -Be 'idle-2'
+            $m.Seconds | Should -BeGreaterOrEqual 0.295 -Because 'a reply comes one ResponseDelay (0.3 s) after its message at the soonest'
         }
 
         It 'answers a message_id repeated while the original is queued once, then as a duplicate' {

@@ -93,15 +93,9 @@ Describe 'Streamed replies' -Tag 'Integration' {
 
     It 'starts the stream of a message that came while its agent was idle one full delay after it arrived' {
         $c = New-StreamClient $queued
-        Send-WsUserMessage $c -MessageId 'idle-1' -SequenceId 1 -AgentId 'idle'
-        @(Receive-Stream $c 'idle-1')[-1].type | Should -Be 'ai_response'
-        Start-Sleep -Milliseconds 150
-        $clock = [System.Diagnostics.Stopwatch]::StartNew()
-        Send-WsUserMessage $c -MessageId 'idle-2' -SequenceId 2 -AgentId 'idle'
-        $first = @(Receive-WsJson $c -Count 1 -TimeoutSec 5)
-        $clock.Stop()
-        $first.message_id | Should -Be 'idle-2'
-        $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.295 -Because 'a stream starts one ResponseDelay (0.3 s) after its message at the soonest'
+        $m = Measure-WsIdleAnswer $c -ReadAnswer { param($id) Receive-Stream $c $id }
+        $m.Frame.message_id | Should -Be 'idle-2'
+        $m.Seconds | Should -BeGreaterOrEqual 0.295 -Because 'a stream starts one ResponseDelay (0.3 s) after its message at the soonest'
     }
 
     It 'replays only the final frame, marked duplicate, for a repeated message_id' {

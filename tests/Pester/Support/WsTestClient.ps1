@@ -172,6 +172,29 @@ function Send-WsUserMessage {
     Send-WsJson $Client $m
 }
 
+function Measure-WsIdleAnswer {
+    <#
+    .SYNOPSIS
+        Sends 'idle-1' to agent 'idle', reads its whole answer with -ReadAnswer (given the message id; it must
+        return the answer's frames), waits -IdleMs with the agent idle, then sends 'idle-2'. Returns the first
+        frame that came after it (Frame) and the seconds from its send to that frame (Seconds).
+    #>
+    param(
+        [Parameter(Mandatory, Position = 0)] $Client,
+        [Parameter(Mandatory)] [scriptblock] $ReadAnswer,
+        [int] $IdleMs = 150
+    )
+    Send-WsUserMessage $Client -MessageId 'idle-1' -SequenceId 1 -AgentId 'idle'
+    $answer = @(& $ReadAnswer 'idle-1')
+    if (-not @($answer | Where-Object { $_.type -eq 'ai_response' -and $_.message_id -eq 'idle-1' }).Count) { throw "No ai_response of idle-1 came; got $($answer.Count) frame(s)." }
+    Start-Sleep -Milliseconds $IdleMs
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    Send-WsUserMessage $Client -MessageId 'idle-2' -SequenceId 2 -AgentId 'idle'
+    $first = @(Receive-WsJson $Client -Count 1 -TimeoutSec 5)
+    $clock.Stop()
+    [pscustomobject]@{ Frame = $first | Select-Object -First 1; Seconds = $clock.Elapsed.TotalSeconds }
+}
+
 function Receive-WsFrame {
     <#
     .SYNOPSIS
