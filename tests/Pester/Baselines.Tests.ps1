@@ -140,6 +140,20 @@ Describe 'Comparing latency percentiles' -Tag 'Unit' {
         foreach ($m in 'LatencyP50', 'LatencyP95', 'LatencyP99') { $same[$m].Verdict | Should -Be 'Unchanged' -Because $same[$m].Reason }
     }
 
+    It 'does not call a p99 beyond the runs'' spread Regressed while its samples'' intervals overlap, and calls it when they do not' {
+        # Three identical baseline runs of 1,200 replies: p99 26 ms, no spread at all.
+        $runs = foreach ($i in 1..3) { New-SyntheticResult -Micros (@(20000) * 1176 + @(26000) * 24) }
+        # 12 samples beyond p99, half of them slower: p99 30 ms (+15 %), but the interval reaches down to 26 ms.
+        $tail = Invoke-Judge (New-SyntheticResult -Micros (@(20000) * 1176 + @(26000) * 6 + @(30000) * 18)) $runs
+        $tail['LatencyP99'].Verdict | Should -Be 'Unchanged' -Because $tail['LatencyP99'].Reason
+        $tail['LatencyP99'].Reason | Should -Match 'exceeds 2 × the spread of the 3 baseline runs'
+        $tail['LatencyP99'].Reason | Should -Match 'intervals of p99 overlap'
+        # Every sample of the tail slower: the interval clears the baseline's, so it is a regression.
+        $slower = Invoke-Judge (New-SyntheticResult -Micros (@(20000) * 1176 + @(30000) * 24)) $runs
+        $slower['LatencyP99'].Verdict | Should -Be 'Regressed' -Because $slower['LatencyP99'].Reason
+        $slower['LatencyP99'].Reason | Should -Match 'do not overlap'
+    }
+
     It 'calls a faster distribution Improved' {
         $rows = Invoke-Judge (New-SyntheticResult -Micros (New-LatencySample -Count 5000 -Seed 3 -Scale 0.7)) @($baseline)
         $rows['LatencyP50'].Verdict | Should -Be 'Improved' -Because $rows['LatencyP50'].Reason
