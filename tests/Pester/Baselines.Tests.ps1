@@ -541,7 +541,7 @@ Describe 'A live run saved, loaded and compared' -Tag 'Integration' {
         $saved = $env:RAPID_TEST_BASELINE
         try {
             $env:RAPID_TEST_BASELINE = $file
-            $r = Invoke-RapidScenario Benchmark -Url $server.Url -MessageCount 1200 -Tolerance @{ LatencyP50 = 100; LatencyP95 = 100; LatencyP99 = 100; Throughput = 1; MemoryGrowth = 100 } -Verbose 4>&1 |
+            $r = Invoke-RapidScenario Benchmark -Url $server.Url -MessageCount 1200 -Tolerance @{ LatencyP50 = 100; LatencyP95 = 100; LatencyP99 = 100; FirstChunkLatency = 100; ChunkGap = 100; Throughput = 1; MemoryGrowth = 100 } -Verbose 4>&1 |
                 Where-Object { $_ -is [RapidMessageTools.Results.RapidScenarioResult] }
             @($r.Violations | Where-Object Code -eq 'Regression') | Should -BeNullOrEmpty
             $env:RAPID_TEST_BASELINE = Join-Path $TestDrive 'not-yet.json'
