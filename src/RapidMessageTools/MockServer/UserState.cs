@@ -168,8 +168,10 @@ internal sealed class StreamRun(WorkItem item, string reply)
     public bool CancelRequested { get; set; }
 }
 
-/// <summary>A message accepted into an agent's queue.</summary>
-/// <summary>A queued message. <paramref name="Arrived"/> is its Stopwatch timestamp on arrival: a delayed worker answers it no sooner than one delay after it.</summary>
+/// <summary>
+/// A message accepted into an agent's queue. <paramref name="Arrived"/> is its Stopwatch timestamp on arrival (0 when
+/// the mock has no delay): a delayed worker answers it no sooner than one delay after it.
+/// </summary>
 internal readonly record struct WorkItem(IReplySink Sink, string MessageId, long SequenceId, string Content, IdempotencyEntry? Entry, long Arrived);
 
 /// <summary>What the backend remembers of a message id: its reply once made, and who asked again before then.</summary>
