@@ -72,6 +72,10 @@ Describe 'Find-RapidCapacity on a mock of known capacity' -Tag 'Integration', 'S
         $c.BrokenBy | Should -Be 'Generator'
         $c.Reason | Should -BeLike 'the generator could not go faster*'
         $c.Steps[-1].BrokenBy | Should -Be 'Generator'
+        # A generator that fell behind once may have met a stall: the step ran again and fell behind again.
+        $c.Steps[-1].Phase | Should -BeLike '* (repeat)'
+        $c.Steps[-2].BrokenBy | Should -Be 'Generator'
+        $c.Steps[-2].Rate | Should -Be $c.Steps[-1].Rate
         $warned | Should -Not -BeNullOrEmpty
     }
 }

@@ -55,9 +55,9 @@ public sealed class CapacitySearchOptions
     public double WarmUp { get; set; } = 1;
 
     /// <summary>
-    /// A step that broke the latency limit in its tail only (its median within the limit) runs once more, and counts as
-    /// broken only when it breaks again: one stall of a busy machine does not end the search, while a rate past
-    /// capacity, whose queues grow, breaks again.
+    /// A step that broke the latency limit in its tail only (its median within the limit), or that the generator fell
+    /// behind in, runs once more, and counts as broken only when it breaks again: one stall of a busy machine does not
+    /// end the search, while a rate past capacity, whose queues grow, or past what the client can send, breaks again.
     /// </summary>
     public bool RepeatLatencyBreaks { get; set; } = true;
 
@@ -171,7 +171,7 @@ public static class CapacitySearch
             progress.Rate = search.Rate;
             progress.Phase = phase;
             var step = await Step(search.Rate, options.StepDuration, phase, judged).ConfigureAwait(false);
-            if (step.BrokenBy == CapacityLimit.Latency && options.RepeatLatencyBreaks && step.Result is { } first && first.Latency.P50 / 1000.0 <= options.Limits.MaxLatency)
+            if (options.RepeatLatencyBreaks && MayBeStall(step, options))
             {
                 // One stall on a busy machine is not a limit: a rate past the backend's breaks again.
                 step = await Step(search.Rate, options.StepDuration, phase + " (repeat)", judged).ConfigureAwait(false);
@@ -259,6 +259,11 @@ public static class CapacitySearch
             return true;
         }
     }
+
+    /// <summary>A break one stall of a busy machine can cause: the latency limit broken in the tail only (the median within it), or the generator late.</summary>
+    private static bool MayBeStall(RapidCapacityStep step, CapacitySearchOptions options) =>
+        step.BrokenBy == CapacityLimit.Generator
+        || (step.BrokenBy == CapacityLimit.Latency && step.Result is { } r && r.Latency.P50 / 1000.0 <= options.Limits.MaxLatency);
 
     private static void Narrate(IRunLog log, CapacitySearchOptions options, RapidCapacityStep step) =>
         log.Verbose(FormattableString.Invariant(
