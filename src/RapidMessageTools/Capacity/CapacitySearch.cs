@@ -59,7 +59,7 @@ public sealed class CapacitySearchOptions
     /// behind in, runs once more, and counts as broken only when it breaks again: one stall of a busy machine does not
     /// end the search, while a rate past capacity, whose queues grow, or past what the client can send, breaks again.
     /// </summary>
-    public bool RepeatLatencyBreaks { get; set; } = true;
+    public bool RepeatPossibleStalls { get; set; } = true;
 
     /// <summary>A step whose share of late sends is above this fell behind on the generator's side.</summary>
     public double MaxLateShare { get; set; } = 0.25;
@@ -171,7 +171,7 @@ public static class CapacitySearch
             progress.Rate = search.Rate;
             progress.Phase = phase;
             var step = await Step(search.Rate, options.StepDuration, phase, judged).ConfigureAwait(false);
-            if (options.RepeatLatencyBreaks && MayBeStall(step, options))
+            if (options.RepeatPossibleStalls && MayBeStall(step, options))
             {
                 // One stall on a busy machine is not a limit: a rate past the backend's breaks again.
                 step = await Step(search.Rate, options.StepDuration, phase + " (repeat)", judged).ConfigureAwait(false);
