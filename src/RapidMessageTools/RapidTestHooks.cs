@@ -52,4 +52,17 @@ public static class RapidTestHooks
         get => MockServer.RapidMockServer.SimulateHttpSysAccessDenied;
         set => MockServer.RapidMockServer.SimulateHttpSysAccessDenied = value;
     }
+
+    /// <summary>Whether the mock's connections can batch socket reads and writes here (MockServer/BatchingStream; true on PowerShell 7).</summary>
+    public static bool MockCanBatchSocketIo => MockServer.ListenerSocket.CanBatch;
+
+    /// <summary>When false, connections the mock accepts from now on read and write frame by frame, as on a runtime that cannot batch (http.sys).</summary>
+    public static bool MockBatchesSocketIo
+    {
+        get => MockServer.ListenerSocket.Batching;
+        set => MockServer.ListenerSocket.Batching = value;
+    }
+
+    /// <summary>Socket writes the mock's batching streams have made in this process.</summary>
+    public static long MockBatchedSocketWrites => MockServer.BatchingStream.SocketWrites;
 }

@@ -18,6 +18,9 @@ internal sealed partial class MockBackend
     private const string DefaultAgent = "default";
     private const string SharedUser = "shared-state";
 
+    // Messages a connection's reading thread processes for an agent before a pool thread takes the rest.
+    private const int InlineLimit = 32;
+
     private readonly MockServerOptions _options;
     private readonly MockFaultSettings _fault;
     private readonly MockServerCounters _counters;
@@ -182,9 +185,14 @@ internal sealed partial class MockBackend
             {
                 _ = RunAgentAsync(agent);
             }
+            else if (_fault.Any)
+            {
+                // Faults such as ReorderReplies act on a queue that holds more than one message: a pool worker, as ever.
+                ThreadPool.UnsafeQueueUserWorkItem(static a => ((AgentWorkerStart)a!).Run(), new AgentWorkerStart(this, agent));
+            }
             else
             {
-                ThreadPool.UnsafeQueueUserWorkItem(static a => ((AgentWorkerStart)a!).Run(), new AgentWorkerStart(this, agent));
+                DrainInline(agent);
             }
         }
     }
@@ -202,6 +210,33 @@ internal sealed partial class MockBackend
     private sealed class AgentWorkerStart(MockBackend backend, AgentQueue agent)
     {
         public void Run() => backend.DrainWithoutDelay(agent);
+    }
+
+    /// <summary>
+    /// Zero delay, no fault, and the agent was idle: its queue is processed here, on the connection's reading thread, so the
+    /// reply is written before that connection reads again (its BatchingStream sends the replies to one read's
+    /// frames together) and no other thread is woken. Past <see cref="InlineLimit"/> messages (other connections
+    /// keep the agent busy) the rest goes to a pool thread, so this connection's reading does not wait on theirs.
+    /// </summary>
+    private void DrainInline(AgentQueue agent)
+    {
+        try
+        {
+            for (var i = 0; i < InlineLimit; i++)
+            {
+                if (!ProcessHead(agent))
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception)
+        {
+            StopWorker(agent);
+            return;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(static a => ((AgentWorkerStart)a!).Run(), new AgentWorkerStart(this, agent));
     }
 
     /// <summary>Zero-delay worker: processes the queue to empty on one pool thread, no Task per message.</summary>

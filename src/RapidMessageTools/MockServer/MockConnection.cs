@@ -22,6 +22,8 @@ internal sealed class MockConnection : IReplySink
     private readonly WebSocket _socket;
     // The socket frames are read from and written to: HttpListener's own under its wrapper (see ListenerSocket).
     private readonly WebSocket _io;
+    // Under _io where the runtime allows (see ListenerSocket.BatchSocketIo): frames are read and written in batches.
+    private readonly BatchingStream? _batched;
     private readonly MockBackend _backend;
     private readonly MockServerOptions _options;
     private readonly MockServerCounters _counters;
@@ -47,6 +49,7 @@ internal sealed class MockConnection : IReplySink
         _context = context;
         _socket = socket;
         _io = ListenerSocket.Unwrap(socket);
+        _batched = ListenerSocket.BatchSocketIo(_io);
         _backend = backend;
         User = user;
         _options = options;
@@ -67,6 +70,10 @@ internal sealed class MockConnection : IReplySink
     }
 
     public long Id { get; }
+
+    // Under a BatchingStream a send waits only while the socket is behind, and an abort ends that wait, so no
+    // token: a cancellable send takes the WebSocket's slower path, with a registration per frame.
+    private CancellationToken SendToken => _batched is null ? _cts.Token : CancellationToken.None;
 
     public UserState User { get; }
 
@@ -300,7 +307,7 @@ internal sealed class MockConnection : IReplySink
                         for (var i = 0; i < batch.Count; i++)
                         {
                             var length = batch.Length(i);
-                            await _io.SendAsync(new ArraySegment<byte>(batch.Bytes, offset, length), WebSocketMessageType.Text, true, _cts.Token).ConfigureAwait(false);
+                            await _io.SendAsync(new ArraySegment<byte>(batch.Bytes, offset, length), WebSocketMessageType.Text, true, SendToken).ConfigureAwait(false);
                             offset += length;
                             Interlocked.Add(ref _pendingBytes, -length);
                         }
@@ -374,6 +381,11 @@ internal sealed class MockConnection : IReplySink
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
                 timeout.CancelAfter(TimeSpan.FromSeconds(2));
                 await _socket.CloseOutputAsync(status, reason, timeout.Token).ConfigureAwait(false);
+                if (_batched is not null)
+                {
+                    // The close may be held with the replies to the frames just read: it goes out now.
+                    await _batched.WriteHeldAsync().ConfigureAwait(false);
+                }
             }
         }
         finally
