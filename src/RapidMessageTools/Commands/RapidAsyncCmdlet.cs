@@ -16,6 +16,13 @@ namespace RapidMessageTools.Commands;
 public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
 {
     private const int StepMilliseconds = 250;
+
+    /// <summary>
+    /// How long Ctrl+C waits for the core to return its partial result. A run closes its sockets in a quarter of a
+    /// second once stopped, so this is rarely reached; it is generous because a busy machine (a CI agent running
+    /// tests side by side) can stretch that quarter, and a result lost is worse than a stop three seconds slower.
+    /// </summary>
+    private static readonly TimeSpan InterruptGrace = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource _cancel = new();
     private readonly QueuedRunLog _log = new();
     private bool _disposed;
@@ -64,7 +71,7 @@ public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
     /// <summary>
     /// Waits for <paramref name="task"/>. After the first second, shows progress (<paramref name="status"/> gives
     /// its text from the time waited). <paramref name="betweenWaits"/> runs on this thread between steps (write
-    /// queued verbose output). On Ctrl+C gives the task two seconds to close its sockets and return its partial
+    /// queued verbose output). On Ctrl+C gives the task <see cref="InterruptGrace"/> to close its sockets and return its partial
     /// result (handed to <see cref="OnInterrupted"/>), then stops the pipeline.
     /// A faulted task rethrows its exception.
     /// </summary>
@@ -82,7 +89,7 @@ public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
             catch (OperationCanceledException)
             {
                 _ = task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                ((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(2));
+                ((IAsyncResult)task).AsyncWaitHandle.WaitOne(InterruptGrace);
                 OnInterrupted(task.Status == TaskStatus.RanToCompletion ? task.Result : null);
                 throw new PipelineStoppedException();
             }

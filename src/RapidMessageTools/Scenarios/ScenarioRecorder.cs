@@ -258,8 +258,12 @@ public sealed class ScenarioRecorder
         }
     }
 
-    /// <summary>Closes every connection this recorder opened (each within a second).</summary>
-    public async Task DisposeAsync()
+    /// <summary>
+    /// Closes every connection this recorder opened, each waiting at most <paramref name="closeWait"/> for the
+    /// server's close: a second at the end of a run; a run stopped with Ctrl+C waits less, so its partial result
+    /// is back within the cmdlet's grace period even on a busy machine.
+    /// </summary>
+    public async Task DisposeAsync(TimeSpan closeWait)
     {
         RapidConnection[] all;
         lock (_connections)
@@ -268,7 +272,7 @@ public sealed class ScenarioRecorder
         }
 
         TimelineClosing(all);
-        await Task.WhenAll(all.Select(c => c.CloseAsync(TimeSpan.FromSeconds(1)))).ConfigureAwait(false);
+        await Task.WhenAll(all.Select(c => c.CloseAsync(closeWait))).ConfigureAwait(false);
     }
 
     /// <summary>Frames that did not decode, over every connection of the run.</summary>

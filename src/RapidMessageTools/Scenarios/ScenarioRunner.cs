@@ -88,6 +88,15 @@ public static class ScenarioRunner
         }
     }
 
+    /// <summary>How long each connection waits for the server's close at the end of a run.</summary>
+    internal static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The same after Ctrl+C: short, so the partial result is back well within the cmdlet's grace period
+    /// (a server slow to answer a close must not cost the user the figures of the run).
+    /// </summary>
+    internal static readonly TimeSpan InterruptedCloseWait = TimeSpan.FromMilliseconds(250);
+
     /// <summary>
     /// Runs <paramref name="scenario"/>. Throws <see cref="RapidConnectionException"/> when it cannot start
     /// (the first connection fails); a connection failure later is a violation in the result.
@@ -130,7 +139,7 @@ public static class ScenarioRunner
         }
         finally
         {
-            await recorder.DisposeAsync().ConfigureAwait(false);
+            await recorder.DisposeAsync(cancellationToken.IsCancellationRequested ? InterruptedCloseWait : CloseWait).ConfigureAwait(false);
         }
 
         clock.Stop();
