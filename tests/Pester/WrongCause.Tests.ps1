@@ -84,8 +84,11 @@ BeforeDiscovery {
     $stallRun = @{ Streaming = @{ MaxChunkGap = 0.4; TimeoutSec = 15 } }
     # Healthy streams long enough (4 x 10 ms) that StreamCancel's cancels reach them before they end.
     $healthyStream = $stream + @{ ChunkInterval = 0.01 }
+    # Every reply then takes 40 ms: the scenarios that wait for each reply in turn send fewer, so the row is not
+    # mostly waiting (a healthy stream passes on 40 as on 100).
+    $healthyStreamRun = @{ Sequential = @{ MessageCount = 40 }; Benchmark = @{ MessageCount = 80 } }
     $rows += @(
-        @{ Server = 'Mock'; Fault = 'healthy stream'; Settings = @{}; Options = $healthyStream; Own = @(); Expect = @(); Requires = 'Streaming' }
+        @{ Server = 'Mock'; Fault = 'healthy stream'; Settings = @{}; Options = $healthyStream; Run = $healthyStreamRun; Own = @(); Expect = @(); Requires = 'Streaming' }
         @{ Server = 'Mock'; Fault = 'DropChunk'; Settings = @{ DropChunk = 0.2; Seed = 3 }; Options = $stream; Own = @('StreamIncomplete'); Only = $streamOnly
             Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamIncomplete' }) }
         @{ Server = 'Mock'; Fault = 'ReorderChunks'; Settings = @{ ReorderChunks = 0.2; Seed = 3 }; Options = $stream; Own = @('ChunkOutOfOrder'); Only = $streamOnly
@@ -107,7 +110,7 @@ BeforeDiscovery {
         @{ Server = 'Mock'; Fault = 'CancelDropsNext'; Settings = @{ CancelDropsNext = $true }; Options = $slowStreams; Own = @('NextNotServed', 'MissingReply'); Only = $streamOnly
             Expect = @(@{ Scenario = 'StreamCancel'; Code = 'NextNotServed' }) }
 
-        @{ Server = 'Python'; Fault = 'healthy stream'; Settings = @(); Options = $healthyStream; Own = @(); Expect = @(); Requires = 'Streaming' }
+        @{ Server = 'Python'; Fault = 'healthy stream'; Settings = @(); Options = $healthyStream; Run = $healthyStreamRun; Own = @(); Expect = @(); Requires = 'Streaming' }
         @{ Server = 'Python'; Fault = 'chunk-drop'; Settings = @('chunk-drop=0.2'); Options = $stream; Own = @('StreamIncomplete'); Only = $streamOnly
             Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamIncomplete' }) }
         @{ Server = 'Python'; Fault = 'chunk-reorder'; Settings = @('chunk-reorder=0.2'); Options = $stream; Own = @('ChunkOutOfOrder'); Only = $streamOnly
@@ -151,7 +154,7 @@ BeforeDiscovery {
             Expect = @(@{ Scenario = 'AgentStateConsistency'; Code = 'StateMismatch' }, @{ Scenario = 'CrossAgentSync'; Code = 'StaleView' }) }
         @{ Server = 'Hub'; Fault = 'no-state-update'; Settings = @('no-state-update'); Options = $slowQueue; Own = @('MissingStateUpdate')
             Expect = @(@{ Scenario = 'CrossAgentSync'; Code = 'MissingStateUpdate' }) }
-        @{ Server = 'Hub'; Fault = 'healthy stream'; Settings = @(); Options = $healthyStream; Own = @(); Expect = @(); Requires = 'Streaming' }
+        @{ Server = 'Hub'; Fault = 'healthy stream'; Settings = @(); Options = $healthyStream; Run = $healthyStreamRun; Own = @(); Expect = @(); Requires = 'Streaming' }
         @{ Server = 'Hub'; Fault = 'drop-chunk'; Settings = @('drop-chunk=0.2'); Options = $stream; Own = @('StreamIncomplete'); Only = $streamOnly
             Expect = @(@{ Scenario = 'Streaming'; Code = 'StreamIncomplete' }) }
     )
@@ -167,6 +170,9 @@ BeforeDiscovery {
         $row.Expect = @($row.Expect | ForEach-Object { $_ + @{ Registered = $_.Scenario -in $registered } })
         if (-not $row.Run) { $row.Run = @{} }
         if (-not $row.All) { $row.All = @{} }
+        # A fault that loses replies makes every scenario of its row wait out the reply timeout; a lost reply is
+        # its own cause there, so a shorter wait (2 s, not 4) cannot turn a slow reply into a wrong cause.
+        if ($row.Own -contains 'MissingReply' -and -not $row.All.ContainsKey('TimeoutSec')) { $row.All = $row.All + @{ TimeoutSec = 2 } }
         $row.Healthy = if ($row.Fault -like 'healthy*') { @(@{}) } else { @() }
         $row.OwnText = if ($row.Own) { $row.Own -join ', ' } else { 'none' }
     }
