@@ -5,6 +5,9 @@
     `dotnet pwsh ./build.ps1 -Task Bench` (Release build, fresh process).
 .PARAMETER Quick
     Every size divided by 10: a smoke run of the harness itself.
+.PARAMETER SettleLoad
+    Before each measurement, waits (up to 3 minutes) until the 1-minute load average is under this value, so a
+    figure does not start in the wake of the one before it (Linux; 0, the default: does not wait).
 #>
 [Diagnostics.CodeAnalysis.SuppressMessageAttribute('PSAvoidUsingWriteHost', '', Justification = 'talks to the person running it; results go to files and the pipeline')]
 param(
@@ -12,7 +15,8 @@ param(
     [ValidateRange(1, 20)] [int] $Repeat = 3,
     [switch] $Quick,
     # Only the measurements whose names match one of these wildcards (default: all).
-    [string[]] $Only = @('*')
+    [string[]] $Only = @('*'),
+    [ValidateRange(0, 64)] [double] $SettleLoad = 0
 )
 $ErrorActionPreference = 'Stop'
 Import-Module RapidMessageTools
@@ -32,6 +36,7 @@ $measurements = [ordered]@{}
 function Measure-Figure {
     param([string] $Name, [string] $Description, [hashtable] $Targets, [scriptblock] $Run, [int] $Runs = $Repeat)
     if (-not ($script:onlyPatterns | Where-Object { $Name -like $_ })) { return }
+    Wait-QuietMachine
     Write-Host ("{0,-34} " -f $Name) -NoNewline
     $loadAtStart = Get-LoadAverage
     $raw = @(foreach ($i in 1..$Runs) {
@@ -51,6 +56,13 @@ function Measure-Figure {
 }
 # The 1-minute load average (Linux): timing figures mean little when other work shares the cores.
 function Get-LoadAverage { try { ((Get-Content /proc/loadavg -ErrorAction Stop) -split ' ')[0] } catch { 'n/a' } }
+# -SettleLoad: waits for the load average to fall under it (it decays over about a minute after a busy figure).
+function Wait-QuietMachine {
+    if ($SettleLoad -le 0 -or (Get-LoadAverage) -eq 'n/a') { return }
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    while ([double](Get-LoadAverage) -ge $SettleLoad -and $clock.Elapsed.TotalMinutes -lt 3) { Start-Sleep -Seconds 5 }
+    if ($clock.Elapsed.TotalSeconds -ge 5) { Write-Host ("waited {0:N0} s for the load average to fall to {1}" -f $clock.Elapsed.TotalSeconds, (Get-LoadAverage)) }
+}
 
 function Invoke-Load {
     param([hashtable] $Server, [hashtable] $Scenario)
