@@ -21,6 +21,7 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module RapidMessageTools
 $scale = if ($Quick) { 0.1 } else { 1 }
+$settleBelow = $SettleLoad
 $onlyPatterns = @($Only)
 function Size([int] $n) { [int][math]::Max(1, [math]::Round($n * $scale)) }
 function Median([double[]] $values) {
@@ -58,9 +59,9 @@ function Measure-Figure {
 function Get-LoadAverage { try { ((Get-Content /proc/loadavg -ErrorAction Stop) -split ' ')[0] } catch { 'n/a' } }
 # -SettleLoad: waits for the load average to fall under it (it decays over about a minute after a busy figure).
 function Wait-QuietMachine {
-    if ($SettleLoad -le 0 -or (Get-LoadAverage) -eq 'n/a') { return }
+    if ($settleBelow -le 0 -or (Get-LoadAverage) -eq 'n/a') { return }
     $clock = [Diagnostics.Stopwatch]::StartNew()
-    while ([double](Get-LoadAverage) -ge $SettleLoad -and $clock.Elapsed.TotalMinutes -lt 3) { Start-Sleep -Seconds 5 }
+    while ([double](Get-LoadAverage) -ge $settleBelow -and $clock.Elapsed.TotalMinutes -lt 3) { Start-Sleep -Seconds 5 }
     if ($clock.Elapsed.TotalSeconds -ge 5) { Write-Host ("waited {0:N0} s for the load average to fall to {1}" -f $clock.Elapsed.TotalSeconds, (Get-LoadAverage)) }
 }
 
