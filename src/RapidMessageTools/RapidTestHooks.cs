@@ -63,6 +63,12 @@ public static class RapidTestHooks
         set => MockServer.ListenerSocket.Batching = value;
     }
 
+    /// <summary>Whether the mock can drop HttpListener's 8 KB request buffer of a connection that became a WebSocket (true on PowerShell 7).</summary>
+    public static bool MockCanReleaseRequestBuffer => MockServer.SocketTuning.CanReleaseRequestBuffer;
+
+    /// <summary>Request buffers the mock has dropped in this process, one per WebSocket it accepted where it can.</summary>
+    public static long MockReleasedRequestBuffers => MockServer.SocketTuning.ReleasedRequestBuffers;
+
     /// <summary>Socket writes the mock's batching streams have made in this process.</summary>
     public static long MockBatchedSocketWrites => MockServer.BatchingStream.SocketWrites;
 }

@@ -452,6 +452,7 @@ public sealed class RapidMockServer : IDisposable
         SocketTuning.DisableNagle(context);
         // Only the socket is kept: the WebSocket context holds a copy of the request's headers and cookies (about 1 KB a connection).
         var socket = (await context.AcceptWebSocketAsync(null, 16 * 1024, TimeSpan.FromSeconds(30)).ConfigureAwait(false)).WebSocket;
+        SocketTuning.ReleaseRequestBuffer(context);
         var user = _backend.GetUser(userId);
         var connection = new MockConnection(context, socket, _backend, user, Options, _counters, _stopping.Token);
         _connections[connection.Id] = connection;
