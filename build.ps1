@@ -22,7 +22,7 @@ param(
 
     # Test only: how many test files run at once, each in its own pwsh.
     [ValidateRange(1, 16)]
-    [int] $TestProcesses = 4,
+    [int] $TestProcesses = 5,
 
     # Bench only: the 5-minute soak with random faults instead of the benchmark set.
     [switch] $Soak,
