@@ -349,10 +349,11 @@ foreach ($fixed in @(@{ Rate = 20000; LateMaxPct = 0.1 }, @{ Rate = 40000; LateM
     Measure-Figure "client-alone-fixed-rate-$($fixed.Rate / 1000)k" "fixed rate $($fixed.Rate.ToString('N0', [cultureinfo]::InvariantCulture)) msg/s for $(10 * $scale) s over 4 connections, the mock in its own process: what the generator adds (p99 from intended send minus p99 from actual send) and its late sends" @{ GeneratorP99Ms = @{ Max = 1 }; LateSharePct = @{ Max = $fixed.LateMaxPct } } {
         $mock = Start-MockProcess
         try {
+            $paced = @{ Name = 'Benchmark'; Connections = 4; Rate = $fixed.Rate; TimeoutSec = 30 }
             # A fresh mock spends its first seconds compiling its hot paths (tiered JIT) on the same two cores: unwarmed,
             # the first run's late sends measure that, not the generator (0.1-0.6 % cold against under 0.03 % warm, load about 4).
-            $null = Invoke-RapidScenario -Url $mock.Url -Name Benchmark -Connections 4 -Rate $fixed.Rate -Duration 5 -TimeoutSec 30 -WarningAction SilentlyContinue
-            $o = Invoke-ClientAlone $mock @{ Name = 'Benchmark'; Connections = 4; Rate = $fixed.Rate; Duration = (10 * $scale); TimeoutSec = 30 }
+            $null = Invoke-RapidScenario -Url $mock.Url @paced -Duration 5 -WarningAction SilentlyContinue
+            $o = Invoke-ClientAlone $mock ($paced + @{ Duration = (10 * $scale) })
             $r = $o.Result
             @{
                 P50Ms          = $r.Latency.P50

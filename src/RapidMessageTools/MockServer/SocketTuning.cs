@@ -35,9 +35,9 @@ internal static class SocketTuning
 
     /// <summary>
     /// Drops the HTTP request buffer of a connection that became a WebSocket (the WebSocket reads the socket into
-    /// its own buffers): 8 KB of the about 20 KB an idle mock connection held. Returns whether one was dropped.
+    /// its own buffers): 8 KB of the about 20 KB an idle mock connection held.
     /// </summary>
-    public static bool ReleaseRequestBuffer(HttpListenerContext context)
+    public static void ReleaseRequestBuffer(HttpListenerContext context)
     {
         try
         {
@@ -45,15 +45,12 @@ internal static class SocketTuning
             {
                 RequestBufferField.SetValue(connection, null);
                 Interlocked.Increment(ref _releasedRequestBuffers);
-                return true;
             }
         }
         catch (Exception)
         {
             // Best effort, as above.
         }
-
-        return false;
     }
 
     public static void DisableNagle(HttpListenerContext context)
