@@ -71,4 +71,11 @@ public static class RapidTestHooks
 
     /// <summary>Socket writes the mock's batching streams have made in this process.</summary>
     public static long MockBatchedSocketWrites => MockServer.BatchingStream.SocketWrites;
+
+    /// <summary>When true, a cmdlet's wait on its run holds each step's writes (progress, verbose) until Ctrl+C, so a stop lands while it is about to write.</summary>
+    public static bool HoldCmdletWritesUntilStopped
+    {
+        get => Commands.RapidAsyncCmdlet.HoldWritesUntilStopped;
+        set => Commands.RapidAsyncCmdlet.HoldWritesUntilStopped = value;
+    }
 }

@@ -94,6 +94,30 @@ Describe 'Outcome' -Tag 'Integration' {
             $lazy | Stop-RapidMockServer
         }
     }
+
+    It 'Ctrl+C that lands while the cmdlet writes its progress keeps the partial result too' {
+        # PowerShell marks the pipeline stopping before it calls StopProcessing, and a write from then on throws; the
+        # hook holds each wait step's writes until the stop, so the stop lands there every time, not by chance.
+        $lazy = Start-RapidMockServer -ResponseDelay 0.05
+        $job = $null
+        [RapidMessageTools.RapidTestHooks]::HoldCmdletWritesUntilStopped = $true
+        try {
+            $job = Start-BackgroundCommand "Invoke-RapidScenario Sequential -Url '$($lazy.Url)' -MessageCount 400"
+            # Past the first second, so the step the stop releases writes progress.
+            Wait-Condition { $lazy.Stats.Processed -ge 30 } -TimeoutSec 60 | Should -BeTrue -Because 'Ctrl+C must come once the run shows progress'
+            $null = Stop-BackgroundCommand $job
+            $partial = $job.PowerShell.Runspace.SessionStateProxy.GetVariable('RapidInterruptedResult')
+            $partial | Should -Not -BeNullOrEmpty
+            $partial.Outcome | Should -Be 'Interrupted'
+            $partial.Sent | Should -BeGreaterThan 0
+            $partial.Sent | Should -BeLessThan 400
+        }
+        finally {
+            [RapidMessageTools.RapidTestHooks]::HoldCmdletWritesUntilStopped = $false
+            Remove-BackgroundCommand $job
+            $lazy | Stop-RapidMockServer
+        }
+    }
 }
 
 Describe 'Bad input says what to do' -Tag 'Integration' {

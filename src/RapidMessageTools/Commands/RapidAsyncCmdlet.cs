@@ -88,40 +88,77 @@ public abstract class RapidAsyncCmdlet : PSCmdlet, IDisposable
             }
             catch (OperationCanceledException)
             {
-                _ = task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                ((IAsyncResult)task).AsyncWaitHandle.WaitOne(InterruptGrace);
-                OnInterrupted(task.Status == TaskStatus.RanToCompletion ? task.Result : null);
-                throw new PipelineStoppedException();
+                throw Interrupt(task);
             }
             catch (AggregateException)
             {
                 break;
             }
 
-            betweenWaits?.Invoke();
-            if (clock.Elapsed >= TimeSpan.FromSeconds(1))
+            // Ctrl+C can land while this thread writes: PowerShell marks the pipeline stopping before it calls
+            // StopProcessing, and every write from then on throws PipelineStoppedException. The partial result is
+            // kept all the same.
+            try
             {
-                progress ??= new ProgressRecord(activityId, activity, "Working");
-                progress.StatusDescription = status(clock.Elapsed);
-                refine?.Invoke(progress);
-                WriteProgress(progress);
+                if (HoldWritesUntilStopped)
+                {
+                    _cancel.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
+                }
+
+                betweenWaits?.Invoke();
+                if (clock.Elapsed >= TimeSpan.FromSeconds(1))
+                {
+                    progress ??= new ProgressRecord(activityId, activity, "Working");
+                    progress.StatusDescription = status(clock.Elapsed);
+                    refine?.Invoke(progress);
+                    WriteProgress(progress);
+                }
+            }
+            catch (PipelineStoppedException)
+            {
+                throw Interrupt(task);
             }
         }
 
-        betweenWaits?.Invoke();
-        if (progress is not null)
+        try
         {
-            progress.RecordType = ProgressRecordType.Completed;
-            WriteProgress(progress);
+            betweenWaits?.Invoke();
+            if (progress is not null)
+            {
+                progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(progress);
+            }
+        }
+        catch (PipelineStoppedException)
+        {
+            throw Interrupt(task);
         }
 
         if (_cancel.IsCancellationRequested)
         {
-            OnInterrupted(task.Status == TaskStatus.RanToCompletion ? task.Result : null);
-            throw new PipelineStoppedException();
+            throw Interrupt(task);
         }
 
         return task.GetAwaiter().GetResult();
     }
 
+    /// <summary>
+    /// Test hook (RapidTestHooks.HoldCmdletWritesUntilStopped): each wait step holds its writes until Ctrl+C, so the
+    /// stop always lands while the pipeline thread is about to write, the window a busy machine hits by chance.
+    /// </summary>
+    internal static bool HoldWritesUntilStopped { get; set; }
+
+    /// <summary>
+    /// Ctrl+C: cancels the core (StopProcessing may not have run yet), gives it <see cref="InterruptGrace"/> to close
+    /// its sockets and return its partial result, hands that to <see cref="OnInterrupted"/>, and returns the exception
+    /// that stops the pipeline.
+    /// </summary>
+    private PipelineStoppedException Interrupt<T>(Task<T> task)
+    {
+        _cancel.Cancel();
+        _ = task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        ((IAsyncResult)task).AsyncWaitHandle.WaitOne(InterruptGrace);
+        OnInterrupted(task.Status == TaskStatus.RanToCompletion ? task.Result : null);
+        return new PipelineStoppedException();
+    }
 }
