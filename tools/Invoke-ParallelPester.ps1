@@ -87,15 +87,22 @@ function Start-Worker([int] $Id) {
     [pscustomobject]@{ Id = $Id; Process = $process; Output = $process.StandardOutput.ReadToEndAsync(); Errors = $process.StandardError.ReadToEndAsync() }
 }
 
-# The claim of a container: when it was taken and by which worker.
-function Get-ContainerClaim([int] $Index) {
-    $file = Join-Path $claims $Index
-    if (-not (Test-Path $file)) { return $null }
-    $item = Get-Item $file
+# The names of the files in a folder.
+function Get-FileNameSet([string] $Directory, [string] $Filter) {
+    $set = [Collections.Generic.HashSet[string]]::new()
+    foreach ($file in [IO.Directory]::EnumerateFiles($Directory, $Filter)) { $null = $set.Add([IO.Path]::GetFileName($file)) }
+    , $set
+}
+
+# The claim of a container: when it was taken and by which worker (read once; a claim never changes).
+function Get-ContainerClaim($Container) {
+    if ($Container.Claim) { return $Container.Claim }
+    $file = $Container.ClaimFile
     # Created, its id not yet written: taken a moment ago, by a worker about to say so.
     $id = try { [IO.File]::ReadAllText($file) -as [int] } catch [IO.IOException] { $null }
     if ($null -eq $id) { return $null }
-    [pscustomobject]@{ Since = $item.LastWriteTimeUtc; WorkerId = $id }
+    $Container.Claim = [pscustomobject]@{ Since = [IO.File]::GetLastWriteTimeUtc($file); WorkerId = $id }
+    $Container.Claim
 }
 
 function Complete-Container {
@@ -148,7 +155,11 @@ function Merge-ResultXml {
 $clock = [Diagnostics.Stopwatch]::StartNew()
 $claims = Join-Path $parts 'claims'
 New-Item -ItemType Directory -Path $claims, $tempRoot -Force | Out-Null
-for ($i = 0; $i -lt $order.Count; $i++) { $order[$i] | Add-Member -NotePropertyName Index -NotePropertyValue $i }
+for ($i = 0; $i -lt $order.Count; $i++) {
+    $order[$i] | Add-Member -NotePropertyMembers ([ordered]@{
+            Index = $i; ClaimFile = Join-Path $claims $i; SummaryFile = Join-Path $parts ('{0:D3}.summary.json' -f $i); Claim = $null
+        })
+}
 ConvertTo-Json -InputObject @($order | Select-Object Index, Path, Data, Label) -Depth 4 | Set-Content (Join-Path $parts 'queue.json')
 Write-Host ("Running {0} containers in {1} pwsh processes at once." -f $order.Count, $Processes)
 
@@ -158,33 +169,43 @@ $open = [Collections.Generic.List[object]]::new($order)
 try {
     for ($i = 0; $i -lt [math]::Min($Processes, $order.Count); $i++) { $workers.Add((Start-Worker -Id $workers.Count)) }
     while ($open.Count) {
-        Start-Sleep -Milliseconds 250
+        Start-Sleep -Milliseconds 500
+        # Two folder listings a step, not file tests per container: this loop shares the machine with the tests
+        # for the whole run (per-container tests cost it about 40 s of CPU in a 5-minute run).
+        $claimed = Get-FileNameSet $claims '*'
+        $finished = Get-FileNameSet $parts '*.summary.json'
         foreach ($container in @($open)) {
-            $claim = Get-ContainerClaim $container.Index
+            if (-not $claimed.Contains([string] $container.Index)) { continue }
+            $claim = Get-ContainerClaim $container
             if (-not $claim) { continue }
             $seconds = ([DateTime]::UtcNow - $claim.Since).TotalSeconds
-            $worker = $workers | Where-Object { $_.Id -eq $claim.WorkerId } | Select-Object -First 1
             $problem = $null
-            if (Test-Path (Join-Path $parts ('{0:D3}.summary.json' -f $container.Index))) { }
-            elseif ($seconds -gt $ContainerTimeoutSec) {
-                $problem = "stopped after $ContainerTimeoutSec s (-ContainerTimeoutSec)"
-                if ($worker -and -not $worker.Process.HasExited) { $worker.Process.Kill($true); $worker.Process.WaitForExit() }
-            }
-            elseif (-not $worker -or $worker.Process.HasExited) {
-                # Re-check: the summary may have landed just before the worker ended.
-                if (Test-Path (Join-Path $parts ('{0:D3}.summary.json' -f $container.Index))) { }
-                else {
-                    $text = if ($worker) { ($worker.Output.Result + $worker.Errors.Result).Trim() } else { '' }
-                    $problem = "its worker ended without its results$(if ($text) { ": $text" })"
+            if ($finished.Contains([IO.Path]::GetFileName($container.SummaryFile))) { }
+            else {
+                $worker = $null
+                foreach ($w in $workers) { if ($w.Id -eq $claim.WorkerId) { $worker = $w; break } }
+                if ($seconds -gt $ContainerTimeoutSec) {
+                    $problem = "stopped after $ContainerTimeoutSec s (-ContainerTimeoutSec)"
+                    if ($worker -and -not $worker.Process.HasExited) { $worker.Process.Kill($true); $worker.Process.WaitForExit() }
                 }
+                elseif (-not $worker -or $worker.Process.HasExited) {
+                    # Re-check: the summary may have landed just before the worker ended.
+                    if ([IO.File]::Exists($container.SummaryFile)) { }
+                    else {
+                        $text = if ($worker) { ($worker.Output.Result + $worker.Errors.Result).Trim() } else { '' }
+                        $problem = "its worker ended without its results$(if ($text) { ": $text" })"
+                    }
+                }
+                else { continue }
             }
-            else { continue }
             $null = $open.Remove($container)
             $done.Add((Complete-Container -Container $container -Problem $problem -Seconds $seconds))
         }
         # A worker that ended (or was stopped) while containers are still unclaimed is replaced.
-        $unclaimed = @($open | Where-Object { -not (Test-Path (Join-Path $claims $_.Index)) }).Count
-        $alive = @($workers | Where-Object { -not $_.Process.HasExited }).Count
+        $unclaimed = 0
+        foreach ($container in $open) { if (-not $claimed.Contains([string] $container.Index)) { $unclaimed++ } }
+        $alive = 0
+        foreach ($w in $workers) { if (-not $w.Process.HasExited) { $alive++ } }
         for ($i = $alive; $i -lt [math]::Min($Processes, $unclaimed); $i++) { $workers.Add((Start-Worker -Id $workers.Count)) }
     }
 }
