@@ -267,7 +267,7 @@ foreach ($load in @(
 
 # The mock beside a minimal Kestrel WebSocket server (bench/KestrelReference), each in its own process, driven by the
 # same external client (bench/ReferenceClient): throughput, server CPU per message (the server process's CPU time
-# around the measured run, after a warm-up run on each) and idle working set. The mock's figures as ratios of Kestrel's.
+# around the measured run, after five warm-up runs on each) and idle working set. The mock's figures as ratios of Kestrel's.
 $kestrelDll = $null
 function Get-KestrelReference {
     if (-not $script:kestrelDll) {
@@ -299,14 +299,19 @@ function Get-MockServerProcess([hashtable] $Mock) {
     if ($line -notmatch '^PID (\d+)') { throw "Unexpected answer from the mock process: $line" }
     [System.Diagnostics.Process]::GetProcessById([int]$Matches[1])
 }
-# A warm-up run as long as the measured one, then the measured one: the client's figures and the server's CPU per
-# message and idle working set. The warm-up is long because the mock's code is compiled in tiers while it runs (not
-# precompiled as ASP.NET Core's is): after 20,000 messages a profile of the mock still showed its hot methods in the
-# runtime's instrumented tier, a fifth of its CPU in the instrumentation's helpers.
+# Five warm-up runs of half the messages, a second's pause after each, then the measured run: the client's figures and
+# the server's CPU per message and idle working set. The runtime compiles a server's hot code in tiers, in the lulls
+# between runs, a stage per lull for code that runs once per connection (100 connections a run). Measured after one
+# warm-up run, a perf profile of the mock at 100 connections put a third of its CPU in the JIT's background thread
+# (400 methods compiled during the measured run, most of them connection set-up: HttpListener, Uri, handshake);
+# after this warm-up about 20 were left. Both servers get the same warm-up.
 function Measure-ServerLoad([System.Diagnostics.Process] $Server, [string] $Url, [hashtable] $Load) {
     $Server.Refresh()
     $idleRss = $Server.WorkingSet64
-    $null = Invoke-ReferenceClient $Url $Load.Messages $Load.Connections $Load.InFlight
+    for ($i = 0; $i -lt 5; $i++) {
+        $null = Invoke-ReferenceClient $Url ([math]::Max($Load.Connections, [int] ($Load.Messages / 2))) $Load.Connections $Load.InFlight
+        Start-Sleep -Seconds 1
+    }
     $Server.Refresh()
     $cpu = $Server.TotalProcessorTime
     $ref = Invoke-ReferenceClient $Url $Load.Messages $Load.Connections $Load.InFlight
