@@ -98,8 +98,11 @@ function Get-FileNameSet([string] $Directory, [string] $Filter) {
 function Get-ContainerClaim($Container) {
     if ($Container.Claim) { return $Container.Claim }
     $file = $Container.ClaimFile
-    # Created, its id not yet written: taken a moment ago, by a worker about to say so.
-    $id = try { [IO.File]::ReadAllText($file) -as [int] } catch [IO.IOException] { $null }
+    # Created, its id not yet written: taken a moment ago, by a worker about to say so. (An empty text is not worker
+    # 0: '' -as [int] is 0, and a claim read as worker 0's while worker 0 had ended was once judged orphaned.)
+    $text = try { [IO.File]::ReadAllText($file) } catch [IO.IOException] { $null }
+    if ([string]::IsNullOrWhiteSpace($text)) { return $null }
+    $id = $text.Trim() -as [int]
     if ($null -eq $id) { return $null }
     $Container.Claim = [pscustomobject]@{ Since = [IO.File]::GetLastWriteTimeUtc($file); WorkerId = $id }
     $Container.Claim
