@@ -91,7 +91,7 @@ $($blocks[1])
 }
 
 Describe 'The README''s "Catching regressions in a pipeline" block' -Tag 'Integration', 'Slow' {
-    It 'runs verbatim: the history is saved, compared metric by metric, the gated run passes and is drawn over the history and in its trend' {
+    It 'runs verbatim: the history is saved, compared metric by metric, the gated run passes (or regresses on latency alone when the machine got busier) and is drawn over the history and in its trend' {
         $text = (Get-Content (Join-Path $root 'README.md') -Raw) -replace "`r`n", "`n"
         $section = $text.Substring($text.IndexOf("## Catching regressions in a pipeline`n"))
         $section = $section.Substring(0, $section.IndexOf("`n## ", 10))
@@ -100,11 +100,18 @@ Describe 'The README''s "Catching regressions in a pipeline" block' -Tag 'Integr
         $blocks[0] | Should -Match 'Export-RapidResult' -Because 'the three commands: save on main'
         $blocks[0] | Should -Match 'Compare-RapidResult' -Because 'compare on a pull request'
         $blocks[0] | Should -Match '-Baseline \./history .*-ErrorOnFailure' -Because 'fail the run'
+        # The gate compares this machine now with this machine a minute ago, while other test files run beside it: when
+        # the machine got busier in between, the gated run is rightly Regression on latency or throughput, and
+        # -ErrorOnFailure stops the block there. A trap (the wrapper's, the block is unchanged) then keeps that result
+        # as `$run and goes on with the block's next line, so its reports are made and checked either way; any other
+        # failure stops the block and fails the test.
         $command = @"
 `$ErrorActionPreference = 'Stop'
 `$shown = [Collections.Generic.List[object]]::new()
 function Format-Table { `$all = @(`$input); `$all | ForEach-Object { `$shown.Add(`$_) }; `$all | Microsoft.PowerShell.Utility\Format-Table }
+`$gate = ''
 `$direct = & {
+trap { if ("`$_" -match 'ended Failed: Regression: ' -and "`$_" -notmatch '; (?!Regression: )[A-Z]\w+: ') { `$global:gate = "`$_"; Set-Variable -Name run -Value `$_.TargetObject -Scope 1; continue }; break }
 $($blocks[0])
 }
 `$rows = @(`$shown | Where-Object { `$_ -is [RapidMessageTools.Baselines.RapidComparison] })
@@ -112,20 +119,12 @@ $($blocks[0])
 'FILES:' + @(Get-ChildItem ./history -Filter *.json).Count
 'ROWS:' + (ConvertTo-Json -Compress -InputObject @(`$rows | ForEach-Object { [pscustomobject]@{ Metric = `$_.Metric; Verdict = "`$(`$_.Verdict)"; BaselineRuns = `$_.BaselineRuns } }))
 'RESULTS:' + (ConvertTo-Json -Compress -InputObject @(`$results | ForEach-Object { [pscustomobject]@{ Outcome = "`$(`$_.Outcome)"; Violations = (`$_.Violations -join '; ') } }))
+'GATE:' + (`$gate -replace '\s+', ' ')
 'OVERLAY:' + [regex]::Matches((Get-Content ./report.html -Raw), '<polyline class="baseline-curve" points="[0-9., ]+"/>').Count
 'TREND:' + [regex]::Matches((Get-Content ./trend.html -Raw), '<circle class="point s1[^"]*"').Count + ',' + [regex]::Matches((Get-Content ./trend.html -Raw), '<circle class="point s1[^"]* current"').Count
 "@
         $clean = @{ E2E_WEBSOCKET_URL = $null; RAPID_MESSAGE_TEST_MODE = $null; RAPID_TEST_BASELINE = $null }
         $run = Invoke-FreshPwsh -Command $command -WorkingDirectory $TestDrive -Environment $clean -TimeoutSec 240
-        if ($run.ExitCode -ne 0 -and $run.StdErr -match 'ended Failed: Regression: ' -and $run.StdErr -notmatch '; (?!Regression: )[A-Z]\w+: ') {
-            # The gated run was judged slower than the history on nothing but latency or throughput: the machine got
-            # busier between the history's runs and this one (test files run side by side). That verdict is the
-            # comparison doing its job; the block is run once more in a fresh folder, and must then pass.
-            Write-Warning "The gated run regressed against its history on a busy machine; running the block once more: $($run.StdErr)"
-            $again = Join-Path $TestDrive 'again'
-            New-Item -ItemType Directory -Path $again | Out-Null
-            $run = Invoke-FreshPwsh -Command $command -WorkingDirectory $again -Environment $clean -TimeoutSec 240
-        }
         $run.ExitCode | Should -Be 0 -Because $run.StdErr
         $lines = $run.StdOut -split "`n"
         (@($lines | Where-Object { $_.StartsWith('FILES:') })[0]).Substring(6) | Should -Be '3'
@@ -135,7 +134,19 @@ $($blocks[0])
         ($rows | Where-Object Metric -eq 'LatencyP99').BaselineRuns | Should -Be 3
         $results = @((@($lines | Where-Object { $_.StartsWith('RESULTS:') })[0]).Substring(8) | ConvertFrom-Json)
         $results | Should -HaveCount 1 -Because 'the gated run returns its result (the others went to files and the table)'
-        $results[0].Outcome | Should -Be 'Passed' -Because $results[0].Violations
+        $gate = (@($lines | Where-Object { $_.StartsWith('GATE:') })[0]).Substring(5)
+        if ($gate) {
+            # Regression, and on nothing but latency percentiles or throughput: what a busier machine moves.
+            $results[0].Outcome | Should -Be 'Failed'
+            $metrics = @([regex]::Matches($results[0].Violations, '(?:^|; )Regression: (\w+) ') | ForEach-Object { $_.Groups[1].Value })
+            $metrics | Should -Not -BeNullOrEmpty -Because $results[0].Violations
+            $metrics | ForEach-Object { $_ | Should -Match '^(LatencyP\d+|Throughput)$' -Because $results[0].Violations }
+            $results[0].Violations | Should -Not -Match '; (?!Regression: )[A-Z]\w+: ' -Because 'no violation but Regression'
+            Write-Warning "The gated run regressed against its history (the machine got busier between them): $gate"
+        }
+        else {
+            $results[0].Outcome | Should -Be 'Passed' -Because $results[0].Violations
+        }
         (@($lines | Where-Object { $_.StartsWith('OVERLAY:') })[0]).Substring(8) | Should -Be '1' -Because 'the report draws the history''s curve'
         (@($lines | Where-Object { $_.StartsWith('TREND:') })[0]).Substring(6) | Should -Be '8,2' -Because 'p99 and throughput of the 3 saved runs and this one, this one ringed in both'
     }
