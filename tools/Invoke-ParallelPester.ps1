@@ -160,7 +160,7 @@ $claims = Join-Path $parts 'claims'
 New-Item -ItemType Directory -Path $claims, $tempRoot -Force | Out-Null
 for ($i = 0; $i -lt $order.Count; $i++) {
     $order[$i] | Add-Member -NotePropertyMembers ([ordered]@{
-            Index = $i; ClaimFile = Join-Path $claims $i; SummaryFile = Join-Path $parts ('{0:D3}.summary.json' -f $i); Claim = $null
+            Index = $i; ClaimFile = Join-Path $claims $i; Summary = '{0:D3}.summary.json' -f $i; Claim = $null
         })
 }
 ConvertTo-Json -InputObject @($order | Select-Object Index, Path, Data, Label) -Depth 4 | Set-Content (Join-Path $parts 'queue.json')
@@ -183,7 +183,7 @@ try {
             if (-not $claim) { continue }
             $seconds = ([DateTime]::UtcNow - $claim.Since).TotalSeconds
             $problem = $null
-            if ($finished.Contains([IO.Path]::GetFileName($container.SummaryFile))) { }
+            if ($finished.Contains($container.Summary)) { }
             else {
                 $worker = $null
                 foreach ($w in $workers) { if ($w.Id -eq $claim.WorkerId) { $worker = $w; break } }
@@ -193,7 +193,7 @@ try {
                 }
                 elseif (-not $worker -or $worker.Process.HasExited) {
                     # Re-check: the summary may have landed just before the worker ended.
-                    if ([IO.File]::Exists($container.SummaryFile)) { }
+                    if ([IO.File]::Exists((Join-Path $parts $container.Summary))) { }
                     else {
                         $text = if ($worker) { ($worker.Output.Result + $worker.Errors.Result).Trim() } else { '' }
                         $problem = "its worker ended without its results$(if ($text) { ": $text" })"
