@@ -76,6 +76,24 @@ BeforeAll {
         $r.cancelUnknownAnswered | Should -BeTrue -Because 'cancelling an unknown message gets unknown_message'
     }
 
+    # Five streamed replies of 3 chunks seen whole, the one cancelled ended with cancelled (hub and mock alike).
+    function Assert-StreamedAndCancelled($r) {
+        $r.ok | Should -BeTrue -Because (Format-Problem $r)
+        $r.chunks | Should -BeGreaterOrEqual 16 -Because '5 streams of 3 chunks, and at least one chunk of the cancelled one'
+        @($r.chunkProblems) | Should -BeNullOrEmpty
+        $r.cancelFinalCancelled | Should -BeTrue
+        $r.cancelUnknownAnswered | Should -BeTrue
+    }
+
+    # Ten messages into a queue of 3 that answers in 0.2 s: 7 rejected with queue_full at once, 3 answered and counted.
+    function Assert-RejectedPastCapacity($r) {
+        $r.queueFull | Should -Be 7
+        $r.replies | Should -Be 3
+        $r.agentStateMessageCount | Should -Be 3
+        $r.queueState.maxCapacity | Should -Be 3
+        @($r.problems) | Should -Be @('7 messages were rejected with queue_full') -Because 'rejections are the only thing the client reports'
+    }
+
     . (Join-Path $PSScriptRoot 'Support/SignalRHub.ps1')
     . (Join-Path $PSScriptRoot 'Support/IndependentServer.ps1')
     . (Join-Path $PSScriptRoot 'Support/WsTestClient.ps1')
@@ -143,22 +161,14 @@ if (-not $Part -or $Part -eq 'Hub') {
         It 'streams each reply in chunks joined by its final, and cancel ends a stream with cancelled' {
             if ($hubProblem) { return }
             $r = Invoke-SignalRClient $streaming.Url -MessageCount 5 -ExpectChunks 3 -Cancel -Observer
-            $r.ok | Should -BeTrue -Because (Format-Problem $r)
-            $r.chunks | Should -BeGreaterOrEqual 16 -Because '5 streams of 3 chunks, and at least one chunk of the cancelled one'
-            @($r.chunkProblems) | Should -BeNullOrEmpty
-            $r.cancelFinalCancelled | Should -BeTrue
-            $r.cancelUnknownAnswered | Should -BeTrue
+            Assert-StreamedAndCancelled $r
         }
 
         It 'rejects past capacity with queue_full at once, and counts only what it accepted' {
             if ($hubProblem) { return }
             $r = Invoke-SignalRClient $small.Url -MessageCount 10 -TimeoutSec 5
-            $r.queueFull | Should -Be 7
-            $r.replies | Should -Be 3
-            $r.agentStateMessageCount | Should -Be 3
+            Assert-RejectedPastCapacity $r
             $r.queueState.rejectedTotal | Should -Be 7
-            $r.queueState.maxCapacity | Should -Be 3
-            @($r.problems) | Should -Be @('7 messages were rejected with queue_full') -Because 'rejections are the only thing the client reports'
         }
 
         It 'keeps an idle client past its ServerTimeout with its pings, and an idle client without them is dropped' {
@@ -252,23 +262,15 @@ if (-not $Part -or $Part -eq 'Mock') {
         It 'streams each reply in chunks joined by its final, and cancel ends a stream with cancelled' {
             if ($hubProblem) { return }
             $r = Invoke-SignalRClient $mockStreaming.Url -MessageCount 5 -ExpectChunks 3 -Cancel -Observer
-            $r.ok | Should -BeTrue -Because (Format-Problem $r)
+            Assert-StreamedAndCancelled $r
             $r.replies | Should -Be 5
-            $r.chunks | Should -BeGreaterOrEqual 16 -Because '5 streams of 3 chunks, and at least one chunk of the cancelled one'
             $r.chunks | Should -BeLessOrEqual 17 -Because 'the cancelled stream stops before its last chunk'
-            @($r.chunkProblems) | Should -BeNullOrEmpty
-            $r.cancelFinalCancelled | Should -BeTrue
-            $r.cancelUnknownAnswered | Should -BeTrue
         }
 
         It 'rejects past capacity with queue_full at once, and counts only what it accepted' {
             if ($hubProblem) { return }
             $r = Invoke-SignalRClient $mockSmall.Url -MessageCount 10 -TimeoutSec 5
-            $r.queueFull | Should -Be 7
-            $r.replies | Should -Be 3
-            $r.agentStateMessageCount | Should -Be 3
-            $r.queueState.maxCapacity | Should -Be 3
-            @($r.problems) | Should -Be @('7 messages were rejected with queue_full') -Because 'rejections are the only thing the client reports'
+            Assert-RejectedPastCapacity $r
         }
 
         It 'keeps an idle client past a ServerTimeout longer than its 15 s pings; one shorter than them drops it' -Tag 'Slow' {
